@@ -27,5 +27,17 @@ await Promise.all([
     outfile: 'dist/extension.js',
     external: [...common.external, 'vscode'],
   }),
+  // Webviews: browser bundles (their CSS, e.g. diff2html's, is bundled beside them).
+  build({
+    bundle: true,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    sourcemap: true,
+    logLevel: 'warning',
+    entryPoints: { trajectory: 'webviews/src/trajectory/main.ts', dataset: 'webviews/src/dataset/main.ts' },
+    outdir: 'dist/webviews',
+    loader: { '.css': 'css' },
+  }),
 ]);
 chmodSync('dist/trajlab.js', 0o755);

@@ -4,6 +4,8 @@
  * Methods are `trajlab/<noun>/<verb>`.
  */
 import { NotificationType, RequestType } from 'vscode-jsonrpc';
+import type { DatasetProgress, DatasetStats, ExportOptions, ExportResult, RunComparison, SelectionFilters } from './dataset';
+import type { SearchHit, StepDetail, StepFilter, StepRow, TrajectoryHeader } from './inspector';
 import type { AttemptState, RejectedLine, RunCounts, RunInfo, RunOptions, RunStatus } from './run';
 
 export interface RunStartParams {
@@ -176,4 +178,157 @@ export interface TaskLineInfo {
 export namespace TasksReadRequest {
   export const method: 'trajlab/tasks/read' = 'trajlab/tasks/read';
   export const type = new RequestType<TasksReadParams, { tasks: TaskLineInfo[]; rejected: RejectedLine[] }, void>(method);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The trajectory inspector (common/src/inspector.ts). The daemon imports a trajectory file once
+// and answers pages of it; handles live until closed (or the daemon exits).
+
+export interface TrajectoryOpenParams {
+  /** Absolute path of a trajectory file in any format server/src/import/ reads. */
+  file: string;
+}
+
+/**
+ * Sent from the client to the server: import a trajectory file and keep it open. Answers its
+ * header (with the handle for later requests). Errors (ResponseError, message for the user):
+ * unreadable file, invalid JSON, or not a trajectory format TrajLab reads (the message says what
+ * was found and what was expected).
+ */
+export namespace TrajectoryOpenRequest {
+  export const method: 'trajlab/trajectory/open' = 'trajlab/trajectory/open';
+  export const type = new RequestType<TrajectoryOpenParams, TrajectoryHeader, void>(method);
+}
+
+export interface TrajectoryStepsParams {
+  handle: string;
+  /** A range of step indices: `[start, start + count)`, clamped to the steps there are. */
+  start?: number;
+  count?: number;
+  /** Or exactly these step indices (a filtered list). At most MAX_STEP_PAGE either way. */
+  indices?: number[];
+}
+
+/** Sent from the client to the server: a page of timeline rows of an open trajectory. */
+export namespace TrajectoryStepsRequest {
+  export const method: 'trajlab/trajectory/steps' = 'trajlab/trajectory/steps';
+  export const type = new RequestType<TrajectoryStepsParams, { rows: StepRow[]; total: number }, void>(method);
+}
+
+export interface TrajectoryStepParams {
+  handle: string;
+  index: number;
+  /** Clip long texts to this many characters (default TRAJECTORY_TEXT_CLIP; 0: the whole text). */
+  clip?: number;
+}
+
+/** Sent from the client to the server: one step in full (the inspector's detail pane). */
+export namespace TrajectoryStepRequest {
+  export const method: 'trajlab/trajectory/step' = 'trajlab/trajectory/step';
+  export const type = new RequestType<TrajectoryStepParams, StepDetail, void>(method);
+}
+
+export interface TrajectoryFilterParams {
+  handle: string;
+  filter: StepFilter;
+}
+
+/** Sent from the client to the server: the indices of the steps a filter keeps, ascending. */
+export namespace TrajectoryFilterRequest {
+  export const method: 'trajlab/trajectory/filter' = 'trajlab/trajectory/filter';
+  export const type = new RequestType<TrajectoryFilterParams, { indices: number[] }, void>(method);
+}
+
+export interface TrajectorySearchParams {
+  handle: string;
+  /** Plain text (not a regular expression); case-insensitive unless `caseSensitive`. */
+  query: string;
+  caseSensitive?: boolean;
+  /** Stop after this many hits (default 10,000). */
+  maxHits?: number;
+}
+
+/** Sent from the client to the server: where a text occurs across all steps, in step order. */
+export namespace TrajectorySearchRequest {
+  export const method: 'trajlab/trajectory/search' = 'trajlab/trajectory/search';
+  export const type = new RequestType<TrajectorySearchParams, { hits: SearchHit[]; truncated: boolean }, void>(method);
+}
+
+export interface TrajectoryDiffSidesParams {
+  handle: string;
+  /** A file of the final diff (its path as the diff names it, b/ side)… */
+  file?: string;
+  /** …or the edit action `action` of step `step`. */
+  step?: number;
+  action?: number;
+}
+
+/**
+ * Sent from the client to the server: the two sides of a diff for VS Code's diff editor. For a
+ * file of the final diff the sides are rebuilt from its hunks (context and removed lines /
+ * context and added lines, with `…` between hunks): a trajectory records the patch, not the
+ * files. For an edit action: the replaced and the new text. Error: no such file or edit.
+ */
+export namespace TrajectoryDiffSidesRequest {
+  export const method: 'trajlab/trajectory/diffSides' = 'trajlab/trajectory/diffSides';
+  export const type = new RequestType<TrajectoryDiffSidesParams, { left: string; right: string; title: string }, void>(method);
+}
+
+/** Sent from the client to the server: the inspector closed; the daemon forgets the handle. */
+export namespace TrajectoryCloseNotification {
+  export const method: 'trajlab/trajectory/close' = 'trajlab/trajectory/close';
+  export const type = new NotificationType<{ handle: string }>(method);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Datasets (common/src/dataset.ts): the Dataset and Compare webviews and the Export… wizard.
+// Long requests report `trajlab/dataset/progress` under the caller's `progressToken` and stop
+// on $/cancelRequest.
+
+export interface DatasetStatsParams {
+  /** Run folders, folders of trajectory files, trajectory files or export manifests (absolute). */
+  sources: string[];
+  filters?: SelectionFilters;
+  /** Include one TrajectoryRow per trajectory (the Dataset webview's table). */
+  rows?: boolean;
+  progressToken?: string;
+}
+
+/** Sent from the client to the server: `trajlab stats` over the sources. */
+export namespace DatasetStatsRequest {
+  export const method: 'trajlab/dataset/stats' = 'trajlab/dataset/stats';
+  export const type = new RequestType<DatasetStatsParams, DatasetStats, void>(method);
+}
+
+export interface DatasetCompareParams {
+  /** Two run folders (absolute). */
+  runA: string;
+  runB: string;
+  filters?: SelectionFilters;
+  progressToken?: string;
+}
+
+/** Sent from the client to the server: `trajlab compare A B`. */
+export namespace DatasetCompareRequest {
+  export const method: 'trajlab/dataset/compare' = 'trajlab/dataset/compare';
+  export const type = new RequestType<DatasetCompareParams, RunComparison, void>(method);
+}
+
+export interface DatasetExportParams {
+  sources: string[];
+  /** `out` absolute; `command` is filled in by the daemon. */
+  options: ExportOptions;
+  progressToken?: string;
+}
+
+/** Sent from the client to the server: `trajlab export`; answers once the files and the manifest are written. */
+export namespace DatasetExportRequest {
+  export const method: 'trajlab/dataset/export' = 'trajlab/dataset/export';
+  export const type = new RequestType<DatasetExportParams, ExportResult, void>(method);
+}
+
+/** Sent from the server to the client during a stats / compare / export request that gave a `progressToken`. */
+export namespace DatasetProgressNotification {
+  export const method: 'trajlab/dataset/progress' = 'trajlab/dataset/progress';
+  export const type = new NotificationType<{ token: string; progress: DatasetProgress }>(method);
 }

@@ -32,6 +32,8 @@ import {
   TaskUpdateNotification,
 } from '../../common/src/protocol';
 import { ClientSet } from './daemon/clients';
+import { registerDatasetHandlers } from './export/datasetHandlers';
+import { registerTrajectoryHandlers } from './inspect/handlers';
 import { tokenToSignal } from './daemon/cancellation';
 import { InvalidRunParamsError, RunManager } from './daemon/runManager';
 import { listenOnUnixSocket } from './daemon/unixSocket';
@@ -197,6 +199,8 @@ function registerHandlers(connection: Connection, d: Daemon): TasksLanguage {
   );
   connection.onInitialized(() => d.clients.markReady(connection));
   connection.onShutdown(() => undefined);
+  registerTrajectoryHandlers(connection, d.logger);
+  registerDatasetHandlers(connection, d.logger);
 
   connection.onRequest(RunStartRequest.type, async (params) => {
     try {

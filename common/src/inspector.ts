@@ -1,0 +1,152 @@
+/**
+ * What the trajectory inspector (webviews/src/trajectory/) is sent about an open trajectory.
+ * The daemon imports the file once (any format server/src/import/ reads), keeps it under a
+ * handle and answers pages of it (protocol.ts `trajlab/trajectory/*`); the extension forwards
+ * pages to the webview. The whole file never crosses postMessage.
+ *
+ * Every string here is untrusted (model output, command output, file content, task text):
+ * the webview renders it as text, never as HTML. Values the source did not record are null,
+ * never 0 (as in server/src/import/summary.ts).
+ */
+import type { DiffStats, ExitStatus } from './trajectory';
+
+/** `trajlab`, or the foreign format the file was read from (see common/src/trajectory.ts ForeignTrajectoryFormat). */
+export type InspectorFormat = 'trajlab' | 'mini-swe-agent' | 'mini-swe-agent-legacy' | 'swe-agent' | 'atif';
+
+/** A text clipped for transport: `text` holds at most the requested number of characters. */
+export interface ClippedText {
+  text: string;
+  /** Length of the whole text in UTF-16 code units; `> text.length` when clipped. */
+  length: number;
+}
+
+/** Everything above the timeline. */
+export interface TrajectoryHeader {
+  /** The daemon's handle for later requests (valid until `trajlab/trajectory/close`). */
+  handle: string;
+  /** Absolute path of the file (for display and "Open as text"; never used by the webview as a path). */
+  file: string;
+  format: InspectorFormat;
+  /** The version the file states, null when none. */
+  formatVersion: string | null;
+  taskId: string;
+  taskType: string | null;
+  /** The task prompt, clipped (see TRAJECTORY_TEXT_CLIP). */
+  description: ClippedText;
+  /** `name version` of the agent that wrote it. */
+  agent: string;
+  /** Model name as recorded, '' when unknown. */
+  model: string;
+  runId: string;
+  attempt: number;
+  /** `running` while the attempt is in flight. */
+  status: 'running' | 'finished';
+  exitStatus: ExitStatus | null;
+  /** The source's own word for how it ended (imports), else null. */
+  sourceExitStatus: string | null;
+  reward: number | null;
+  success: boolean | null;
+  error: string | null;
+  startedAt: string | null;
+  totals: {
+    steps: number;
+    promptTokens: number | null;
+    completionTokens: number | null;
+    costUsd: number | null;
+    durationMs: number | null;
+  };
+  /** The final diff (unified, git format), clipped; '' when none. */
+  diff: ClippedText;
+  diffStats: DiffStats | null;
+  /** Evaluation in brief: how the reward was obtained and the test lists (FAIL_TO_PASS / PASS_TO_PASS). */
+  evaluation: {
+    method: string;
+    tests: { name: string; status: string; list: 'FAIL_TO_PASS' | 'PASS_TO_PASS' }[];
+    error: string | null;
+  } | null;
+  /** The file is a TrajLab trajectory whose tasks file is known: "Replay in a fresh container" can run. */
+  replayable: boolean;
+  /** Problems the importer noted (unknown fields…), one line each. */
+  notes: string[];
+}
+
+/** One row of the timeline (compact: pages of these are what the list scrolls through). */
+export interface StepRow {
+  /** 0-based. */
+  index: number;
+  /** ms since the trajectory started; null when unknown. */
+  elapsedMs: number | null;
+  /** ms the step took (model latency + actions); null when unknown. */
+  durationMs: number | null;
+  /** The step's actions as one line each (clipped to ROW_TEXT_CLIP characters). */
+  actions: string[];
+  /** Kinds of the step's actions, in order. */
+  kinds: ('bash' | 'edit' | 'submit' | 'format_error')[];
+  /** Per action: the exit code, null when unknown, `"missing"` when no result was recorded. */
+  exitCodes: (number | null | 'missing')[];
+  /** prompt + completion tokens; null when unknown. */
+  tokens: number | null;
+  costUsd: number | null;
+  /** The step's error, or a format error's message; null when none. */
+  error: string | null;
+}
+
+/** One action of a step with its observation, as the detail pane shows it. */
+export interface ActionDetail {
+  kind: 'bash' | 'edit' | 'submit' | 'format_error';
+  /** The command, the edit's command line, the answer or the format error message. */
+  command: ClippedText;
+  /** Edits only: the file path (text, never opened by the webview) and the edit as a unified diff. */
+  path?: string;
+  editDiff?: ClippedText;
+  observation: {
+    stdout: ClippedText;
+    stderr: ClippedText;
+    exitCode: number | null;
+    truncated: boolean;
+    timedOut: boolean;
+    missing: boolean;
+    durationMs: number | null;
+    outputBytes: number;
+  } | null;
+}
+
+/** One step in full (texts clipped to the requested size). */
+export interface StepDetail {
+  row: StepRow;
+  startedAt: string | null;
+  endedAt: string | null;
+  latencyMs: number | null;
+  reasoning: ClippedText | null;
+  reply: ClippedText | null;
+  toolCalls: { id: string; name: string; arguments: ClippedText }[];
+  actions: ActionDetail[];
+  /** Results tied to no action (imports). */
+  otherObservations: ClippedText[];
+  usage: { promptTokens: number; completionTokens: number; cachedTokens: number | null } | null;
+  /** System / user turns recorded before this step (imports). */
+  eventsBefore: { source: 'system' | 'user'; message: ClippedText }[];
+}
+
+/** Filters of the timeline; they compose (AND). */
+export interface StepFilter {
+  /** Steps with an error or a format error. */
+  errorsOnly?: boolean;
+  /** Steps with an action whose exit code is not 0 (unknown codes excluded). */
+  nonZeroExit?: boolean;
+  /** Steps with an edit action. */
+  editsOnly?: boolean;
+}
+
+/** A search hit: the step and which of its texts matched. */
+export interface SearchHit {
+  step: number;
+  field: 'action' | 'reply' | 'reasoning' | 'tool_call' | 'stdout' | 'stderr' | 'error' | 'event';
+}
+
+/** Default clip of long texts in a StepDetail (characters); "show all" asks again with `clip: 0`. */
+export const TRAJECTORY_TEXT_CLIP = 20_000;
+/** Clip of the one-line actions of a StepRow (characters). */
+export const ROW_TEXT_CLIP = 300;
+/** Largest page of rows one `trajlab/trajectory/steps` request returns. */
+export const MAX_STEP_PAGE = 1000;

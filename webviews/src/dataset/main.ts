@@ -1,0 +1,2 @@
+// Placeholder until the dataset panel lands.
+document.getElementById('app')?.append('TrajLab dataset');

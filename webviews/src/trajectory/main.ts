@@ -1,0 +1,2 @@
+// Placeholder until the trajectory panel lands.
+document.getElementById('app')?.append('TrajLab trajectory');
