@@ -7,5 +7,6 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 npm run --silent typecheck
 node --import tsx --test --test-reporter=spec test/unit/*.test.ts
+bash scripts/ensure-sshd.sh
 node --import tsx --test --test-concurrency=1 --test-reporter=spec test/integration/*.test.ts
 TRAJLAB_E2E_SKIP_SETUP=1 bash scripts/test-e2e.sh

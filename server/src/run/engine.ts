@@ -7,7 +7,7 @@ import type { Task } from '../../../common/src/task';
 import type { Step, Trajectory } from '../../../common/src/trajectory';
 import { createApiModel, parseModelSpec, type ModelClient } from '../agent/model';
 import { ScriptedModel, goldModel, replayModel } from '../agent/policies';
-import { connectDocker, hostName, reapContainers, reapOrphans } from '../runtime/docker';
+import { connectDocker, explainDockerError, hostName, reapContainers, reapOrphans } from '../runtime/docker';
 import { GpuAllocator } from '../runtime/gpus';
 import { RunStore, newRunId } from '../store/runStore';
 import { readTasksFile, type TaskEntry } from '../tasks/reader';
@@ -152,7 +152,7 @@ export class RunEngine {
     try {
       await docker.ping();
     } catch (err) {
-      throw new Error(`the Docker host ${hostName(o.host)} does not answer (${(err as Error).message}); start Docker or pass --host`);
+      throw new Error(explainDockerError(o.host, err));
     }
     const reaped = await reapOrphans(docker);
     if (reaped) logger.info(`removed ${reaped} container(s) left by an earlier crash`);

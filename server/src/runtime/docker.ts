@@ -18,11 +18,21 @@ export const LABEL_ATTEMPT = 'trajlab.attempt';
 export const LABEL_OWNER = 'trajlab.owner';
 
 /**
- * Connects to a Docker engine. `url` forms: `unix:///var/run/docker.sock`, `tcp://host:2375`,
- * `tcp://host:2376` (TLS; certificates from `DOCKER_CERT_PATH` as the docker CLI does),
- * `ssh://user@host` (through ssh2 with `SSH_AUTH_SOCK`). Without `url`, docker-modem reads
- * `DOCKER_HOST` / `DOCKER_TLS_VERIFY` / `DOCKER_CERT_PATH` like the docker CLI.
- * Errors: throws on an unparsable URL; an unreachable host fails at the first call.
+ * Connects to a Docker engine. `url` forms:
+ * - `unix:///var/run/docker.sock` (or a bare socket path);
+ * - `tcp://host:2375` (plain HTTP), `tcp://host:2376` or `https://host:port` (TLS; also any
+ *   tcp:// URL when `DOCKER_TLS_VERIFY=1`). Certificates as the docker CLI finds them
+ *   (https://docs.docker.com/engine/security/protect-access/): `ca.pem`, `cert.pem`, `key.pem`
+ *   in `DOCKER_CERT_PATH`, default `~/.docker`. `ca.pem` verifies the engine (without it,
+ *   Node's public CAs do); `cert.pem` + `key.pem` authenticate the client to an engine started
+ *   with `--tlsverify`;
+ * - `ssh://user@host[:port]` (docker-modem over ssh2, which runs `docker system dial-stdio` on
+ *   the host, as the docker CLI does): keys from the ssh agent at `SSH_AUTH_SOCK`, else the
+ *   first unencrypted default identity (`~/.ssh/id_ed25519`, `id_ecdsa`, `id_rsa`). The host
+ *   key is not checked against known_hosts.
+ * Without `url`, docker-modem reads `DOCKER_HOST` / `DOCKER_TLS_VERIFY` / `DOCKER_CERT_PATH`.
+ * Errors: throws on an unparsable URL and on a certificate folder holding only one of
+ * cert.pem / key.pem; an unreachable host fails at the first call (see explainDockerError).
  */
 export function connectDocker(url?: string): Docker {
   if (!url) return new Docker();
@@ -32,30 +42,101 @@ export function connectDocker(url?: string): Docker {
   try {
     parsed = new URL(url.includes('//') ? url : `tcp://${url}`);
   } catch {
-    throw new Error(`invalid Docker host "${url}": use unix:///path, tcp://host:port or ssh://user@host`);
+    throw new Error(`invalid Docker host "${url}": use unix:///path, tcp://host:port, https://host:port or ssh://user@host`);
   }
   if (parsed.protocol === 'ssh:') {
     return new Docker({
       protocol: 'ssh',
       host: parsed.hostname,
       port: parsed.port ? Number(parsed.port) : 22,
-      username: parsed.username || undefined,
-      sshOptions: { agent: process.env.SSH_AUTH_SOCK },
+      username: parsed.username || os.userInfo().username,
+      sshOptions: sshCredentials(),
     } as Docker.DockerOptions);
   }
-  const tls = process.env.DOCKER_TLS_VERIFY === '1' || parsed.port === '2376' || parsed.protocol === 'https:';
+  if (parsed.protocol !== 'tcp:' && parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    throw new Error(`invalid Docker host "${url}": use unix:///path, tcp://host:port, https://host:port or ssh://user@host`);
+  }
+  const tls = parsed.protocol === 'https:' || (parsed.protocol === 'tcp:' && (process.env.DOCKER_TLS_VERIFY === '1' || parsed.port === '2376'));
   const options: Docker.DockerOptions = {
     host: parsed.hostname,
     port: parsed.port ? Number(parsed.port) : tls ? 2376 : 2375,
     protocol: tls ? 'https' : 'http',
   };
-  const certDir = process.env.DOCKER_CERT_PATH;
-  if (tls && certDir) {
-    options.ca = fs.readFileSync(path.join(certDir, 'ca.pem'));
-    options.cert = fs.readFileSync(path.join(certDir, 'cert.pem'));
-    options.key = fs.readFileSync(path.join(certDir, 'key.pem'));
-  }
+  if (tls) Object.assign(options, tlsCredentials());
   return new Docker(options);
+}
+
+/** The docker CLI's certificate folder: `DOCKER_CERT_PATH`, default `~/.docker`. */
+export function dockerCertPath(): string {
+  return process.env.DOCKER_CERT_PATH || path.join(os.homedir(), '.docker');
+}
+
+function tlsCredentials(): { ca?: Buffer; cert?: Buffer; key?: Buffer } {
+  const dir = dockerCertPath();
+  const read = (name: string) => {
+    try {
+      return fs.readFileSync(path.join(dir, name));
+    } catch {
+      return undefined;
+    }
+  };
+  const ca = read('ca.pem');
+  const cert = read('cert.pem');
+  const key = read('key.pem');
+  if (!!cert !== !!key) {
+    throw new Error(`${dir} has ${cert ? 'cert.pem but no key.pem' : 'key.pem but no cert.pem'}: a TLS Docker client needs both (set DOCKER_CERT_PATH to the folder of ca.pem, cert.pem and key.pem)`);
+  }
+  return { ...(ca && { ca }), ...(cert && key && { cert, key }) };
+}
+
+function sshCredentials(): { agent?: string; privateKey?: Buffer } {
+  if (process.env.SSH_AUTH_SOCK) return { agent: process.env.SSH_AUTH_SOCK };
+  for (const name of ['id_ed25519', 'id_ecdsa', 'id_rsa']) {
+    try {
+      const key = fs.readFileSync(path.join(os.homedir(), '.ssh', name));
+      if (!/ENCRYPTED|bcrypt/.test(key.toString('latin1'))) return { privateKey: key };
+    } catch {
+      // next
+    }
+  }
+  return {};
+}
+
+/**
+ * A user-facing sentence for a failed call to the Docker host `url`: what went wrong and what to
+ * do (TLS verification, a missing client certificate, ssh authentication, a refused or unknown
+ * host), ending with the underlying message. Pure.
+ */
+export function explainDockerError(url: string | undefined, err: unknown): string {
+  const e = err as NodeJS.ErrnoException & { level?: string };
+  const full = String(e?.message ?? err);
+  // OpenSSL's messages carry a routine path and a source line: keep the alert's words.
+  const msg = /alert ([a-z ]+)/i.exec(full)?.[0] ?? full.split('\n')[0].trim();
+  const code = e?.code ?? '';
+  const shown = hostName(url);
+  const certs = `DOCKER_CERT_PATH (now ${dockerCertPath()})`;
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS_CERT_ALTNAME/.test(code) || /certificate/i.test(msg) && !/certificate required/i.test(msg)) {
+    if (/certificate required|bad certificate/i.test(msg)) {
+      return `the Docker host ${shown} asks for a client certificate TrajLab could not give (${msg}): put cert.pem and key.pem signed by the engine's CA in ${certs}`;
+    }
+    return `the Docker host ${shown} presented a TLS certificate TrajLab cannot verify (${msg}): put the engine's CA as ca.pem in ${certs}`;
+  }
+  if (/certificate required|alert bad certificate|alert unknown ca|handshake/i.test(msg) || code === 'EPROTO') {
+    return `the Docker host ${shown} refused the TLS handshake (${msg}): it wants a client certificate signed by its CA; put cert.pem and key.pem in ${certs}`;
+  }
+  if (e?.level === 'client-authentication' || /authentication methods failed/i.test(msg)) {
+    return `ssh to the Docker host ${shown} was refused (${msg}): add your key to the ssh agent (ssh-add; SSH_AUTH_SOCK=${process.env.SSH_AUTH_SOCK ?? 'unset'}) or use an unencrypted ~/.ssh/id_ed25519`;
+  }
+  if (/HTTP request to an HTTPS server/i.test(msg)) {
+    return `the Docker host ${shown} speaks TLS: use https://host:port (or tcp://host:2376, or DOCKER_TLS_VERIFY=1) with the certificates in ${certs}`;
+  }
+  if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EHOSTUNREACH' || code === 'ETIMEDOUT' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return `the Docker host ${shown} does not answer (${msg}): start Docker there, or check the host URL`;
+  }
+  if (/EPIPE|ECONNRESET|socket hang up/.test(code + msg) && url && /^(https?|tcp):/.test(url)) {
+    return `the Docker host ${shown} closed the connection (${msg}): check whether it speaks TLS (https:// or port 2376, certificates in ${certs}) or plain HTTP (tcp://…:2375)`;
+  }
+  return `the Docker host ${shown} failed (${msg})`;
 }
 
 /** A readable name for a host URL (for logs and trajectories; never holds credentials). */

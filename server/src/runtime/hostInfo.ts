@@ -6,7 +6,7 @@
  */
 import type Docker from 'dockerode';
 import type { HostInfo } from '../../../common/src/protocol';
-import { connectDocker, hostName, LABEL_RUN } from './docker';
+import { connectDocker, explainDockerError, hostName, LABEL_RUN } from './docker';
 
 /** How long an unreachable host may take to say so, ms. */
 const HOST_TIMEOUT_MS = 5000;
@@ -24,7 +24,7 @@ export async function hostInfo(url?: string, timeoutMs = HOST_TIMEOUT_MS): Promi
     const docker = connectDocker(url);
     return await withTimeout(query(docker, shown, !url), timeoutMs, `no answer within ${timeoutMs / 1000} s`);
   } catch (err) {
-    return { kind: 'unreachable', url: shown, error: (err as Error).message };
+    return { kind: 'unreachable', url: shown, error: explainDockerError(url, err) };
   }
 }
 
