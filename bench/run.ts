@@ -1,7 +1,7 @@
 /**
  * Benchmarks of the engine, each printed as a ratio against a baseline measured in the same
  * process (never a timed unit test). Needs a Docker engine and the sandbox image
- * (`npm run setup`). Usage: `npm run bench [-- transport|overhead|scheduling|language|import|export]`.
+ * (`npm run setup`). Usage: `npm run bench [-- transport|overhead|scheduling|language|import|export|write]`.
  *
  * - transport: median latency of one trivial command through the Docker exec API (ours) vs the
  *   `docker exec` CLI (mini-swe-agent's transport), same container. Target: ≤ 0.5×.
@@ -15,6 +15,8 @@
  * - export: 10,000 generated 30-step trajectories to OpenAI JSONL vs read + parse + stringify +
  *   write of the same files (≥ 0.5×), peak memory 1,000 vs 10,000 (≤ 1.25×), `trajlab stats` on
  *   them < 5 s (bench/export.ts). No Docker.
+ * - write: keeping a 10,000-step trajectory on disk while it runs, ours (step journal + spaced
+ *   rewrites) vs rewriting the whole JSON after every step (bench/trajectoryWrite.ts). No Docker.
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -29,6 +31,7 @@ import { silentLogger } from '../server/src/util/log';
 import { languageBench } from './language';
 import { exportBench } from './export';
 import { importBench } from './importScale';
+import { trajectoryWriteBench } from './trajectoryWrite';
 
 const run = promisify(execFile);
 const IMAGE = process.env.TRAJLAB_SANDBOX_IMAGE ?? 'trajlab/sandbox:1';
@@ -126,7 +129,7 @@ async function scheduling(tasks = 32): Promise<void> {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-const benches: Record<string, () => Promise<void>> = { transport: () => transport(), overhead: () => overhead(), scheduling: () => scheduling(), language: () => languageBench(), export: () => exportBench(), import: () => importBench() };
+const benches: Record<string, () => Promise<void>> = { transport: () => transport(), overhead: () => overhead(), scheduling: () => scheduling(), language: () => languageBench(), export: () => exportBench(), import: () => importBench(), write: () => trajectoryWriteBench() };
 
 (async () => {
   const which = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -11,9 +11,9 @@ import { evaluate } from '../eval/evaluate';
 import { Sandbox } from '../runtime/docker';
 import type { GpuAllocator } from '../runtime/gpus';
 import { commitSetupTree, computeDiff, extractTree, packTree, prepareWorkspace, type PreparedWorkspace } from '../runtime/workspace';
+import { TrajectoryWriter } from '../store/trajectoryWriter';
 import type { RunStore } from '../store/runStore';
 import { AbortedError } from '../util/abort';
-import { CoalescingJsonWriter } from '../util/fsAtomic';
 import { TRAJLAB_VERSION } from '../version';
 
 /** Everything one attempt needs; built by the run engine. */
@@ -73,16 +73,13 @@ export async function runAttempt(ctx: AttemptContext, previous?: Trajectory): Pr
     : newTrajectory(ctx, image, workdir);
   const priorMs = resumed ? resumed.totals.duration_ms : 0;
   const started = performance.now();
-  // Written after every step, in the background (the fsync overlaps the next model call);
-  // `save()` waits until the newest state is on disk.
-  const writer = new CoalescingJsonWriter(() => ctx.store.trajectoryPath(t.task_id, t.attempt), () => {
+  // Every step goes to the step journal at once; the JSON is rewritten in the background
+  // (store/trajectoryWriter.ts). `save()` puts everything in the JSON.
+  const writer = new TrajectoryWriter(ctx.store.trajectoryPath(t.task_id, t.attempt), () => {
     t.totals = totalsOf(t.steps, priorMs + (performance.now() - started));
     return t;
   });
-  const save = () => {
-    writer.schedule();
-    return writer.flush();
-  };
+  const save = () => writer.save();
   await save();
 
   const controller = new AbortController();
@@ -132,7 +129,7 @@ export async function runAttempt(ctx: AttemptContext, previous?: Trajectory): Pr
       { messages: t.messages, steps: t.steps, costUsd: t.totals.cost_usd },
       { mode: ctx.mode, maxSteps: ctx.maxSteps, costLimit: ctx.costLimit, commandTimeoutSec: ctx.commandTimeoutSec, outputCap: ctx.outputCap, signal: controller.signal },
       async (step) => {
-        writer.schedule();
+        writer.step();
         ctx.onState({ kind: 'running', step: t.steps.length });
         await ctx.onStep(t, step);
       },

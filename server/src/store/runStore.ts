@@ -5,6 +5,7 @@ import type { RunInfo, RunReport } from '../../../common/src/run';
 import type { Trajectory } from '../../../common/src/trajectory';
 import { readJsonIfExists, writeJsonAtomic } from '../util/fsAtomic';
 import { safeFileName } from '../util/safeName';
+import { readTrajectoryWithJournal } from './trajectoryWriter';
 
 /** One line of `events.jsonl` (append-only). */
 export type RunEvent =
@@ -84,10 +85,13 @@ export class RunStore {
     return path.join(this.trajectoriesDir, `${safeFileName(taskId)}.${attempt}.json`);
   }
 
-  /** The saved trajectory of an attempt, if any (unreadable files count as absent: the attempt is redone). */
+  /**
+   * The saved trajectory of an attempt with the steps of its journal (see trajectoryWriter.ts),
+   * if any (unreadable files count as absent: the attempt is redone).
+   */
   async readTrajectory(taskId: string, attempt: number): Promise<Trajectory | undefined> {
     try {
-      const t = await readJsonIfExists<Trajectory>(this.trajectoryPath(taskId, attempt));
+      const t = await readTrajectoryWithJournal(this.trajectoryPath(taskId, attempt));
       return t && t.task_id === taskId && t.attempt === attempt ? t : undefined;
     } catch {
       return undefined;

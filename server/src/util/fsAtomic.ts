@@ -50,7 +50,12 @@ export class CoalescingJsonWriter {
   private running: Promise<void> | undefined;
   private error: Error | undefined;
 
-  constructor(private readonly file: () => string, private readonly value: () => unknown) {}
+  /** `onWritten` is told the size (bytes) and the time (ms, serialisation included) of each write. */
+  constructor(
+    private readonly file: () => string,
+    private readonly value: () => unknown,
+    private readonly onWritten?: (bytes: number, ms: number) => void,
+  ) {}
 
   schedule(): void {
     this.dirty = true;
@@ -67,7 +72,14 @@ export class CoalescingJsonWriter {
     try {
       while (this.dirty) {
         this.dirty = false;
-        await writeJsonAtomic(this.file(), this.value()).catch((err: Error) => (this.error ??= err));
+        const started = performance.now();
+        try {
+          const data = JSON.stringify(this.value(), null, 2) + '\n';
+          await writeFileAtomic(this.file(), data);
+          this.onWritten?.(Buffer.byteLength(data), performance.now() - started);
+        } catch (err) {
+          this.error ??= err as Error;
+        }
       }
     } finally {
       this.running = undefined;
