@@ -1,7 +1,7 @@
 /**
  * Benchmarks of the engine, each printed as a ratio against a baseline measured in the same
  * process (never a timed unit test). Needs a Docker engine and the sandbox image
- * (`npm run setup`). Usage: `npm run bench [-- transport|overhead|scheduling|language|import|export|write]`.
+ * (`npm run setup`). Usage: `npm run bench [-- transport|overhead|scheduling|language|import|export|write|inspector]`.
  *
  * - transport: median latency of one trivial command through the Docker exec API (ours) vs the
  *   `docker exec` CLI (mini-swe-agent's transport), same container. Target: ≤ 0.5×.
@@ -17,6 +17,10 @@
  *   them < 5 s (bench/export.ts). No Docker.
  * - write: keeping a 10,000-step trajectory on disk while it runs, ours (step journal + spaced
  *   rewrites) vs rewriting the whole JSON after every step (bench/trajectoryWrite.ts). No Docker.
+ * - inspector: the trajectory inspector on a 10,000-step / 100 MB trajectory in headless Chromium
+ *   (bench/inspector.ts): first screen < 1 s after the import and < 3 s from open, scrolling to
+ *   the end and jumping to a search hit < 100 ms, webview heap < 3× the file, each against
+ *   JSON.parse of the file. Needs the bundles and Chromium, not Docker.
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -31,6 +35,7 @@ import { silentLogger } from '../server/src/util/log';
 import { languageBench } from './language';
 import { exportBench } from './export';
 import { importBench } from './importScale';
+import { inspectorBench } from './inspector';
 import { trajectoryWriteBench } from './trajectoryWrite';
 
 const run = promisify(execFile);
@@ -129,7 +134,7 @@ async function scheduling(tasks = 32): Promise<void> {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-const benches: Record<string, () => Promise<void>> = { transport: () => transport(), overhead: () => overhead(), scheduling: () => scheduling(), language: () => languageBench(), export: () => exportBench(), import: () => importBench(), write: () => trajectoryWriteBench() };
+const benches: Record<string, () => Promise<void>> = { transport: () => transport(), overhead: () => overhead(), scheduling: () => scheduling(), language: () => languageBench(), export: () => exportBench(), import: () => importBench(), write: () => trajectoryWriteBench(), inspector: () => inspectorBench() };
 
 (async () => {
   const which = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -33,6 +33,7 @@ await Promise.all([
     platform: 'browser',
     target: 'es2022',
     format: 'iife',
+    minify: true,
     sourcemap: true,
     logLevel: 'warning',
     entryPoints: { trajectory: 'webviews/src/trajectory/main.ts', dataset: 'webviews/src/dataset/main.ts' },

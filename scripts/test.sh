@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): sets up (deps, bundles, Docker engine, sandbox image),
 # typechecks, then runs the unit tests and the integration tests against the real Docker engine,
+# the webview bundles' tests in real Chromium (test/browser/; the e2e set-up provides Chromium),
 # and the end-to-end tests in a real VS Code (scripts/test-e2e.sh; set-up already done above).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,4 +10,6 @@ npm run --silent typecheck
 node --import tsx --test --test-reporter=spec test/unit/*.test.ts
 bash scripts/ensure-sshd.sh
 node --import tsx --test --test-concurrency=1 --test-reporter=spec test/integration/*.test.ts
+bash scripts/setup-vscode-e2e.sh
+node --import tsx --test --test-concurrency=1 --test-reporter=spec test/browser/*.test.ts
 TRAJLAB_E2E_SKIP_SETUP=1 bash scripts/test-e2e.sh

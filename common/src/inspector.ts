@@ -66,6 +66,8 @@ export interface TrajectoryHeader {
   } | null;
   /** The file is a TrajLab trajectory whose tasks file is known: "Replay in a fresh container" can run. */
   replayable: boolean;
+  /** The tasks file the attempt came from (`source.tasks_file`, absolute) for TrajLab trajectories; null for imports. */
+  tasksFile: string | null;
   /** Problems the importer noted (unknown fields…), one line each. */
   notes: string[];
 }

@@ -182,18 +182,18 @@ export async function openWebview(o: OpenWebviewOptions): Promise<WebviewPage> {
       errors.push(`host stub: ${(err as Error).stack ?? err}`);
     }
   });
-  await page.addInitScript((initial) => {
-    let state = initial;
-    (window as any).__trajlabState = () => state;
-    (window as any).acquireVsCodeApi = () => ({
-      postMessage: (m: unknown) => void (window as any).__trajlabToHost(m),
+  // The stub of the host, as source text: a function here would be compiled by tsx with
+  // `keepNames`, whose `__name` helper does not exist in the page.
+  await page.addInitScript(`(() => {
+    let state = ${JSON.stringify(o.state ?? null)} ?? undefined;
+    window.__trajlabState = () => state;
+    window.acquireVsCodeApi = () => ({
+      postMessage: (m) => void window.__trajlabToHost(m),
       getState: () => state,
-      setState: (s: unknown) => {
-        state = s;
-      },
+      setState: (s) => { state = s; },
     });
-    document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
-  }, o.state);
+    document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));
+  })();`);
   await page.goto(`http://127.0.0.1:${port}/`);
   return {
     page,
