@@ -10,6 +10,7 @@ import type { RunInfo } from '../../common/src/run';
 import type { Views } from './commands';
 import type { Ctx, ShownMessage } from './ctx';
 import type { DaemonState } from './daemon/connection';
+import type { InspectorProvider, InspectorStatus } from './inspector/inspectorProvider';
 import type { RunProgress } from './progress';
 import type { StatusBar } from './statusBar';
 import type { RunsNode } from './views/runsTree';
@@ -71,10 +72,20 @@ export interface TrajLabApi {
   runsViewRefreshCount(): number;
   /** How many progress and task update notifications came from the daemon. */
   notificationCount(): number;
+  /** The open TrajLab Inspector editors and what each shows (loading, the trajectory, or a failure message). */
+  inspectors(): InspectorStatus[];
 }
 
 /** Builds the API over the extension's parts. */
-export function createApi(ctx: Ctx, views: Views, runsView: vscode.TreeView<RunsNode>, statusBar: StatusBar, progress: RunProgress, activationMs: number): TrajLabApi {
+export function createApi(
+  ctx: Ctx,
+  views: Views,
+  runsView: vscode.TreeView<RunsNode>,
+  statusBar: StatusBar,
+  progress: RunProgress,
+  activationMs: number,
+  inspector: InspectorProvider,
+): TrajLabApi {
   return {
     apiVersion: 1,
     activationMs,
@@ -127,6 +138,7 @@ export function createApi(ctx: Ctx, views: Views, runsView: vscode.TreeView<Runs
     lastCommandError: () => ctx.lastCommandError,
     runsViewRefreshCount: () => views.runs.refreshCount,
     notificationCount: () => ctx.notificationCount,
+    inspectors: () => inspector.statuses(),
   };
 }
 

@@ -18,6 +18,7 @@ import { PROVIDER_KEY_ENV, providerOf } from '../../common/src/settings';
 import * as config from './config';
 import { providerNeedsKey, type Ctx } from './ctx';
 import { failedTaskIds, oneLine } from './format';
+import { inspectorViewTypeFor } from './inspector/inspectorProvider';
 import { isRunId, runDir, runIdOf, taskRefOf, type TaskRef } from './refs';
 import { buildRunOptions, capWorkersForHost, dockerUrl, parseGenerateArgs, rerunOptions, resumeOptions, type GenerateArgs } from './runOptions';
 import { ApiKeyStore } from './secrets';
@@ -145,8 +146,19 @@ const openReport: Factory = (ctx) => async (arg) => {
 const openTrajectory: Factory = (ctx) => async (arg) => {
   const file = await trajectoryPathOf(ctx, arg);
   if (!file) return undefined;
-  await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(file), { preview: true } satisfies vscode.TextDocumentShowOptions);
+  await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(file), inspectorViewTypeFor(file), { preview: true } satisfies vscode.TextDocumentShowOptions);
   return file;
+};
+
+/** Any file in the TrajLab Inspector: the given Uri (CodeLens, menus) or path, else the active editor's file. */
+const openInInspector: Factory = (ctx) => async (arg) => {
+  const uri = arg instanceof vscode.Uri ? arg : typeof arg === 'string' && arg ? vscode.Uri.file(arg) : activeEditorUri();
+  if (!uri) {
+    void ctx.showMessage('info', 'Open a trajectory file (JSON) first, then run "Open in TrajLab Inspector".');
+    return undefined;
+  }
+  await vscode.commands.executeCommand('vscode.openWith', uri, inspectorViewTypeFor(uri.fsPath));
+  return uri.fsPath;
 };
 
 const revealTrajectory: Factory = (ctx) => async (arg) => {
@@ -265,6 +277,7 @@ export const COMMANDS: Record<string, Factory> = {
   openRunFolder,
   openReport,
   openTrajectory,
+  openInInspector,
   revealTrajectory,
   showRunTrajectories,
   showAllTrajectories,
@@ -296,6 +309,15 @@ export function registerCommands(ctx: Ctx, views: Views): vscode.Disposable[] {
 }
 
 // ---- helpers ------------------------------------------------------------------------------
+
+/** The file of the active editor: a text editor's document, or a custom editor's (e.g. an inspector's) resource. */
+function activeEditorUri(): vscode.Uri | undefined {
+  const doc = vscode.window.activeTextEditor?.document;
+  if (doc && doc.uri.scheme === 'file') return doc.uri;
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  if (input instanceof vscode.TabInputText || input instanceof vscode.TabInputCustom) return input.uri.scheme === 'file' ? input.uri : undefined;
+  return undefined;
+}
 
 function requireFolder(ctx: Ctx): vscode.WorkspaceFolder | undefined {
   const folder = ctx.folder;

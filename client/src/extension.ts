@@ -9,6 +9,8 @@ import { createApi, type TrajLabApi } from './api';
 import { registerCommands, type Views } from './commands';
 import * as config from './config';
 import { Ctx } from './ctx';
+import { registerDataset } from './dataset';
+import { registerInspector } from './inspector';
 import { RunProgress } from './progress';
 import { StatusBar } from './statusBar';
 import { HostsTreeProvider } from './views/hostsTree';
@@ -32,7 +34,7 @@ export function activate(context: vscode.ExtensionContext): TrajLabApi {
     hosts: new HostsTreeProvider(c),
   };
   const tasksView = vscode.window.createTreeView('trajlab.tasks', { treeDataProvider: views.tasks, showCollapseAll: true });
-  const runsView = vscode.window.createTreeView<RunsNode>('trajlab.runs', { treeDataProvider: views.runs, showCollapseAll: true });
+  const runsView = vscode.window.createTreeView<RunsNode>('trajlab.runs', { treeDataProvider: views.runs, showCollapseAll: true, canSelectMany: true });
   const trajectoriesView = vscode.window.createTreeView('trajlab.trajectories', { treeDataProvider: views.trajectories });
   const hostsView = vscode.window.createTreeView('trajlab.hosts', { treeDataProvider: views.hosts });
   views.trajectories.view = trajectoriesView;
@@ -40,6 +42,7 @@ export function activate(context: vscode.ExtensionContext): TrajLabApi {
 
   const statusBar = new StatusBar(c);
   const progress = new RunProgress(c);
+  const inspector = registerInspector(c);
   context.subscriptions.push(
     ...Object.values(views),
     tasksView,
@@ -49,6 +52,8 @@ export function activate(context: vscode.ExtensionContext): TrajLabApi {
     statusBar,
     progress,
     ...registerCommands(c, views),
+    ...inspector.disposables,
+    ...registerDataset(c).disposables,
     runsView.onDidChangeSelection((e) => {
       const node = e.selection[0];
       if (node) views.trajectories.setScope({ kind: 'run', runId: node.runId });
@@ -65,7 +70,7 @@ export function activate(context: vscode.ExtensionContext): TrajLabApi {
   void c.daemon.start();
   const activationMs = performance.now() - started;
   c.log.info(`activated in ${activationMs.toFixed(1)} ms`);
-  return createApi(c, views, runsView, statusBar, progress, activationMs);
+  return createApi(c, views, runsView, statusBar, progress, activationMs, inspector.provider);
 }
 
 /** Disconnects from the daemon; the daemon and its runs keep going. */

@@ -69,7 +69,7 @@ export type DatasetToHost =
 
 export type HostToDataset =
   | { type: 'stats'; title: string; sources: string[]; stats: DatasetStats }
-  | { type: 'compare'; title: string; comparison: RunComparison }
+  | { type: 'compare'; title: string; sources: string[]; comparison: RunComparison }
   | { type: 'progress'; progress: DatasetProgress }
   | { type: 'failed'; message: string };
 

@@ -61,6 +61,14 @@ export interface BridgeMethods {
   openViewContainer: { params: { title: string }; result: null };
   /** The visible rows of a view, found by the title of its pane header ("Runs"). */
   viewRows: { params: { view: string; timeoutMs?: number }; result: UiRow[] };
+  /**
+   * The rendered text (innerText) of the first element matching `selector` in a webview's page
+   * (the extension's HTML, inside VS Code's webview iframes) whose text contains `contains`
+   * (any, when not given); waits for one. Errors say what the webviews showed.
+   */
+  webviewText: { params: { selector: string; contains?: string; timeoutMs?: number }; result: string };
+  /** Clicks the first element matching `selector` in a webview's page whose text contains `contains` (waits for it). */
+  webviewClick: { params: { selector: string; contains?: string; timeoutMs?: number }; result: null };
   /** Saves a screenshot of the whole window as `<artifacts>/screenshots/<name>.png`; returns its path. */
   screenshot: { params: { name: string }; result: string };
   /** Requests the scripted model server answered so far. */

@@ -170,6 +170,26 @@ export class Workbench {
     });
   }
 
+  /**
+   * The innerText of the first element matching `selector` in a webview's page whose text
+   * contains `contains` (any when undefined), waiting up to `timeoutMs`. VS Code puts each
+   * webview in an iframe that hosts another one (`active-frame`) with the extension's HTML;
+   * every webview frame of the page is searched. Only reads, so it does not wait for other actions.
+   */
+  async webviewText(selector: string, contains: string | undefined, timeoutMs = 30_000): Promise<string> {
+    const { text } = await this.findInWebview(selector, contains, timeoutMs);
+    return text;
+  }
+
+  /** Clicks the first element matching `selector` in a webview's page whose text contains `contains` (waits for it). */
+  webviewClick(selector: string, contains: string | undefined, timeoutMs = 30_000): Promise<null> {
+    return this.exclusive(async () => {
+      const { locator } = await this.findInWebview(selector, contains, timeoutMs);
+      await locator.click({ timeout: 10_000 });
+      return null;
+    });
+  }
+
   /** Saves a screenshot of the window as `<screenshotsDir>/<name>.png` (name made file-safe); returns the path. */
   screenshot(name: string): Promise<string> {
     return this.exclusive(() => this.screenshotNow(name));
@@ -184,6 +204,27 @@ export class Workbench {
   }
 
   // -------------------------------------------------------------------------------------------
+
+  /** Waits for an element of a webview page (see webviewText); its text and a locator of it. */
+  private async findInWebview(selector: string, contains: string | undefined, timeoutMs: number): Promise<{ text: string; locator: Locator }> {
+    const deadline = Date.now() + timeoutMs;
+    let seen: string[] = [];
+    for (;;) {
+      seen = [];
+      // Webview frames are served from VS Code's `…/contrib/webview/browser/pre/` (not the web worker extension host's frame).
+      for (const frame of this.page.frames().filter((f) => f !== this.page.mainFrame() && f.url().includes('/webview/'))) {
+        const texts = await frame.locator(selector).allInnerTexts().catch(() => [] as string[]);
+        const i = texts.findIndex((t) => contains === undefined || t.includes(contains));
+        if (i >= 0) return { text: texts[i]!, locator: frame.locator(selector).nth(i) };
+        seen.push(...texts.filter((t) => t.trim()).map((t) => t.slice(0, 300)));
+      }
+      if (Date.now() > deadline) {
+        const frames = this.page.frames().map((f) => f.url().slice(0, 120));
+        throw new Error(`no webview element ${JSON.stringify(selector)}${contains === undefined ? '' : ` containing ${JSON.stringify(contains)}`} after ${timeoutMs} ms; webviews showed ${JSON.stringify(seen.slice(0, 5))} (frames: ${JSON.stringify(frames)})`);
+      }
+      await this.page.waitForTimeout(250);
+    }
+  }
 
   private exclusive<T>(action: () => Promise<T>): Promise<T> {
     const run = this.queue.then(action, action);

@@ -1,2 +1,192 @@
-// Placeholder until the dataset panel lands.
-document.getElementById('app')?.append('TrajLab dataset');
+/**
+ * The Dataset and Compare runs panels (one bundle, `dist/webviews/dataset.js`). Protocol
+ * (common/src/webviewMessages.ts): the page posts `ready`; the extension answers `progress`
+ * while it computes, then `stats` (Dataset panel) or `compare` (Compare panel), or `failed`.
+ * The page posts `openTrajectory {row}` (an index into `stats.rows`, never a path), `refresh`
+ * and `export`. The sort (and the compare filter) are kept with `setState` beside the panel's
+ * kind and sources, which the extension's serializer restores the panel from.
+ */
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
+import type { DatasetProgress } from '../../../common/src/dataset';
+import type { DatasetPanelState, DatasetToHost, HostToDataset } from '../../../common/src/webviewMessages';
+import { clear, h } from '../common/dom';
+import { vscodeApi } from '../common/vscodeApi';
+import { ChartSet } from './charts';
+import { CHANGE_FILTERS, renderCompare, type ChangeFilter } from './compareView';
+import * as f from './format';
+import { renderStats } from './statsView';
+import './dataset.css';
+
+/** What the page saves: the panel state the serializer reads, plus the compare filter. */
+interface PageState extends DatasetPanelState {
+  changeFilter?: ChangeFilter;
+}
+
+const api = vscodeApi<DatasetToHost, PageState>();
+let state: PageState = validState(api.getState()) ?? { kind: 'stats', sources: [] };
+const charts = new ChartSet();
+
+const titleEl = h('h1', { class: 'title' }, state.kind === 'compare' ? 'Compare runs' : 'Dataset');
+const sourcesEl = h('p', { class: 'sources' });
+const refreshButton = h('vscode-button', { secondary: true, class: 'refresh', title: 'Compute the figures again' }, 'Refresh');
+const exportButton = h('vscode-button', { class: 'export', title: 'Export these trajectories as training data' }, 'Export…');
+const banner = h('div', { class: 'banner', hidden: true });
+const content = h('main', { class: 'content', 'aria-busy': 'true' });
+let hasContent = false;
+
+refreshButton.addEventListener('click', () => api.postMessage({ type: 'refresh' }));
+exportButton.addEventListener('click', () => api.postMessage({ type: 'export' }));
+exportButton.hidden = state.kind === 'compare';
+
+document.getElementById('app')!.append(
+  h('header', { class: 'header' }, h('div', { class: 'heading' }, titleEl, sourcesEl), h('div', { class: 'actions' }, refreshButton, exportButton)),
+  banner,
+  content,
+);
+showSources(state.sources);
+showProgress(undefined);
+
+window.addEventListener('message', (e: MessageEvent) => onMessage(e.data as HostToDataset));
+api.postMessage({ type: 'ready' });
+
+function onMessage(m: HostToDataset): void {
+  if (!m || typeof m !== 'object') return;
+  switch (m.type) {
+    case 'stats': {
+      save({ ...state, kind: 'stats', sources: stringList(m.sources) });
+      setHeader(m.title, 'stats');
+      clearBanner();
+      renderInto(() =>
+        renderStats({
+          stats: m.stats,
+          charts,
+          sortBy: state.sortBy,
+          sortDescending: state.sortDescending,
+          onSort: (sortBy, sortDescending) => save({ ...state, sortBy, sortDescending }),
+          onOpen: (row) => api.postMessage({ type: 'openTrajectory', row }),
+        }),
+      );
+      break;
+    }
+    case 'compare': {
+      // The two runs are saved for the extension's serializer.
+      const sources = stringList(m.sources);
+      save({ ...state, kind: 'compare', sources: sources.length ? sources : state.sources });
+      setHeader(m.title, 'compare');
+      clearBanner();
+      renderInto(() =>
+        renderCompare({
+          comparison: m.comparison,
+          sortBy: state.sortBy,
+          sortDescending: state.sortDescending,
+          filter: state.changeFilter,
+          onSort: (sortBy, sortDescending) => save({ ...state, sortBy, sortDescending }),
+          onFilter: (changeFilter) => save({ ...state, changeFilter }),
+        }),
+      );
+      break;
+    }
+    case 'progress':
+      showProgress(m.progress);
+      break;
+    case 'failed':
+      showFailed(String(m.message ?? 'failed'));
+      break;
+  }
+}
+
+function save(next: PageState): void {
+  state = next;
+  api.setState(state);
+  showSources(state.sources);
+}
+
+function setHeader(title: string, kind: 'stats' | 'compare'): void {
+  titleEl.textContent = String(title || (kind === 'compare' ? 'Compare runs' : 'Dataset'));
+  exportButton.hidden = kind === 'compare';
+}
+
+function showSources(sources: string[]): void {
+  sourcesEl.textContent = sources.length ? sources.map(shortPath).join(' · ') : '';
+  sourcesEl.title = sources.join('\n');
+}
+
+function renderInto(build: () => HTMLElement): void {
+  charts.destroyAll();
+  clear(content);
+  content.append(build());
+  content.setAttribute('aria-busy', 'false');
+  hasContent = true;
+}
+
+function clearBanner(): void {
+  clear(banner);
+  banner.hidden = true;
+  banner.className = 'banner';
+}
+
+/** The progress of the request under way: in place of the content at first, above it on a refresh. */
+function showProgress(p: DatasetProgress | undefined): void {
+  const bar = h('vscode-progress-bar', { class: 'progress-bar', 'aria-label': 'Reading trajectories' });
+  if (p && p.total > 0) {
+    (bar as unknown as { value: number; max: number }).max = p.total;
+    (bar as unknown as { value: number; max: number }).value = p.done;
+  }
+  const text = h('p', { class: 'progress-text' }, progressText(p));
+  const box = h('div', { class: 'progress', role: 'status' }, bar, text);
+  if (hasContent) {
+    clear(banner);
+    banner.className = 'banner progress-banner';
+    banner.hidden = false;
+    banner.append(box);
+  } else {
+    clear(content);
+    content.setAttribute('aria-busy', 'true');
+    content.append(box);
+  }
+}
+
+/** The human line of a progress report. */
+export function progressText(p: DatasetProgress | undefined): string {
+  if (!p || p.phase === 'list') return 'Listing trajectory files…';
+  const verb = p.phase === 'write' ? 'Writing' : 'Reading trajectories';
+  return `${verb}: ${f.count(p.done)} of ${f.count(p.total)} files (${f.count(p.kept)} kept, ${f.count(p.dropped)} left out)`;
+}
+
+function showFailed(message: string): void {
+  const box = h('div', { class: 'failed', role: 'alert' }, h('strong', {}, 'Could not compute the figures. '), message, h('p', { class: 'hint' }, 'Fix the cause and press Refresh.'));
+  if (hasContent) {
+    clear(banner);
+    banner.className = 'banner failed-banner';
+    banner.hidden = false;
+    banner.append(box);
+  } else {
+    clear(content);
+    content.setAttribute('aria-busy', 'false');
+    content.append(box);
+  }
+}
+
+function shortPath(p: string): string {
+  const parts = p.split(/[\\/]/).filter(Boolean);
+  return parts.slice(-2).join('/') || p;
+}
+
+function stringList(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}
+
+/** The saved state if it has the expected shape (a restored page), else undefined. */
+function validState(s: unknown): PageState | undefined {
+  if (!s || typeof s !== 'object') return undefined;
+  const x = s as Partial<PageState>;
+  if (x.kind !== 'stats' && x.kind !== 'compare') return undefined;
+  const out: PageState = { kind: x.kind, sources: stringList(x.sources) };
+  if (typeof x.sortBy === 'string') {
+    out.sortBy = x.sortBy;
+    out.sortDescending = x.sortDescending === true;
+  }
+  if (CHANGE_FILTERS.some((c) => c.value === x.changeFilter)) out.changeFilter = x.changeFilter;
+  return out;
+}

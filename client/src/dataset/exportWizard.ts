@@ -1,0 +1,315 @@
+/**
+ * "TrajLab: Export…": the trajectories of runs (or folders / files) as training data, through a
+ * QuickPick wizard: sources (preselected from where it was started), format, filters, split,
+ * token counts, destination (a save dialog under `<output folder>/exports/`); then
+ * `trajlab/dataset/export` (the engine of `trajlab export`) under a notification with Cancel
+ * and progress, and a final message with "Open file" / "Open manifest".
+ *
+ * Called with an ExportArgs object that has `format` and `out`, it asks nothing and exports
+ * (scripts, tests).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import {
+  EXPORT_FORMATS,
+  TOKENIZERS,
+  type ExportFormat,
+  type ExportOptions,
+  type ExportResult,
+  type SelectionFilters,
+  type SplitSpec,
+  type TokenizerName,
+} from '../../../common/src/dataset';
+import { DatasetExportRequest } from '../../../common/src/protocol';
+import type { Ctx } from '../ctx';
+import { EXPORT_FORMAT_INFO } from '../inspector/exportTrajectory';
+import { runDir } from '../refs';
+import type { DatasetProgressHub } from './progressHub';
+import { defaultFileName, parseNumber, parseSplit } from './exportOptions';
+import { sourceLabel } from './sources';
+
+/** An export asked from code: no question when `format` and `out` are given. */
+export interface ExportArgs {
+  sources: string[];
+  format?: ExportFormat;
+  /** Absolute output file. */
+  out?: string;
+  filters?: SelectionFilters;
+  split?: SplitSpec[];
+  seed?: number;
+  tokenCounts?: boolean;
+  tokenizer?: TokenizerName;
+  includeReasoning?: boolean;
+  overwrite?: boolean;
+}
+
+const STEPS = 6;
+
+/**
+ * Runs the wizard (or, with `args.format` and `args.out`, the export alone). Returns the
+ * daemon's ExportResult, or undefined when dismissed, cancelled or the daemon is down (each said
+ * to the user). Errors: the daemon's (an unreadable source, an unwritable output…).
+ */
+export async function exportDataset(ctx: Ctx, hub: DatasetProgressHub, args: ExportArgs): Promise<ExportResult | undefined> {
+  let options: { sources: string[]; options: ExportOptions } | undefined;
+  if (args.format && args.out) {
+    if (!EXPORT_FORMATS.includes(args.format)) throw new Error(`unknown format "${args.format}"; use one of ${EXPORT_FORMATS.join(', ')}`);
+    if (!args.sources.length) throw new Error('trajlab.exportDataset needs sources: run folders, trajectory folders or files');
+    const { sources, format, out, ...rest } = args;
+    options = { sources, options: { ...rest, format, out: path.resolve(out) } };
+  } else {
+    options = await askExport(ctx, args.sources);
+  }
+  if (!options) return undefined;
+  return runExport(ctx, hub, options.sources, options.options);
+}
+
+// ---- the questions ---------------------------------------------------------------------------
+
+interface SourceItem extends vscode.QuickPickItem {
+  source: string;
+}
+
+/** The wizard's questions; undefined when the user dismisses one. */
+async function askExport(ctx: Ctx, preselected: string[]): Promise<{ sources: string[]; options: ExportOptions } | undefined> {
+  const sources = await askSources(ctx, preselected);
+  if (!sources?.length) return undefined;
+  const format = await askFormat(sources);
+  if (!format) return undefined;
+  const filters = await askFilters();
+  if (!filters) return undefined;
+  const split = await askSplit();
+  if (!split) return undefined;
+  const tokens = await askTokens();
+  if (!tokens) return undefined;
+  const dest = await askDestination(ctx, format, sources);
+  if (!dest) return undefined;
+  const { includeReasoning, ...selection } = filters;
+  const options: ExportOptions = { format, out: dest.out, filters: selection, overwrite: dest.overwrite };
+  if (includeReasoning) options.includeReasoning = true;
+  if (split.split) options.split = split.split;
+  if (tokens.tokenizer) {
+    options.tokenCounts = true;
+    options.tokenizer = tokens.tokenizer;
+  }
+  return { sources, options };
+}
+
+/** Step 1: which runs (and the folders / files the command was started on). */
+async function askSources(ctx: Ctx, preselected: string[]): Promise<string[] | undefined> {
+  if (!ctx.daemon.client) await ctx.requireClient();
+  await ctx.refreshRuns();
+  const out = ctx.out;
+  const runs = ctx.runs.list().map((r) => r.info);
+  const runDirs = new Map(out ? runs.map((r) => [path.normalize(runDir(out, r.run_id)), r] as const) : []);
+  const items: SourceItem[] = [];
+  for (const s of preselected) {
+    if (runDirs.has(s)) continue;
+    items.push({ label: sourceLabel(s), description: vscode.workspace.asRelativePath(s), source: s, picked: true });
+  }
+  for (const [dir, r] of runDirs) {
+    items.push({ label: r.run_id, description: `${r.status} · ${r.options.model}`, detail: r.options.tasksFile ? vscode.workspace.asRelativePath(r.options.tasksFile) : undefined, source: dir, picked: preselected.includes(dir) });
+  }
+  if (!items.length) {
+    void ctx.showMessage('info', 'No TrajLab run to export. Run some tasks first, or start Export… from a folder of trajectories in the Explorer.');
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(items, {
+    title: `Export… (1/${STEPS}): sources`,
+    placeHolder: 'Runs (and folders) whose trajectories to export; Enter to go on',
+    canPickMany: true,
+    matchOnDescription: true,
+    ignoreFocusOut: true,
+  });
+  if (!picked) return undefined;
+  if (!picked.length) {
+    void ctx.showMessage('info', 'Export…: no source picked; nothing to export.');
+    return undefined;
+  }
+  return picked.map((p) => p.source);
+}
+
+/** Step 2: the format. */
+async function askFormat(sources: string[]): Promise<ExportFormat | undefined> {
+  const pick = await vscode.window.showQuickPick(
+    EXPORT_FORMATS.map((format) => ({ label: format, description: EXPORT_FORMAT_INFO[format].description, format })),
+    { title: `Export… (2/${STEPS}): format`, placeHolder: `Training-data format for ${sources.length} source${sources.length === 1 ? '' : 's'}`, matchOnDescription: true, ignoreFocusOut: true },
+  );
+  return pick?.format;
+}
+
+type FilterKey = 'successOnly' | 'resolvedOnly' | 'bestPerTask' | 'dedupe' | 'includeUnfinished' | 'includeReasoning' | 'minReward' | 'maxPerTask';
+
+interface FilterItem extends vscode.QuickPickItem {
+  key: FilterKey;
+}
+
+const FILTER_ITEMS: FilterItem[] = [
+  { key: 'successOnly', label: 'Success only', description: 'trajectories whose result says success' },
+  { key: 'resolvedOnly', label: 'Resolved only', description: "tasks the run's report.json lists as resolved" },
+  { key: 'bestPerTask', label: 'Best attempt per task', description: 'highest reward, then fewest steps' },
+  { key: 'dedupe', label: 'Drop duplicates', description: 'same task and same action sequence' },
+  { key: 'includeUnfinished', label: 'Include unfinished attempts', description: 'attempts without a result yet' },
+  { key: 'minReward', label: 'Minimum reward…', description: 'asks the value next' },
+  { key: 'maxPerTask', label: 'At most K per task…', description: 'asks K next' },
+  { key: 'includeReasoning', label: "Include the model's reasoning", description: 'reasoning_content, or <think>…</think>' },
+];
+
+/** Step 3: filters (toggles; the two with a value ask it). */
+async function askFilters(): Promise<(SelectionFilters & { includeReasoning?: boolean }) | undefined> {
+  const picked = await vscode.window.showQuickPick(FILTER_ITEMS, {
+    title: `Export… (3/${STEPS}): filters`,
+    placeHolder: 'Pick the filters to apply (none: every finished trajectory); Enter to go on',
+    canPickMany: true,
+    ignoreFocusOut: true,
+  });
+  if (!picked) return undefined;
+  const on = new Set(picked.map((p) => p.key));
+  const filters: SelectionFilters & { includeReasoning?: boolean } = {};
+  for (const k of ['successOnly', 'resolvedOnly', 'bestPerTask', 'dedupe', 'includeUnfinished', 'includeReasoning'] as const) if (on.has(k)) filters[k] = true;
+  if (on.has('minReward')) {
+    const v = await vscode.window.showInputBox({
+      title: 'Export…: minimum reward',
+      prompt: 'Keep trajectories whose reward is at least this (unknown rewards are dropped)',
+      value: '1',
+      ignoreFocusOut: true,
+      validateInput: (s) => (parseNumber(s) === undefined ? 'a number, e.g. 1 or 0.5' : undefined),
+    });
+    if (v === undefined) return undefined;
+    filters.minReward = parseNumber(v)!;
+  }
+  if (on.has('maxPerTask')) {
+    const v = await vscode.window.showInputBox({
+      title: 'Export…: at most K trajectories per task',
+      prompt: 'Ranked by reward, then fewest steps',
+      value: '1',
+      ignoreFocusOut: true,
+      validateInput: (s) => (/^\s*\d+\s*$/.test(s) && Number(s) >= 1 ? undefined : 'an integer ≥ 1'),
+    });
+    if (v === undefined) return undefined;
+    filters.maxPerTask = Number(v.trim());
+  }
+  return filters;
+}
+
+/** Step 4: split by task. */
+async function askSplit(): Promise<{ split?: SplitSpec[] } | undefined> {
+  const items: (vscode.QuickPickItem & { spec?: string; custom?: boolean })[] = [
+    { label: 'No split', description: 'one file' },
+    { label: 'train=0.9,val=0.1', description: 'by task: a task never lands in two splits', spec: 'train=0.9,val=0.1' },
+    { label: 'train=0.8,val=0.1,test=0.1', description: 'by task', spec: 'train=0.8,val=0.1,test=0.1' },
+    { label: 'Custom…', description: 'name=fraction,… (fractions sum to 1)', custom: true },
+  ];
+  const pick = await vscode.window.showQuickPick(items, { title: `Export… (4/${STEPS}): split`, placeHolder: 'Split the tasks into files (seed 0)?', ignoreFocusOut: true });
+  if (!pick) return undefined;
+  if (pick.spec) return { split: parseSplit(pick.spec) as SplitSpec[] };
+  if (!pick.custom) return {};
+  const v = await vscode.window.showInputBox({
+    title: 'Export…: split by task',
+    prompt: 'name=fraction,… e.g. train=0.9,val=0.1 (each file is <name>.<split>.jsonl)',
+    value: 'train=0.9,val=0.1',
+    ignoreFocusOut: true,
+    validateInput: (s) => {
+      const r = parseSplit(s);
+      return typeof r === 'string' ? r : undefined;
+    },
+  });
+  if (v === undefined) return undefined;
+  return { split: parseSplit(v) as SplitSpec[] };
+}
+
+/** Step 5: token counts. */
+async function askTokens(): Promise<{ tokenizer?: TokenizerName } | undefined> {
+  const pick = await vscode.window.showQuickPick(
+    [
+      { label: 'No token counts', tokenizer: undefined as TokenizerName | undefined },
+      ...TOKENIZERS.map((t) => ({ label: `Count tokens (${t})`, description: 'adds metadata.num_tokens to every row (js-tiktoken)', tokenizer: t as TokenizerName | undefined })),
+    ],
+    { title: `Export… (5/${STEPS}): token counts`, ignoreFocusOut: true },
+  );
+  return pick && { tokenizer: pick.tokenizer };
+}
+
+/** Step 6: the output file (and whether replacing what is there was agreed). */
+async function askDestination(ctx: Ctx, format: ExportFormat, sources: string[]): Promise<{ out: string; overwrite: boolean } | undefined> {
+  const root = ctx.out ?? path.dirname(sources[0]!);
+  const dir = path.join(root, 'exports');
+  await fs.promises.mkdir(dir, { recursive: true }).catch(() => undefined);
+  const ext = EXPORT_FORMAT_INFO[format].extension;
+  const uri = await vscode.window.showSaveDialog({
+    title: `Export… (6/${STEPS}): destination`,
+    saveLabel: 'Export',
+    defaultUri: vscode.Uri.file(path.join(dir, defaultFileName(format, ext))),
+    filters: { [ext === 'json' ? 'JSON' : 'JSON Lines']: [ext] },
+  });
+  if (!uri) return undefined;
+  const out = uri.fsPath;
+  // The dialog asked before replacing the data file; the manifest (and split files) go beside it.
+  const manifest = `${out.slice(0, out.length - path.extname(out).length)}.manifest.json`;
+  const others = [manifest].filter((f) => fs.existsSync(f));
+  if (fs.existsSync(out) || !others.length) return { out, overwrite: fs.existsSync(out) };
+  const pick = await vscode.window.showWarningMessage(`${path.basename(manifest)} exists next to ${path.basename(out)}. Replace it?`, { modal: true }, 'Replace');
+  return pick ? { out, overwrite: true } : undefined;
+}
+
+// ---- the export ------------------------------------------------------------------------------
+
+/** Sends the export with a cancellable progress notification, then says what was written. */
+async function runExport(ctx: Ctx, hub: DatasetProgressHub, sources: string[], options: ExportOptions): Promise<ExportResult | undefined> {
+  const client = await ctx.requireClient();
+  if (!client) return undefined;
+  const name = path.basename(options.out);
+  let cancelled = false;
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Exporting ${name} (${options.format})`, cancellable: true },
+    async (progress, token) => {
+      let shown = 0;
+      let twoPass = false;
+      const listener = hub.listen((p) => {
+        if (p.phase === 'scan') twoPass = true;
+        const frac = p.total > 0 ? p.done / p.total : 0;
+        const percent = p.phase === 'list' ? 0 : p.phase === 'scan' ? 50 * frac : twoPass ? 50 + 50 * frac : 100 * frac;
+        const message = p.phase === 'list' ? 'listing trajectory files…' : `${p.phase === 'scan' ? 'reading' : 'writing'} ${p.done} of ${p.total} (kept ${p.kept}, dropped ${p.dropped})`;
+        progress.report({ message, increment: Math.max(0, percent - shown) });
+        shown = Math.max(shown, percent);
+      });
+      try {
+        return await client.sendRequest(DatasetExportRequest.type, { sources, options, progressToken: listener.token }, token);
+      } catch (err) {
+        if (token.isCancellationRequested) {
+          cancelled = true;
+          return undefined;
+        }
+        throw err;
+      } finally {
+        listener.dispose();
+      }
+    },
+  );
+  if (cancelled || !result) {
+    void ctx.showMessage('info', `Export of ${name} cancelled; nothing was written.`);
+    return undefined;
+  }
+  announce(ctx, result);
+  return result;
+}
+
+function announce(ctx: Ctx, result: ExportResult): void {
+  const m = result.manifest;
+  const c = m.counts;
+  for (const w of result.warnings) ctx.log.warn(`export ${m.format}: ${w}`);
+  const dataFile = m.outputs[0]?.file;
+  const warnings = result.warnings.length + (c.dropped_by_reason.corrupt ?? 0);
+  const warningText = warnings ? ` ${warnings} warning${warnings === 1 ? '' : 's'} (see the manifest${result.warnings.length ? ' and the TrajLab log' : ''}).` : '';
+  const files = m.outputs.length > 1 ? `${m.outputs.length} files (${m.outputs.map((o) => `${o.split}: ${o.rows}`).join(', ')})` : dataFile ? path.basename(dataFile) : '';
+  const buttons = [...(dataFile ? ['Open file'] : []), 'Open manifest'];
+  const text =
+    c.kept === 0
+      ? `Nothing exported as ${m.format}: all ${c.trajectories} trajectories were dropped (${Object.entries(c.dropped_by_reason).map(([k, v]) => `${v} ${k}`).join(', ')}).${warningText}`
+      : `Exported ${c.kept} of ${c.trajectories} trajectories (${c.rows} rows) as ${m.format} to ${files}.${warningText}`;
+  void ctx.showMessage(c.kept === 0 ? 'warning' : 'info', text, ...buttons).then((pick) => {
+    if (pick === 'Open file' && dataFile) void vscode.window.showTextDocument(vscode.Uri.file(dataFile), { preview: true });
+    if (pick === 'Open manifest') void vscode.window.showTextDocument(vscode.Uri.file(result.manifestFile), { preview: true });
+  });
+}

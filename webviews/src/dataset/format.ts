@@ -1,0 +1,89 @@
+/**
+ * Number and label formatting for the Dataset and Compare panels. Pure (no DOM). Nulls (a figure
+ * the source did not record) print as an en dash, never as 0.
+ */
+
+/** Shown for a value that is not known. */
+export const UNKNOWN = '–';
+
+/** A rate in [0, 1] as a percentage with one decimal (`0.4286` → `42.9%`). */
+export function pct(v: number | null | undefined): string {
+  return v === null || v === undefined || !Number.isFinite(v) ? UNKNOWN : `${(v * 100).toFixed(1)}%`;
+}
+
+/** A number with at most `digits` decimals, trailing zeros dropped (`0.5`, `3`, `1.25`). */
+export function num(v: number | null | undefined, digits = 2): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return UNKNOWN;
+  return String(Number(v.toFixed(digits)));
+}
+
+/** A count with thousands separators (`12,345`). */
+export function count(v: number | null | undefined): string {
+  return v === null || v === undefined || !Number.isFinite(v) ? UNKNOWN : Math.round(v).toLocaleString('en-US');
+}
+
+/** Tokens, compact (`950`, `12.3k`, `4.5M`). */
+export function tokens(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return UNKNOWN;
+  if (Math.abs(v) >= 1e6) return `${num(v / 1e6, 1)}M`;
+  if (Math.abs(v) >= 1e4) return `${num(v / 1e3, 1)}k`;
+  return count(v);
+}
+
+/** USD (`$0.0170`, `$12.35`): four decimals under a dollar. */
+export function usd(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return UNKNOWN;
+  const sign = v < 0 ? '−' : '';
+  const a = Math.abs(v);
+  return `${sign}$${a < 1 ? a.toFixed(4) : a.toFixed(2)}`;
+}
+
+/** A duration in ms as `850 ms`, `12.5 s`, `3 min 5 s`, `2 h 4 min`. */
+export function duration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return UNKNOWN;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${num(s, 1)} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+  return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+}
+
+/** A signed difference (`+0.25`, `−1`, `0`), with `fmt` for the magnitude. */
+export function signed(v: number | null | undefined, fmt: (x: number) => string = (x) => num(x, 3)): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return UNKNOWN;
+  if (v === 0) return fmt(0);
+  return `${v > 0 ? '+' : '−'}${fmt(Math.abs(v))}`;
+}
+
+/** A p-value (`0.031`, `< 0.001`). */
+export function pValue(p: number | null | undefined): string {
+  if (p === null || p === undefined || !Number.isFinite(p)) return UNKNOWN;
+  return p < 0.001 ? '< 0.001' : p.toFixed(3);
+}
+
+/** Yes / no / unknown. */
+export function yesNo(v: boolean | null | undefined): string {
+  return v === null || v === undefined ? UNKNOWN : v ? 'yes' : 'no';
+}
+
+/**
+ * Labels of histogram bins from their edges (`counts[i]` in `[edges[i], edges[i+1])`): integer
+ * bins of width 1 are one number (`3`), others a range (`0.1–0.2`).
+ */
+export function binLabels(edges: number[], fmt: (x: number) => string = (x) => num(x, 2)): string[] {
+  const labels: string[] = [];
+  for (let i = 0; i + 1 < edges.length; i++) {
+    const a = edges[i]!;
+    const b = edges[i + 1]!;
+    labels.push(Number.isInteger(a) && b - a === 1 ? fmt(a) : `${fmt(a)}–${fmt(b)}`);
+  }
+  return labels;
+}
+
+/** A short local time of an ISO timestamp (`01-02 13:45`), or the string itself when unparsable. */
+export function shortTime(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
