@@ -18,21 +18,11 @@ import type { Diagnostic, TextDocumentContentChangeEvent } from 'vscode-language
 import { computeDiagnostics } from '../../server/src/language/diagnostics';
 import { splitLines, TaskDocument } from '../../server/src/language/taskDocument';
 import { LspClient } from '../helpers/lspClient';
+import { prng } from '../helpers/prng';
 
 const SEED = Number(process.env.TRAJLAB_FUZZ_SEED ?? 20261121);
 const BUDGET_MS = Number(process.env.TRAJLAB_FUZZ_MS ?? 4000);
 
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const rnd = prng(SEED);
 const int = (n: number) => Math.floor(rnd() * n);

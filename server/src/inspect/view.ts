@@ -44,7 +44,7 @@ export function trajectoryHeader(t: Trajectory, handle: string, file: string, re
   const notes: string[] = [];
   const unknown = t.imported_from?.unknown_fields ?? [];
   if (unknown.length) notes.push(`Not recorded by the source (shown as unknown): ${unknown.join(', ')}`);
-  if (t.status === 'running') notes.push('The attempt is still running: the file is rewritten after every step.');
+  if (t.status === 'running') notes.push('The attempt is still running: the inspector follows the file as the run rewrites it (every step while small, every few seconds once large).');
   const trailing = (t.events ?? []).filter((e) => e.before_step >= t.steps.length).length;
   if (trailing) notes.push(`${trailing} system / user turn(s) after the last step (not shown in the timeline).`);
   const diff = clipLines(r?.diff ?? '', HEADER_DIFF_CLIP);
