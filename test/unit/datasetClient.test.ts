@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DatasetProgress } from '../../common/src/dataset';
-import { defaultFileName, parseNumber, parseSplit } from '../../client/src/dataset/exportOptions';
+import { defaultFileName, parseNumber, parseRange, parseSplit } from '../../client/src/dataset/exportOptions';
 import { compareSidesOfArgs, datasetTitle, invocationItems, isRestorableSource, sourcesOfArgs } from '../../client/src/dataset/sources';
 import { exportCommandLine, throttledProgress } from '../../server/src/export/datasetHandlers';
 import { binLabels, duration, num, pct, signed, tokens, usd } from '../../webviews/src/dataset/format';
@@ -168,4 +168,16 @@ test('panel number formatting: unknown is a dash, never 0', () => {
   assert.equal(signed(0.25), '+0.25');
   assert.deepEqual(binLabels([1, 2, 3, 4]), ['1', '2', '3']);
   assert.deepEqual(binLabels([0, 0.5, 1]), ['0–0.5', '0.5–1']);
+});
+
+test('parseRange: a..b, a.., ..b and a alone; integers where asked; clear errors', () => {
+  assert.deepEqual(parseRange('0.5..1'), { min: 0.5, max: 1 });
+  assert.deepEqual(parseRange(' 1 '), { min: 1, max: 1 });
+  assert.deepEqual(parseRange('5..', { integer: true }), { min: 5 });
+  assert.deepEqual(parseRange('..30', { integer: true }), { max: 30 });
+  assert.equal(parseRange('2..1'), 'the lower bound 2 is above the upper bound 1');
+  assert.equal(parseRange('1.5..3', { integer: true }), '"1.5" is not an integer ≥ 0');
+  assert.equal(parseRange('..'), 'a range needs at least one bound (e.g. 0.5..1, 0.5.. or ..0.5)');
+  assert.equal(parseRange('a..b'), '"a" is not a number');
+  assert.equal(parseRange('1..2..3'), '"1..2..3" is not a range (e.g. 0.5..1, 0.5.. or ..0.5)');
 });

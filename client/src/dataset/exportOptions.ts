@@ -35,3 +35,29 @@ export function parseSplit(spec: string): SplitSpec[] | string {
   if (Math.abs(sum - 1) > 1e-6) return `the fractions sum to ${+sum.toFixed(6)}, not 1`;
   return out;
 }
+
+/**
+ * An inclusive range as the wizard accepts it: `a..b`, `a..`, `..b`, or `a` (exactly a).
+ * With `integer`, bounds must be integers ≥ 0. Returns `{min?, max?}` or the problem as a sentence.
+ */
+export function parseRange(spec: string, opts: { integer?: boolean } = {}): { min?: number; max?: number } | string {
+  const t = spec.trim();
+  const example = opts.integer ? 'e.g. 5..30, 5.. or ..30' : 'e.g. 0.5..1, 0.5.. or ..0.5';
+  if (!t) return `a range, ${example}`;
+  const [lo, hi, ...rest] = t.includes('..') ? t.split('..') : [t, t];
+  if (rest.length) return `"${t}" is not a range (${example})`;
+  const bound = (x: string): number | undefined | string => {
+    if (!x.trim()) return undefined;
+    const n = parseNumber(x);
+    if (n === undefined) return `"${x.trim()}" is not a number`;
+    if (opts.integer && (!Number.isSafeInteger(n) || n < 0)) return `"${x.trim()}" is not an integer ≥ 0`;
+    return n;
+  };
+  const min = bound(lo!);
+  const max = bound(hi!);
+  if (typeof min === 'string') return min;
+  if (typeof max === 'string') return max;
+  if (min === undefined && max === undefined) return `a range needs at least one bound (${example})`;
+  if (min !== undefined && max !== undefined && min > max) return `the lower bound ${min} is above the upper bound ${max}`;
+  return { ...(min !== undefined && { min }), ...(max !== undefined && { max }) };
+}

@@ -26,7 +26,7 @@ import type { Ctx } from '../ctx';
 import { EXPORT_FORMAT_INFO } from '../inspector/exportTrajectory';
 import { runDir } from '../refs';
 import type { DatasetProgressHub } from './progressHub';
-import { defaultFileName, parseNumber, parseSplit } from './exportOptions';
+import { defaultFileName, parseRange, parseSplit } from './exportOptions';
 import { sourceLabel } from './sources';
 
 /** An export asked from code: no question when `format` and `out` are given. */
@@ -85,7 +85,7 @@ async function askExport(ctx: Ctx, preselected: string[]): Promise<{ sources: st
   if (!tokens) return undefined;
   const dest = await askDestination(ctx, format, sources);
   if (!dest) return undefined;
-  const { includeReasoning, ...selection } = filters;
+  const { includeReasoning, maxTokens, ...selection } = filters;
   const options: ExportOptions = { format, out: dest.out, filters: selection, overwrite: dest.overwrite };
   if (includeReasoning) options.includeReasoning = true;
   if (split.split) options.split = split.split;
@@ -93,6 +93,8 @@ async function askExport(ctx: Ctx, preselected: string[]): Promise<{ sources: st
     options.tokenCounts = true;
     options.tokenizer = tokens.tokenizer;
   }
+  // --max-tokens counts with the tokenizer picked (o200k_base when counts were not asked for).
+  if (maxTokens !== undefined) options.maxTokens = maxTokens;
   return { sources, options };
 }
 
@@ -139,7 +141,9 @@ async function askFormat(sources: string[]): Promise<ExportFormat | undefined> {
   return pick?.format;
 }
 
-type FilterKey = 'successOnly' | 'resolvedOnly' | 'bestPerTask' | 'dedupe' | 'includeUnfinished' | 'includeReasoning' | 'minReward' | 'maxPerTask';
+type FilterKey =
+  | 'successOnly' | 'resolvedOnly' | 'bestPerTask' | 'dedupe' | 'includeUnfinished' | 'includeReasoning'
+  | 'rewardRange' | 'maxPerTask' | 'taskTypes' | 'exitStatuses' | 'stepsRange' | 'tokensRange' | 'taskGlob' | 'maxTokens';
 
 interface FilterItem extends vscode.QuickPickItem {
   key: FilterKey;
@@ -151,13 +155,44 @@ const FILTER_ITEMS: FilterItem[] = [
   { key: 'bestPerTask', label: 'Best attempt per task', description: 'highest reward, then fewest steps' },
   { key: 'dedupe', label: 'Drop duplicates', description: 'same task and same action sequence' },
   { key: 'includeUnfinished', label: 'Include unfinished attempts', description: 'attempts without a result yet' },
-  { key: 'minReward', label: 'Minimum reward…', description: 'asks the value next' },
+  { key: 'rewardRange', label: 'Reward range…', description: 'e.g. 1, or 0.5..1 (asks next; unknown rewards are dropped)' },
   { key: 'maxPerTask', label: 'At most K per task…', description: 'asks K next' },
+  { key: 'taskTypes', label: 'Task types…', description: 'code, swe, reasoning, web, unknown (asks next)' },
+  { key: 'exitStatuses', label: 'Exit statuses…', description: 'submitted, step_limit, … (asks next)' },
+  { key: 'stepsRange', label: 'Steps range…', description: 'e.g. 5..30 (asks next)' },
+  { key: 'tokensRange', label: 'Total tokens range…', description: 'prompt + completion tokens as the provider reported them (asks next)' },
+  { key: 'taskGlob', label: 'Task ids matching…', description: 'a glob, e.g. django__* (asks next)' },
+  { key: 'maxTokens', label: 'Drop rows over N tokens…', description: 'counted with the tokenizer of the next steps (asks next)' },
   { key: 'includeReasoning', label: "Include the model's reasoning", description: 'reasoning_content, or <think>…</think>' },
 ];
 
-/** Step 3: filters (toggles; the two with a value ask it). */
-async function askFilters(): Promise<(SelectionFilters & { includeReasoning?: boolean }) | undefined> {
+const TASK_TYPES = ['code', 'swe', 'reasoning', 'web', 'unknown'];
+const EXIT_STATUSES = ['submitted', 'step_limit', 'cost_limit', 'timeout', 'error', 'cancelled'];
+
+/** Asks a range (parseRange); undefined when dismissed. */
+async function askRange(title: string, prompt: string, value: string, integer: boolean): Promise<{ min?: number; max?: number } | undefined> {
+  const v = await vscode.window.showInputBox({
+    title,
+    prompt,
+    value,
+    ignoreFocusOut: true,
+    validateInput: (s) => {
+      const r = parseRange(s, { integer });
+      return typeof r === 'string' ? r : undefined;
+    },
+  });
+  if (v === undefined) return undefined;
+  return parseRange(v, { integer }) as { min?: number; max?: number };
+}
+
+/** Asks some of `values` (canPickMany); undefined when dismissed or none picked. */
+async function askSome(title: string, values: string[]): Promise<string[] | undefined> {
+  const picked = await vscode.window.showQuickPick(values.map((label) => ({ label })), { title, canPickMany: true, ignoreFocusOut: true });
+  return picked?.length ? picked.map((p) => p.label) : undefined;
+}
+
+/** Step 3: filters (toggles; those with a value ask it), the same filters as `trajlab export`'s flags. */
+async function askFilters(): Promise<(SelectionFilters & { includeReasoning?: boolean; maxTokens?: number }) | undefined> {
   const picked = await vscode.window.showQuickPick(FILTER_ITEMS, {
     title: `Export… (3/${STEPS}): filters`,
     placeHolder: 'Pick the filters to apply (none: every finished trajectory); Enter to go on',
@@ -166,18 +201,57 @@ async function askFilters(): Promise<(SelectionFilters & { includeReasoning?: bo
   });
   if (!picked) return undefined;
   const on = new Set(picked.map((p) => p.key));
-  const filters: SelectionFilters & { includeReasoning?: boolean } = {};
+  const filters: SelectionFilters & { includeReasoning?: boolean; maxTokens?: number } = {};
   for (const k of ['successOnly', 'resolvedOnly', 'bestPerTask', 'dedupe', 'includeUnfinished', 'includeReasoning'] as const) if (on.has(k)) filters[k] = true;
-  if (on.has('minReward')) {
+  if (on.has('rewardRange')) {
+    const r = await askRange('Export…: reward range', 'Keep trajectories whose reward is in this range: 1, 0.5..1, 0.5.. or ..0.5', '1', false);
+    if (!r) return undefined;
+    if (r.min !== undefined) filters.minReward = r.min;
+    if (r.max !== undefined) filters.maxReward = r.max;
+  }
+  if (on.has('taskTypes')) {
+    const types = await askSome('Export…: keep these task types', TASK_TYPES);
+    if (!types) return undefined;
+    filters.taskTypes = types;
+  }
+  if (on.has('exitStatuses')) {
+    const statuses = await askSome('Export…: keep these exit statuses', EXIT_STATUSES);
+    if (!statuses) return undefined;
+    filters.exitStatuses = statuses;
+  }
+  if (on.has('stepsRange')) {
+    const r = await askRange('Export…: steps range', 'Keep trajectories with this many steps (model calls): 5..30, 5.. or ..30', '1..50', true);
+    if (!r) return undefined;
+    if (r.min !== undefined) filters.minSteps = r.min;
+    if (r.max !== undefined) filters.maxSteps = r.max;
+  }
+  if (on.has('tokensRange')) {
+    const r = await askRange('Export…: total tokens range', 'Keep trajectories whose prompt + completion tokens are in this range: 1000..200000, ..200000', '..200000', true);
+    if (!r) return undefined;
+    if (r.min !== undefined) filters.minTotalTokens = r.min;
+    if (r.max !== undefined) filters.maxTotalTokens = r.max;
+  }
+  if (on.has('taskGlob')) {
     const v = await vscode.window.showInputBox({
-      title: 'Export…: minimum reward',
-      prompt: 'Keep trajectories whose reward is at least this (unknown rewards are dropped)',
-      value: '1',
+      title: 'Export…: task ids matching',
+      prompt: 'A glob over task ids (picomatch; * does not cross /), e.g. django__* or calc-py__*',
+      value: '*',
       ignoreFocusOut: true,
-      validateInput: (s) => (parseNumber(s) === undefined ? 'a number, e.g. 1 or 0.5' : undefined),
+      validateInput: (s) => (s.trim() ? undefined : 'a glob, e.g. django__*'),
     });
     if (v === undefined) return undefined;
-    filters.minReward = parseNumber(v)!;
+    filters.taskGlob = v.trim();
+  }
+  if (on.has('maxTokens')) {
+    const v = await vscode.window.showInputBox({
+      title: 'Export…: drop rows over N tokens',
+      prompt: 'Rows whose token count exceeds N are dropped (and listed in the manifest)',
+      value: '32768',
+      ignoreFocusOut: true,
+      validateInput: (s) => (/^\s*\d+\s*$/.test(s) && Number(s) >= 1 ? undefined : 'an integer ≥ 1'),
+    });
+    if (v === undefined) return undefined;
+    filters.maxTokens = Number(v.trim());
   }
   if (on.has('maxPerTask')) {
     const v = await vscode.window.showInputBox({

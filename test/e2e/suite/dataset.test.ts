@@ -119,6 +119,38 @@ suite('Dataset', () => {
     await ui.screenshot('dataset-export');
   });
 
+  test('Export… with a filter picked in the wizard (task ids matching a glob) keeps only those trajectories and says why the others were dropped', async function () {
+    requireUi(this);
+    const out = path.join(workspaceFolder().fsPath, 'trajlab', 'exports', `e2e-filtered-${Date.now()}.jsonl`);
+    const manifestFile = out.replace(/\.jsonl$/, '.manifest.json');
+    await ui.runCommand('TrajLab: Export…');
+    await waitFor('the sources quick pick', async () => (await ui.quickPickItems()).some((i) => i.includes(runId)), 30_000, 250);
+    await ui.quickPickSelect(runId);
+    await ui.pressKey('Enter');
+    await waitFor('the format quick pick', async () => (await ui.quickPickItems()).includes('sharegpt'), 15_000, 250);
+    await ui.quickPickSelect('sharegpt');
+    await waitFor('the filters quick pick', async () => (await ui.quickPickItems()).includes('Task ids matching…'), 15_000, 250);
+    await ui.quickPickSelect('Task ids matching…');
+    await ui.pressKey('Enter');
+    // The glob's input box replaces the list.
+    await waitFor('the glob input', async () => !(await ui.quickPickItems()).includes('Success only'), 15_000, 250);
+    await ui.quickInputType(taskIds[0]!);
+    await waitFor('the split quick pick', async () => (await ui.quickPickItems()).includes('No split'), 15_000, 250);
+    await ui.quickPickSelect('No split');
+    await waitFor('the token counts quick pick', async () => (await ui.quickPickItems()).includes('No token counts'), 15_000, 250);
+    await ui.quickPickSelect('No token counts');
+    await new Promise((r) => setTimeout(r, 500));
+    await ui.quickInputType(out);
+
+    await waitFor(`${path.basename(out)} and its manifest`, () => fs.existsSync(out) && fs.existsSync(manifestFile), 60_000, 250);
+    const rows = fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { conversations: unknown[]; metadata?: { task_id?: string } });
+    assert.deepEqual(rows.map((r) => r.metadata?.task_id), [taskIds[0]]);
+    const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as ExportManifest;
+    assert.equal(manifest.filters.taskGlob, taskIds[0]);
+    assert.equal(manifest.counts.kept, 1);
+    assert.equal(manifest.counts.dropped, taskIds.length - 1);
+  });
+
   test('Compare runs on two runs: both sides and the per-task table in the Compare panel', async function () {
     requireUi(this);
     const second = await generate(api, { tasksFile: examplesTasksFile(), model: 'gold', taskIds: taskIds.slice(0, 2), workers: 2, quiet: true });
