@@ -64,7 +64,34 @@ export interface Task {
   gpus?: number | string[];
   network?: NetworkPolicy;
   resources?: TaskResources;
+  /**
+   * Image files shown to the model with the task prompt (multimodal tasks): paths relative to
+   * the tasks file (like `workspace.repo`) or absolute, at most 16, each ending in one of
+   * TASK_IMAGE_MIME's extensions. They are attached to the attempt's first user message
+   * (ChatMessage.images) and sent as OpenAI `image_url` content parts (data URLs).
+   */
+  images?: string[];
   metadata?: Record<string, unknown>;
+}
+
+/**
+ * Image extensions a task's `images` may have (lower case, with the dot) and the MIME type each
+ * is sent as. The formats OpenAI's vision input accepts (PNG, JPEG, WEBP, non-animated GIF;
+ * https://platform.openai.com/docs/guides/images-vision).
+ */
+export const TASK_IMAGE_MIME: Readonly<Record<string, string>> = {
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+};
+
+/** The MIME type of an image path by its extension (case-insensitive), or undefined when it is not one of TASK_IMAGE_MIME's. */
+export function taskImageMime(file: string): string | undefined {
+  const dot = file.lastIndexOf('.');
+  if (dot < 0 || Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) > dot) return undefined;
+  return TASK_IMAGE_MIME[file.slice(dot).toLowerCase()];
 }
 
 /** The prompt of a task: `description`, or its alias `problem_statement`. */

@@ -19,6 +19,24 @@ export interface ChatMessage {
   tool_call_id?: string;
   /** Reasoning text, when the endpoint returns one (`reasoning_content`). */
   reasoning?: string;
+  /**
+   * Images sent with this message (a task's `images`, on the attempt's first user message), in
+   * order. The model client reads each file when it sends the message and sends it as an
+   * OpenAI `image_url` content part after the text; the bytes are never stored here.
+   */
+  images?: ChatImage[];
+}
+
+/** An image file sent to the model with a message: a reference, never the bytes. */
+export interface ChatImage {
+  /** Absolute path of the file on the machine that ran the attempt. */
+  path: string;
+  /** MIME type (`image/png`, `image/jpeg`, `image/gif`, `image/webp`), from the file's extension. */
+  mime: string;
+  /** SHA-256 of the file's bytes, lowercase hex: what was sent, checked again at every send. */
+  sha256: string;
+  /** Size of the file, bytes. */
+  bytes: number;
 }
 
 export interface ToolCall {

@@ -12,6 +12,7 @@ import type { RunInfo, RunOptions, RunReport } from '../../common/src/run';
 import { taskPrompt, type Task } from '../../common/src/task';
 import type { Trajectory } from '../../common/src/trajectory';
 import { RunEngine, type EngineEvent } from '../../server/src/run/engine';
+import { runCli } from '../helpers/cli';
 import {
   ENGINE_FIXTURES,
   EXAMPLES_TASKS,
@@ -677,6 +678,99 @@ test('a task the gold policy cannot run is recorded as an error attempt and coun
     const t = traj('no-solution');
     assert.equal(t.result!.exit_status, 'error');
     assert.match(t.result!.error ?? '', /has no "solution"/);
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+/** A real 1×1 RGBA PNG (one red pixel), 70 bytes, with its base64 and SHA-256 computed outside this code (Python). */
+const RED_PNG = Buffer.from(
+  '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489' +
+    '0000000d4944415478da63f8cfc0f01f00050001ff56c72f0d0000000049454e44ae426082',
+  'hex',
+);
+const RED_PNG_DATA_URL = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP4z8DwHwAFAAH/VscvDQAAAABJRU5ErkJggg==';
+const RED_PNG_SHA256 = '49e1dad481e94dfab7c9573a9a81d56aa2ca629fe15a3f7a910aa4f47601c00d';
+
+test('task images reach the model as image_url data URLs in tool and text mode, are recorded by reference, survive replay, and export to ShareGPT (scripted model server)', { timeout: 120_000 }, async () => {
+  const tmp = tempDir('images');
+  const prompt = 'What colour is the pixel in the image?';
+  const missingPrompt = 'This task names an image that is not there.';
+  try {
+    fs.mkdirSync(path.join(tmp.dir, 'shots'));
+    const png = path.join(tmp.dir, 'shots', 'red.png');
+    fs.writeFileSync(png, RED_PNG);
+    const tasksFile = path.join(tmp.dir, 'tasks.jsonl');
+    fs.writeFileSync(
+      tasksFile,
+      JSON.stringify({ task_id: 'pixel', task_type: 'reasoning', description: prompt, images: ['shots/red.png'], eval: { answer: 'red' } }) + '\n' +
+        JSON.stringify({ task_id: 'no-image', task_type: 'reasoning', description: missingPrompt, images: ['shots/nope.png'], eval: { answer: 'x' } }) + '\n',
+    );
+    const expectedImages = [{ path: png, mime: 'image/png', sha256: RED_PNG_SHA256, bytes: 70 }];
+    /** The first user message of a request, as the SDK sent it. */
+    const firstUser = (r: ScriptedModelServer['requests'][number]) => r.body.messages.find((m) => m.role === 'user')!;
+    const expectedContent = (text: string) => [
+      { type: 'text', text },
+      { type: 'image_url', image_url: { url: RED_PNG_DATA_URL } },
+    ];
+
+    // Tool mode: a bash step, then submit. Every request resends the image with the task prompt.
+    const toolScript: Reply[] = [bashReply('echo looking'), submitReply('<answer>red</answer>')];
+    const recordedPath = await withServer(perTask({ [prompt]: toolScript, [missingPrompt]: [submitReply('x')] }), async (server) => {
+      const { report, traj, engine } = await runEngine({ tasksFile, out: path.join(tmp.dir, 'out'), runId: 'tools' }, { server });
+      assert.deepEqual(report.ids_resolved, ['pixel']);
+      assert.deepEqual(report.ids_error, ['no-image']);
+      const t = traj('pixel');
+      assertTrajectoryShape(t, 'pixel');
+      assert.equal(t.messages[1]!.content, `${prompt}\n\nGive your final answer as <answer>…</answer>.`, 'the content stays a string');
+      assert.deepEqual(t.messages[1]!.images, expectedImages);
+      assert.ok(!fs.readFileSync(engine.store.trajectoryPath('pixel', 1), 'utf8').includes(RED_PNG_DATA_URL.slice(22)), 'the image bytes are not in the trajectory file');
+      assert.equal(t.result!.reward, 1);
+
+      const served = server.requests.filter((r) => r.prompt.includes(prompt));
+      assert.equal(served.length, 2);
+      for (const r of served) assert.deepEqual(firstUser(r).content, expectedContent(t.messages[1]!.content!));
+      // Later messages stay plain strings.
+      assert.equal(typeof served[1]!.body.messages.at(-1)!.content, 'string');
+
+      const missing = traj('no-image');
+      assert.equal(missing.result!.exit_status, 'error');
+      assert.equal(
+        missing.result!.error,
+        `task image 1 "shots/nope.png" does not exist (looked for ${path.join(tmp.dir, 'shots', 'nope.png')}): the attempt cannot start; fix the path in "images" (relative to the tasks file, or absolute)`,
+      );
+      assert.equal(server.requests.filter((r) => r.prompt.includes(missingPrompt)).length, 0, 'the model is never asked');
+      return engine.store.trajectoryPath('pixel', 1);
+    });
+
+    // Text mode: the same first user message, one bash block per reply.
+    await withServer(perTask({ [prompt]: [bashBlockReply(`echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT && echo '<answer>red</answer>'`)] }), async (server) => {
+      const { report, traj } = await runEngine({ tasksFile, out: path.join(tmp.dir, 'out'), runId: 'text', mode: 'text', filter: 'pixel' }, { server });
+      assert.deepEqual(report.ids_resolved, ['pixel']);
+      const t = traj('pixel');
+      assert.equal(t.agent.mode, 'text');
+      assert.deepEqual(t.messages[1]!.images, expectedImages);
+      assert.equal(server.requests.length, 1);
+      assert.deepEqual(firstUser(server.requests[0]!).content, expectedContent(t.messages[1]!.content!));
+      assert.equal(server.requests[0]!.body.tools, undefined);
+    });
+
+    // Replay of the tool-mode trajectory: no model, same actions, the images recorded again.
+    const replay = await runEngine({ tasksFile, out: path.join(tmp.dir, 'out'), model: `replay:${recordedPath}`, runId: 'replayed' });
+    assert.equal(replay.report.resolved, 1);
+    const replayed = replay.traj('pixel');
+    assert.deepEqual(replayed.result!.replay, { source: recordedPath, steps_compared: 2, differences: [] });
+    assert.deepEqual(replayed.messages[1]!.images, expectedImages);
+
+    // trajlab export --format sharegpt of the tool-mode run: images column with the absolute path, one <image> token.
+    const out = path.join(tmp.dir, 'pixel.sharegpt.jsonl');
+    const r = await runCli(['export', path.dirname(path.dirname(recordedPath)), '--format', 'sharegpt', '--out', out, '--task', 'pixel']);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(rows.length, 1);
+    assert.deepEqual(rows[0].images, [png]);
+    assert.equal(rows[0].conversations[0].from, 'human');
+    assert.equal(rows[0].conversations[0].value, `<image>${prompt}\n\nGive your final answer as <answer>…</answer>.`);
   } finally {
     tmp.cleanup();
   }

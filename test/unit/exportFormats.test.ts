@@ -71,6 +71,32 @@ test('sharegpt: matches the golden rows (function_call values and tools compared
   assert.deepEqual((await run([DATE], 'sharegpt', { metadata: false })).rows, [golden('sharegpt.parse-date.json')]);
 });
 
+test('sharegpt with task images: an images column of absolute paths and one <image> per image at the start of the human turn that carried them (LLaMA-Factory multimodal)', async () => {
+  const dir = tmp();
+  try {
+    const t = JSON.parse(fs.readFileSync(DATE, 'utf8'));
+    t.task.images = ['shots/traceback.png', 'shots/form.jpg'];
+    t.messages[1].images = [
+      { path: '/data/tasks/shots/traceback.png', mime: 'image/png', sha256: 'a'.repeat(64), bytes: 70 },
+      { path: '/data/tasks/shots/form.jpg', mime: 'image/jpeg', sha256: 'b'.repeat(64), bytes: 1234 },
+    ];
+    const file = path.join(dir, 'parse-date-images.1.json');
+    fs.writeFileSync(file, JSON.stringify(t));
+    const { rows } = await run([file], 'sharegpt', { metadata: false });
+    assert.deepEqual(rows, [golden('sharegpt.parse-date.images.json')]);
+    checkShareGptRow(rows[0]);
+    // The text formats stay text-only.
+    const openai = (await run([file], 'openai', { metadata: false })).rows[0];
+    assert.deepEqual(openai.messages[1], { role: 'user', content: 'parse_date() rejects ISO dates. Fix it.' });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  // A trajectory without images keeps today's row: no images key, no placeholder.
+  const plain = (await run([DATE], 'sharegpt', { metadata: false })).rows[0];
+  assert.equal('images' in plain, false);
+  assert.ok(!JSON.stringify(plain).includes('<image>'));
+});
+
 for (const style of ['xml', 'ticks'] as const) {
   test(`swesmith-${style}: matches the golden rows for a tool-mode and a text-mode trajectory`, async () => {
     assert.deepEqual((await run([CALC], `swesmith-${style}`, { metadata: false })).rows, [golden(`swesmith-${style}.calc-add.json`)]);

@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import type { ChatMessage, TokenUsage, ToolCall } from '../../../common/src/trajectory';
+import { imageDataUrl } from './images';
 
 /** One reply of a model (or of a scripted policy standing in for one). */
 export interface ModelReply {
@@ -117,7 +118,7 @@ export function createApiModel(spec: Extract<ModelSpec, { kind: 'api' }>, option
       const response = await client.chat.completions.create(
         {
           model: spec.model,
-          messages: messages.map(toOpenAIMessage),
+          messages: await toOpenAIMessages(messages),
           ...(tools?.length ? { tools } : {}),
           ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
         },
@@ -147,7 +148,43 @@ export function createApiModel(spec: Extract<ModelSpec, { kind: 'api' }>, option
   };
 }
 
-/** Our ChatMessage → the SDK's message param (drops TrajLab-only fields such as `reasoning`). */
+/**
+ * Our messages → the SDK's message params (drops TrajLab-only fields such as `reasoning`).
+ * A user message with `images` (the only role that carries them) becomes OpenAI content parts:
+ * `[{type: "text", text: content}, {type: "image_url", image_url: {url: "data:<mime>;base64,…"}}, …]`,
+ * one image part per image, in order (OpenAI chat-completions vision input,
+ * https://platform.openai.com/docs/guides/images-vision). The files are read (and checked
+ * against their recorded SHA-256) on the first send of that message object and the parts are
+ * kept for its later sends, so an attempt reads each image once; a resumed attempt, whose
+ * messages are new objects, reads them again.
+ * Errors: as `imageDataUrl` (image file gone, unreadable or changed).
+ */
+export async function toOpenAIMessages(messages: readonly ChatMessage[]): Promise<OpenAI.Chat.ChatCompletionMessageParam[]> {
+  const out: OpenAI.Chat.ChatCompletionMessageParam[] = new Array(messages.length);
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
+    out[i] = m.role === 'user' && m.images?.length ? await withImages(m) : toOpenAIMessage(m);
+  }
+  return out;
+}
+
+/** Content parts of messages with images, per message object (see toOpenAIMessages). */
+const imageParts = new WeakMap<ChatMessage, Promise<OpenAI.Chat.ChatCompletionContentPart[]>>();
+
+async function withImages(m: ChatMessage): Promise<OpenAI.Chat.ChatCompletionMessageParam> {
+  let parts = imageParts.get(m);
+  if (!parts) {
+    parts = (async () => [
+      { type: 'text' as const, text: m.content ?? '' },
+      ...(await Promise.all(m.images!.map(async (img) => ({ type: 'image_url' as const, image_url: { url: await imageDataUrl(img) } })))),
+    ])();
+    imageParts.set(m, parts);
+    parts.catch(() => imageParts.delete(m));
+  }
+  return { role: 'user', content: await parts };
+}
+
+/** One message without images → the SDK's message param. */
 function toOpenAIMessage(m: ChatMessage): OpenAI.Chat.ChatCompletionMessageParam {
   switch (m.role) {
     case 'system':

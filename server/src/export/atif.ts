@@ -24,7 +24,8 @@
  * `formatObservation`). Values the source did not record (`imported_from.unknown_fields`) are
  * left out rather than written as 0. Tool-call arguments that are not a JSON object (a
  * malformed call) are written as `{}` (ATIF requires an object). Fields an ATIF import kept in
- * `source_fields` are restored.
+ * `source_fields` are restored. Text-only: a task's images (ChatMessage.images) are not
+ * written (the user step keeps the prompt text; `sharegpt` carries images as paths).
  */
 import type { Step, ToolCall, Trajectory, TrajectoryEvent } from '../../../common/src/trajectory';
 import { taskPrompt } from '../../../common/src/task';

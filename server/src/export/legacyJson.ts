@@ -10,6 +10,8 @@
  *   the task snapshot the attempt ran (its tasks.jsonl line).
  * Both are written as a stream (export/writer.ts): items one by one inside the array, the
  * document's other keys after it, so memory stays constant.
+ * Text-only: a task's images (ChatMessage.images) are not written (the `task` snapshot keeps its
+ * `images` paths as the tasks file wrote them); `sharegpt` carries them.
  */
 import type { Trajectory } from '../../../common/src/trajectory';
 import { taskPrompt } from '../../../common/src/task';

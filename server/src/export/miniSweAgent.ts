@@ -25,6 +25,8 @@
  *   task, result}`: the task snapshot and the evaluated result, which the format has no field
  *   for; TrajLab's importer reads it back). `events` become `system` / `user` messages.
  * Values the source did not record (`imported_from.unknown_fields`) are left out.
+ * Text-only: a task's images (ChatMessage.images) are not written (`info.trajlab.task` keeps its
+ * `images` paths); `sharegpt` carries them.
  */
 import type { Action, Observation, Step, Trajectory } from '../../../common/src/trajectory';
 import { taskPrompt } from '../../../common/src/task';

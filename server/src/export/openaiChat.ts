@@ -27,6 +27,10 @@
  *     the call], "response": {assistant message}, "tools": [...], "metadata": {..., "step",
  *     "usage", "latency_ms", "cost_usd"}}`
  * with messages in the OpenAI shape above; `iteration` is 1-based like SPAgent's.
+ *
+ * Both are text-only: a task's images (ChatMessage.images) are not written, the user message
+ * keeps its string content (inline `image_url` data URLs would make rows huge). The `sharegpt`
+ * format carries them as paths (export/shareGpt.ts).
  */
 import type { ChatMessage, Trajectory } from '../../../common/src/trajectory';
 import { argumentsString, rowMetadata, toolSchemas, trainingMessages, type RowContext } from './chat';

@@ -15,8 +15,16 @@
  *   otherwise pure JSON;
  * - `system` is the system prompt; `tools` is the JSON **string** of the tool schemas (the
  *   `ToolFormatter` `json.loads` it), `"[]"` when there are none;
+ * - `images` (multimodal rows only, LLaMA-Factory's multimodal ShareGPT convention: an `images`
+ *   column of paths mapped with `"columns": {"images": "images"}` in `dataset_info.json`, and one
+ *   `<image>` placeholder in the text per image, `src/llamafactory/data/mm_plugin.py` checking
+ *   that the counts match; SPAgent's DataCollector likewise writes an `images` path list per
+ *   sample): the absolute paths of the images the trajectory's messages carried
+ *   (ChatMessage.images, a task's `images`), in order, with one `<image>` per image at the start
+ *   of the human turn's text that carried them (`<image><image>Describe…`). Rows of trajectories
+ *   without images have no `images` key and no placeholder. A prompt that itself contains the
+ *   text `<image>` would upset LLaMA-Factory's count; TrajLab does not escape it;
  * - `metadata` is TrajLab's (ignored by LLaMA-Factory, which reads only mapped columns).
- * TrajLab trajectories carry no images, so no `images` column is written.
  */
 import type { ChatMessage, Trajectory } from '../../../common/src/trajectory';
 import { argumentsObject, rowMetadata, toolSchemas, trainingMessages, withThink, type RowContext } from './chat';
@@ -28,14 +36,26 @@ export function toShareGptRow(t: Trajectory, ctx: RowContext): Record<string, un
   const msgs = trainingMessages(t);
   const system = msgs[0]?.role === 'system' ? (msgs[0].content ?? '') : '';
   const turns: Turn[] = [];
-  for (const m of msgs[0]?.role === 'system' ? msgs.slice(1) : msgs) push(turns, turnOf(m, ctx.includeReasoning));
+  const images: string[] = [];
+  for (const m of msgs[0]?.role === 'system' ? msgs.slice(1) : msgs) {
+    const turn = turnOf(m, ctx.includeReasoning);
+    if (m.role === 'user' && m.images?.length) {
+      turn.value = IMAGE_PLACEHOLDER.repeat(m.images.length) + turn.value;
+      for (const img of m.images) images.push(img.path);
+    }
+    push(turns, turn);
+  }
   return {
     conversations: turns,
     system,
     tools: JSON.stringify(toolSchemas(t)),
+    ...(images.length ? { images } : {}),
     ...(ctx.metadata ? { metadata: rowMetadata(t, ctx.summary) } : {}),
   };
 }
+
+/** LLaMA-Factory's image placeholder (`IMAGE_PLACEHOLDER`, src/llamafactory/extras/constants.py). */
+const IMAGE_PLACEHOLDER = '<image>';
 
 function turnOf(m: ChatMessage, includeReasoning: boolean): Turn {
   switch (m.role) {

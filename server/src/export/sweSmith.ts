@@ -29,6 +29,7 @@
  * block per reply) get their action as a `bash` call, the thought being the reply without its
  * fenced block; a reply with no action (a format error) is kept as it was written; a call whose
  * arguments are not a JSON object is written with its raw arguments between the function tags.
+ * Text-only: a task's images (ChatMessage.images) are not written; `sharegpt` carries them.
  */
 import type { Action, ChatMessage, Step, ToolCall, Trajectory } from '../../../common/src/trajectory';
 import { argumentsObject, rowMetadata, trainingMessages, withThink, type RowContext } from './chat';

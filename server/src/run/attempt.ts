@@ -5,6 +5,7 @@ import type { ReplayDifference, Step, Trajectory, TrajectoryResult } from '../..
 import { TRAJECTORY_SCHEMA_VERSION } from '../../../common/src/trajectory';
 import { TOOLS } from '../agent/actions';
 import { restoreSteps, runAgentLoop, type LoopResult } from '../agent/loop';
+import { resolveTaskImages } from '../agent/images';
 import type { ModelClient } from '../agent/model';
 import { systemPrompt, taskMessage } from '../agent/prompts';
 import { evaluate } from '../eval/evaluate';
@@ -22,7 +23,7 @@ export interface AttemptContext {
   task: Task;
   attempt: number;
   source: { tasks_file: string; line: number };
-  /** Folder that relative `workspace.repo` paths are resolved against. */
+  /** Folder that relative `workspace.repo` and `images` paths are resolved against. */
   tasksDir: string;
   cacheDir: string;
   docker: Docker;
@@ -55,8 +56,9 @@ export interface AttemptContext {
 const DEFAULT_WORKDIR = '/workspace';
 
 /**
- * Runs one attempt of one task end to end: workspace at base_commit (simple-git), container
- * (dockerode), tree in (archive API), setup, agent loop, tree out and diff, evaluation, and
+ * Runs one attempt of one task end to end: the task's images resolved onto the first user
+ * message, workspace at base_commit (simple-git), container (dockerode), tree in (archive
+ * API), setup, agent loop, tree out and diff, evaluation, and
  * the trajectory written after every step. `previous` is an unfinished trajectory of the same
  * attempt: its steps are kept and re-executed in the fresh container, then the loop continues.
  * The container and the temp workspace are removed on every path.
@@ -71,6 +73,18 @@ export async function runAttempt(ctx: AttemptContext, previous?: Trajectory): Pr
   const t: Trajectory = resumed
     ? { ...resumed, task, environment: { image, host: ctx.hostLabel } }
     : newTrajectory(ctx, image, workdir);
+  // The task's images go with the first user message before the first write, so the JSON that a
+  // resume starts from always has them (the step journal holds only later messages). A resumed
+  // trajectory already has them. A missing file fails the attempt in the try below.
+  let imageError: string | undefined;
+  const prompt = t.messages.find((m) => m.role === 'user');
+  if (!resumed && task.images?.length && prompt) {
+    try {
+      prompt.images = await resolveTaskImages(task.images, ctx.tasksDir);
+    } catch (err) {
+      imageError = (err as Error).message;
+    }
+  }
   const priorMs = resumed ? resumed.totals.duration_ms : 0;
   const started = performance.now();
   // Every step goes to the step journal at once; the JSON is rewritten in the background
@@ -95,6 +109,7 @@ export async function runAttempt(ctx: AttemptContext, previous?: Trajectory): Pr
   let loop: LoopResult | undefined;
   try {
     if (ctx.modelError) throw new SetupError(ctx.modelError);
+    if (imageError) throw new SetupError(imageError);
     ws = await prepareWorkspace(task.workspace, ctx.tasksDir, ctx.cacheDir);
     gpuIds = await ctx.gpus.acquire(task.gpus, controller.signal);
     sandbox = await Sandbox.create(ctx.docker, {

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as readline from 'node:readline';
 import * as jsonc from 'jsonc-parser';
-import type { Task } from '../../../common/src/task';
+import { TASK_IMAGE_MIME, taskImageMime, type Task } from '../../../common/src/task';
 import type { RejectedLine } from '../../../common/src/run';
 import type { TaskLineInfo } from '../../../common/src/protocol';
 import { validateTask } from './schema';
@@ -23,7 +23,7 @@ export interface LineProblem {
   offset: number;
   length: number;
   message: string;
-  /** `syntax` (not JSON), `not-object` (JSON but not an object), `unchecked` (too deep to check), or the failed JSON Schema keyword (see TaskProblem). */
+  /** `syntax` (not JSON), `not-object` (JSON but not an object), `unchecked` (too deep to check), `image-extension` (an `images` entry that is not an image file name), or the failed JSON Schema keyword (see TaskProblem). */
   keyword: string;
   path: (string | number)[];
   key?: string;
@@ -43,8 +43,9 @@ export type TaskLineCheck =
  * Checks one line of tasks.jsonl on its own (JSON Lines, https://jsonlines.org/, plus blank and
  * `//` comment lines): `skip` for those, `invalid` when it is not a JSON object (with the
  * position of the syntax error, located by jsonc-parser), else the parsed object and its
- * schema problems (`[]` when it is a valid task). Shared by the CLI reader and the editor's
- * diagnostics (server/src/language/). Never throws.
+ * schema problems, plus `images` entries without an image extension (`[]` when it is a valid
+ * task). Shared by the CLI reader and the editor's diagnostics (server/src/language/). Never
+ * throws.
  */
 export function checkTaskLine(text: string): TaskLineCheck {
   if (SKIPPED_LINE.test(text)) return SKIP;
@@ -80,7 +81,31 @@ export function checkTaskLine(text: string): TaskLineCheck {
   } catch (err) {
     problems = [{ offset: 0, length: text.length, message: `this task could not be checked: ${(err as Error).message} (is it nested too deeply?)`, keyword: 'unchecked', path: [] }];
   }
+  const images = (value as { images?: unknown }).images;
+  if (Array.isArray(images)) imageProblems(images, text, problems);
   return { kind: 'object', value: value as Record<string, unknown>, problems };
+}
+
+/**
+ * Adds a problem for each `images` entry that is a non-empty string without an image extension
+ * (TASK_IMAGE_MIME; other shapes are the schema's to report). Whether the files exist is
+ * checked when an attempt starts (agent/images.ts), as `workspace.repo` is: a line is checked
+ * on its own, without the file system.
+ */
+function imageProblems(images: unknown[], text: string, problems: LineProblem[]): void {
+  let tree: jsonc.Node | undefined;
+  images.forEach((p, i) => {
+    if (typeof p !== 'string' || !p || taskImageMime(p)) return;
+    tree ??= jsonc.parseTree(text);
+    const node = tree && jsonc.findNodeAtLocation(tree, ['images', i]);
+    problems.push({
+      offset: node?.offset ?? 0,
+      length: node?.length ?? text.length,
+      message: `"images.${i}" must be an image file ending in ${Object.keys(TASK_IMAGE_MIME).join(', ')} (got ${JSON.stringify(p).slice(0, 60)})`,
+      keyword: 'image-extension',
+      path: ['images', i],
+    });
+  });
 }
 
 /**
