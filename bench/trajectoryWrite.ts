@@ -14,20 +14,9 @@ import * as path from 'node:path';
 import type { Trajectory } from '../common/src/trajectory';
 import { TrajectoryWriter } from '../server/src/store/trajectoryWriter';
 import { CoalescingJsonWriter } from '../server/src/util/fsAtomic';
+import { runningTrajectory } from '../test/helpers/trajectories';
 
 const STEPS = Number(process.env.TRAJLAB_BENCH_WRITE_STEPS ?? 10_000);
-
-function emptyTrajectory(): Trajectory {
-  return {
-    schema_version: 'trajlab.trajectory/1', run_id: 'bench', task_id: 'bench', attempt: 1,
-    task: { task_id: 'bench', description: 'write bench' } as Trajectory['task'],
-    agent: { name: 'trajlab', version: '0', mode: 'tools', policy: 'model' },
-    model: { spec: 'bench', provider: 'bench', name: 'bench' }, system_prompt: 'system', tools: [],
-    messages: [{ role: 'system', content: 'system' }, { role: 'user', content: 'task' }], steps: [],
-    started_at: new Date().toISOString(), ended_at: null, source: { tasks_file: '', line: 0 }, environment: { image: 'i', host: 'h' },
-    status: 'running', result: null, totals: { steps: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0, duration_ms: 0 },
-  };
-}
 
 function addStep(t: Trajectory): void {
   const i = t.steps.length;
@@ -49,7 +38,7 @@ const tick = () => new Promise((r) => setTimeout(r, 1));
 
 async function measure(name: string, make: (file: string, t: Trajectory) => { step(): void; save(): Promise<void>; bytes(): number }) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trajlab-bench-write-'));
-  const t = emptyTrajectory();
+  const t = runningTrajectory('bench');
   const w = make(path.join(dir, 'bench.1.json'), t);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();

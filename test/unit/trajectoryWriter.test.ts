@@ -11,24 +11,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Step, Trajectory } from '../../common/src/trajectory';
 import { journalPath, readTrajectoryWithJournal, TrajectoryWriter } from '../../server/src/store/trajectoryWriter';
+import { runningTrajectory } from '../helpers/trajectories';
 
 const WRITER = path.resolve(__dirname, '../../server/src/store/trajectoryWriter.ts');
 
 function tmpFile(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trajlab-writer-'));
   return path.join(dir, 'task.1.json');
-}
-
-function trajectory(): Trajectory {
-  return {
-    schema_version: 'trajlab.trajectory/1', run_id: 'r', task_id: 'task', attempt: 1,
-    task: { task_id: 'task', description: 'd' } as Trajectory['task'],
-    agent: { name: 'trajlab', version: '0', mode: 'tools', policy: 'model' },
-    model: { spec: 'x', provider: 'x', name: 'x' }, system_prompt: 's', tools: [],
-    messages: [{ role: 'system', content: 's' }, { role: 'user', content: 'u' }], steps: [],
-    started_at: '', ended_at: null, source: { tasks_file: '', line: 0 }, environment: { image: 'i', host: 'h' },
-    status: 'running', result: null, totals: { steps: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0, duration_ms: 0 },
-  };
 }
 
 function addStep(t: Trajectory, payload = ''): void {
@@ -44,7 +33,7 @@ function addStep(t: Trajectory, payload = ''): void {
 
 test('a big trajectory is not rewritten after every step, yet the journal holds every step until save() puts them in the JSON', async () => {
   const file = tmpFile();
-  const t = trajectory();
+  const t = runningTrajectory();
   const w = new TrajectoryWriter(file, () => t, { smallBytes: 1, minIntervalMs: 60_000 });
   await w.save();
   for (let i = 0; i < 50; i++) {
@@ -66,7 +55,7 @@ test('a big trajectory is not rewritten after every step, yet the journal holds 
 
 test('a small trajectory is rewritten after each step as before (readers of the JSON stay current)', async () => {
   const file = tmpFile();
-  const t = trajectory();
+  const t = runningTrajectory();
   const w = new TrajectoryWriter(file, () => t);
   await w.save();
   for (let i = 0; i < 5; i++) {
@@ -80,7 +69,7 @@ test('a small trajectory is rewritten after each step as before (readers of the 
 
 test('journal replay is idempotent and stops at a torn last line', async () => {
   const file = tmpFile();
-  const t = trajectory();
+  const t = runningTrajectory();
   const w = new TrajectoryWriter(file, () => t, { smallBytes: 1, minIntervalMs: 60_000 });
   await w.save();
   for (let i = 0; i < 3; i++) {
@@ -88,7 +77,7 @@ test('journal replay is idempotent and stops at a torn last line', async () => {
     w.step();
   }
   // The JSON already has step 0 (a rewrite that raced the journal): the journal's step 0 is skipped.
-  const withFirst = { ...trajectory(), steps: [t.steps[0]], messages: t.messages.slice(0, 4) };
+  const withFirst = { ...runningTrajectory(), steps: [t.steps[0]], messages: t.messages.slice(0, 4) };
   fs.writeFileSync(file, JSON.stringify(withFirst));
   fs.appendFileSync(journalPath(file), '{"step_index": 3, "step": {"ind');
   const r = await readTrajectoryWithJournal(file);
@@ -101,7 +90,7 @@ test('kill -9 right after step(): every finished step is read back from the jour
   const file = tmpFile();
   const script = `
     const { TrajectoryWriter } = require(${JSON.stringify(WRITER)});
-    const t = ${JSON.stringify(trajectory())};
+    const t = ${JSON.stringify(runningTrajectory())};
     const w = new TrajectoryWriter(${JSON.stringify(file)}, () => t, { smallBytes: 1, minIntervalMs: 60000 });
     w.save().then(() => {
       for (let i = 0; i < 200; i++) {

@@ -81,24 +81,7 @@ suite('Dataset', () => {
     const out = path.join(workspaceFolder().fsPath, 'trajlab', 'exports', `e2e-openai-${Date.now()}.jsonl`);
     const manifestFile = out.replace(/\.jsonl$/, '.manifest.json');
 
-    await ui.runCommand('TrajLab: Export…');
-    // 1: sources (several may be picked): pick the run, accept.
-    await waitFor('the sources quick pick', async () => (await ui.quickPickItems()).some((i) => i.includes(runId)), 30_000, 250);
-    await ui.quickPickSelect(runId);
-    await ui.pressKey('Enter');
-    // 2: format.
-    await waitFor('the format quick pick', async () => (await ui.quickPickItems()).includes('openai'), 15_000, 250);
-    await ui.quickPickSelect('openai');
-    // 3: filters (none), 4: split, 5: token counts.
-    await waitFor('the filters quick pick', async () => (await ui.quickPickItems()).includes('Success only'), 15_000, 250);
-    await ui.pressKey('Enter');
-    await waitFor('the split quick pick', async () => (await ui.quickPickItems()).includes('No split'), 15_000, 250);
-    await ui.quickPickSelect('No split');
-    await waitFor('the token counts quick pick', async () => (await ui.quickPickItems()).includes('No token counts'), 15_000, 250);
-    await ui.quickPickSelect('No token counts');
-    // 6: the save dialog (VS Code's own, a quick input in the browser): type the path.
-    await new Promise((r) => setTimeout(r, 500));
-    await ui.quickInputType(out);
+    await exportThroughWizard(runId, 'openai', out);
 
     await waitFor(`${path.basename(out)} and its manifest`, () => fs.existsSync(out) && fs.existsSync(manifestFile), 60_000, 250);
     const lines = fs.readFileSync(out, 'utf8').trim().split('\n');
@@ -123,24 +106,7 @@ suite('Dataset', () => {
     requireUi(this);
     const out = path.join(workspaceFolder().fsPath, 'trajlab', 'exports', `e2e-filtered-${Date.now()}.jsonl`);
     const manifestFile = out.replace(/\.jsonl$/, '.manifest.json');
-    await ui.runCommand('TrajLab: Export…');
-    await waitFor('the sources quick pick', async () => (await ui.quickPickItems()).some((i) => i.includes(runId)), 30_000, 250);
-    await ui.quickPickSelect(runId);
-    await ui.pressKey('Enter');
-    await waitFor('the format quick pick', async () => (await ui.quickPickItems()).includes('sharegpt'), 15_000, 250);
-    await ui.quickPickSelect('sharegpt');
-    await waitFor('the filters quick pick', async () => (await ui.quickPickItems()).includes('Task ids matching…'), 15_000, 250);
-    await ui.quickPickSelect('Task ids matching…');
-    await ui.pressKey('Enter');
-    // The glob's input box replaces the list.
-    await waitFor('the glob input', async () => !(await ui.quickPickItems()).includes('Success only'), 15_000, 250);
-    await ui.quickInputType(taskIds[0]!);
-    await waitFor('the split quick pick', async () => (await ui.quickPickItems()).includes('No split'), 15_000, 250);
-    await ui.quickPickSelect('No split');
-    await waitFor('the token counts quick pick', async () => (await ui.quickPickItems()).includes('No token counts'), 15_000, 250);
-    await ui.quickPickSelect('No token counts');
-    await new Promise((r) => setTimeout(r, 500));
-    await ui.quickInputType(out);
+    await exportThroughWizard(runId, 'sharegpt', out, { item: 'Task ids matching…', value: taskIds[0]! });
 
     await waitFor(`${path.basename(out)} and its manifest`, () => fs.existsSync(out) && fs.existsSync(manifestFile), 60_000, 250);
     const rows = fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { conversations: unknown[]; metadata?: { task_id?: string } });
@@ -187,3 +153,35 @@ suite('Dataset', () => {
     for (const t of taskIds) assert.ok(table.includes(t), `the restored table lists ${t}`);
   });
 });
+
+/**
+ * Drives the Export… wizard through the real QuickPicks: the run as source, `format`, optionally
+ * one filter that asks a value (picked in the filters list, then typed), no split, no token
+ * counts, then `out` typed into VS Code's save dialog (a quick input in the browser).
+ */
+async function exportThroughWizard(runId: string, format: string, out: string, filter?: { item: string; value: string }): Promise<void> {
+  await ui.runCommand('TrajLab: Export…');
+  // 1: sources (several may be picked): pick the run, accept.
+  await waitFor('the sources quick pick', async () => (await ui.quickPickItems()).some((i) => i.includes(runId)), 30_000, 250);
+  await ui.quickPickSelect(runId);
+  await ui.pressKey('Enter');
+  // 2: format.
+  await waitFor('the format quick pick', async () => (await ui.quickPickItems()).includes(format), 15_000, 250);
+  await ui.quickPickSelect(format);
+  // 3: filters (canPickMany: a click toggles one, Enter accepts), then the filter's own input box.
+  await waitFor('the filters quick pick', async () => (await ui.quickPickItems()).includes('Success only'), 15_000, 250);
+  if (filter) await ui.quickPickSelect(filter.item);
+  await ui.pressKey('Enter');
+  if (filter) {
+    await waitFor('the filter value input', async () => !(await ui.quickPickItems()).includes('Success only'), 15_000, 250);
+    await ui.quickInputType(filter.value);
+  }
+  // 4: split, 5: token counts.
+  await waitFor('the split quick pick', async () => (await ui.quickPickItems()).includes('No split'), 15_000, 250);
+  await ui.quickPickSelect('No split');
+  await waitFor('the token counts quick pick', async () => (await ui.quickPickItems()).includes('No token counts'), 15_000, 250);
+  await ui.quickPickSelect('No token counts');
+  // 6: the save dialog: type the path.
+  await new Promise((r) => setTimeout(r, 500));
+  await ui.quickInputType(out);
+}
