@@ -138,6 +138,7 @@ export class RunEngine {
         await this.store.appendEvent({ type: 'run_finished', time: new Date().toISOString(), status: 'failed' }).catch(() => undefined);
       }
       this.emitProgress();
+      await this.infoWriter.flush().catch(() => undefined);
       throw err;
     }
   }
@@ -233,6 +234,9 @@ export class RunEngine {
     await this.writeInfo();
     await this.store.appendEvent({ type: 'run_finished', time: new Date().toISOString(), status: this.status });
     this.emitProgress();
+    // emitProgress scheduled one more run.json write: nothing is left writing into the run folder
+    // once run() returns (a caller may move or delete it).
+    await this.infoWriter.flush();
     return report;
   }
 
