@@ -157,6 +157,31 @@ export async function exportTrajectories(
     return { reason: 'too_many_tokens', detail: `over ${options.maxTokens} tokens (${tokenizer})` };
   };
 
+  /** Records a read source in the manifest; its summary when it passes the per-trajectory filters, else undefined (dropped with the reason). */
+  const admit = (idx: number, r: ReadResult): TrajectorySummary | undefined => {
+    if (!r.ok) {
+      identify(idx, r);
+      drop(idx, r.reason, r.detail);
+      return undefined;
+    }
+    const s = summarize(r.trajectory, r.source.file, r.sha256, idx, r.source.run);
+    identify(idx, r, s);
+    const d = filter(s);
+    if (d) {
+      drop(idx, d.reason, d.detail);
+      return undefined;
+    }
+    return s;
+  };
+  /** The rows of a trajectory, or undefined when --max-tokens drops it (recorded). */
+  const renderWithinTokens = (idx: number, t: Trajectory, s: TrajectorySummary): Rendered | undefined => {
+    const rendered = render(t, s);
+    const tm = tooManyTokens(rendered);
+    if (!tm) return rendered;
+    drop(idx, tm.reason, tm.detail);
+    return undefined;
+  };
+
   const outputs = new Map<string | null, { file: OutputFile; tasks: Set<string>; trajectories: number }>();
   const committed: string[] = [];
   try {
@@ -188,20 +213,10 @@ export async function exportTrajectories(
       let i = 0;
       for await (const r of readSources(files, signal)) {
         const idx = i++;
-        if (!r.ok) {
-          identify(idx, r);
-          drop(idx, r.reason, r.detail);
-        } else {
-          const s = summarize(r.trajectory, r.source.file, r.sha256, idx, r.source.run);
-          identify(idx, r, s);
-          const d = filter(s);
-          if (d) drop(idx, d.reason, d.detail);
-          else {
-            const rendered = render(r.trajectory, s);
-            const tm = tooManyTokens(rendered);
-            if (tm) drop(idx, tm.reason, tm.detail);
-            else await write(idx, s, rendered, null);
-          }
+        const s = admit(idx, r);
+        if (s && r.ok) {
+          const rendered = renderWithinTokens(idx, r.trajectory, s);
+          if (rendered) await write(idx, s, rendered, null);
         }
         progress('write', i, files.length);
       }
@@ -213,23 +228,16 @@ export async function exportTrajectories(
       let i = 0;
       for await (const r of readSources(files, signal)) {
         const idx = i++;
-        if (!r.ok) {
-          identify(idx, r);
-          drop(idx, r.reason, r.detail);
-        } else {
-          const s = summarize(r.trajectory, r.source.file, r.sha256, idx, r.source.run);
-          identify(idx, r, s);
-          const d = filter(s);
-          if (d) drop(idx, d.reason, d.detail);
-          else if (options.maxTokens !== undefined) {
-            const rendered = render(r.trajectory, s);
-            const tm = tooManyTokens(rendered);
-            if (tm) drop(idx, tm.reason, tm.detail);
-            else {
+        const s = admit(idx, r);
+        if (s && r.ok) {
+          if (options.maxTokens === undefined) candidates.push(s);
+          else {
+            const rendered = renderWithinTokens(idx, r.trajectory, s);
+            if (rendered) {
               candidates.push(s);
               tokenCache.set(idx, rendered.tokens!);
             }
-          } else candidates.push(s);
+          }
         }
         progress('scan', i, files.length);
       }
