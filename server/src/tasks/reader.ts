@@ -4,7 +4,7 @@ import * as jsonc from 'jsonc-parser';
 import { TASK_IMAGE_MIME, taskImageMime, type Task } from '../../../common/src/task';
 import type { RejectedLine } from '../../../common/src/run';
 import type { TaskLineInfo } from '../../../common/src/protocol';
-import { validateTask } from './schema';
+import { validateTask, type TaskProblem } from './schema';
 
 /** One accepted task with its 1-based line number. */
 export interface TaskEntry {
@@ -18,16 +18,13 @@ export type LineResult =
   | { kind: 'task'; task: Task }
   | { kind: 'rejected'; problems: { column: number; length: number; message: string }[] };
 
-/** A problem found on one line, before duplicate ids are considered. Offsets are UTF-16, 0-based within the line. */
-export interface LineProblem {
-  offset: number;
-  length: number;
-  message: string;
-  /** `syntax` (not JSON), `not-object` (JSON but not an object), `unchecked` (too deep to check), `image-extension` (an `images` entry that is not an image file name), or the failed JSON Schema keyword (see TaskProblem). */
-  keyword: string;
-  path: (string | number)[];
-  key?: string;
-}
+/**
+ * A problem found on one line, before duplicate ids are considered: a TaskProblem (UTF-16
+ * offsets within the line), whose `keyword` is also `syntax` (not JSON), `not-object` (JSON but
+ * not an object), `unchecked` (too deep to check) or `image-extension` (an `images` entry that
+ * is not an image file name).
+ */
+export type LineProblem = TaskProblem;
 
 /** Blank lines and `//` comment lines (white space as String.prototype.trim counts it); tested without copying the line. */
 const SKIPPED_LINE = /^\s*(?:\/\/|$)/;
