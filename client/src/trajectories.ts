@@ -1,10 +1,5 @@
-/**
- * Rows of the Trajectories view: sorting, and reading a trajectory's totals (steps, tokens,
- * cost) without parsing the whole file. No `vscode` import.
- */
-import * as fs from 'node:fs';
+/** Rows of the Trajectories view and their sorting. No `vscode` import. */
 import type { AttemptState } from '../../common/src/run';
-import type { Trajectory } from '../../common/src/trajectory';
 
 /** One trajectory of a run. */
 export interface TrajectoryRow {
@@ -14,7 +9,7 @@ export interface TrajectoryRow {
   /** Absolute path, as the daemon's run store laid it out. */
   path: string;
   state: AttemptState;
-  /** From the trajectory's totals once read. */
+  /** Model cost of the attempt, USD, when the daemon reports it. */
   costUsd?: number;
 }
 
@@ -57,39 +52,4 @@ export function sortTrajectories(rows: TrajectoryRow[], key: TrajectorySort): Tr
     }
     return tie(a, b);
   });
-}
-
-/** The bytes read from a trajectory's end to find `totals`, its last key. */
-const TAIL_BYTES = 4096;
-/** Files up to this size are parsed whole when the tail does not hold the totals, bytes. */
-const FULL_PARSE_LIMIT = 4 * 1024 * 1024;
-
-/**
- * A trajectory file's `totals` (trajectory.ts: steps, tokens, cost_usd, duration_ms). The
- * writer (server/src/run/attempt.ts) puts `totals` last, so only the file's last 4 KiB are
- * read; small files that do not match are parsed whole. Undefined when the file is missing or
- * unreadable.
- */
-export async function readTrajectoryTotals(file: string): Promise<Trajectory['totals'] | undefined> {
-  let handle: fs.promises.FileHandle | undefined;
-  try {
-    handle = await fs.promises.open(file, 'r');
-    const { size } = await handle.stat();
-    const start = Math.max(0, size - TAIL_BYTES);
-    const buf = Buffer.alloc(size - start);
-    await handle.read(buf, 0, buf.length, start);
-    const tail = buf.toString('utf8');
-    const m = /"totals"\s*:\s*(\{[^{}]*\})\s*\}\s*$/.exec(tail);
-    if (m) {
-      const totals = JSON.parse(m[1]!) as Trajectory['totals'];
-      if (typeof totals.cost_usd === 'number') return totals;
-    }
-    if (size > FULL_PARSE_LIMIT) return undefined;
-    const whole = JSON.parse(await fs.promises.readFile(file, 'utf8')) as Partial<Trajectory>;
-    return whole.totals;
-  } catch {
-    return undefined;
-  } finally {
-    await handle?.close().catch(() => undefined);
-  }
 }

@@ -14,7 +14,7 @@ import { RunsState } from '../../client/src/model/runsState';
 import { isRunId, runDir, runIdOf, taskRefOf } from '../../client/src/refs';
 import { buildRunOptions, capWorkersForHost, dockerUrl, InvalidArgsError, parseGenerateArgs, rerunOptions, resumeOptions, type RunSettings } from '../../client/src/runOptions';
 import { groupByType, NO_TYPE } from '../../client/src/tasksFile';
-import { readTrajectoryTotals, sortTrajectories, type TrajectoryRow } from '../../client/src/trajectories';
+import { sortTrajectories, type TrajectoryRow } from '../../client/src/trajectories';
 import { Coalescer, type Clock } from '../../client/src/util/coalesce';
 
 function counts(over: Partial<RunCounts> = {}): RunCounts {
@@ -242,24 +242,6 @@ test('sortTrajectories: reward / steps / cost descending, unknown last, ties by 
   assert.deepEqual(sortTrajectories(rows, 'cost').map((r) => r.taskId), ['a', 'b', 'c', 'd']);
   assert.deepEqual(sortTrajectories(rows, 'task').map((r) => r.taskId), ['a', 'b', 'c', 'd']);
   assert.deepEqual(rows.map((r) => r.taskId), ['b', 'a', 'c', 'd'], 'the input is not reordered');
-});
-
-test('readTrajectoryTotals reads the totals from the tail of big files and whole small ones', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trajlab-client-'));
-  try {
-    const totals = { steps: 3, prompt_tokens: 100, completion_tokens: 20, cost_usd: 0.0123, duration_ms: 999 };
-    const big = path.join(dir, 'big.json');
-    fs.writeFileSync(big, JSON.stringify({ run_id: 'r', messages: [{ content: 'x'.repeat(6 * 1024 * 1024) }], totals }, null, 2));
-    assert.deepEqual(await readTrajectoryTotals(big), totals);
-    const odd = path.join(dir, 'odd.json');
-    fs.writeFileSync(odd, JSON.stringify({ totals, tail: 'y'.repeat(10_000) }));
-    assert.deepEqual(await readTrajectoryTotals(odd), totals, 'small files are parsed whole when totals is not last');
-    assert.equal(await readTrajectoryTotals(path.join(dir, 'missing.json')), undefined);
-    fs.writeFileSync(path.join(dir, 'bad.json'), '{"totals": ');
-    assert.equal(await readTrajectoryTotals(path.join(dir, 'bad.json')), undefined);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
 });
 
 test('run and task refs from command arguments; run folders only through the store layout', () => {

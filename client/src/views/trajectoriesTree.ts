@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import { attemptLabel, attemptStateText, formatCost, formatReward } from '../format';
-import { readTrajectoryTotals, rowSteps, sortTrajectories, TRAJECTORY_SORTS, type TrajectoryRow, type TrajectorySort } from '../trajectories';
+import { rowSteps, sortTrajectories, TRAJECTORY_SORTS, type TrajectoryRow, type TrajectorySort } from '../trajectories';
 import { Coalescer } from '../util/coalesce';
 import { attemptIcon } from './icons';
 import { REFRESH_INTERVAL_MS } from './runsTree';
@@ -27,8 +27,6 @@ export type TrajectoriesScope = { kind: 'latest' } | { kind: 'run'; runId: strin
 const SORT_KEY = 'trajlab.trajectories.sort';
 /** "All runs" reads at most this many runs, newest first. */
 const ALL_RUNS_MAX = 30;
-/** Trajectory files read at once for their totals. */
-const READ_CONCURRENCY = 8;
 
 /** The `trajlab.trajectories` tree (see the file comment); the sort is remembered per workspace. */
 export class TrajectoriesTreeProvider implements vscode.TreeDataProvider<TrajectoryNode>, vscode.Disposable {
@@ -37,10 +35,7 @@ export class TrajectoriesTreeProvider implements vscode.TreeDataProvider<Traject
   private readonly refresher: Coalescer;
   private readonly unsubscribe: () => void;
   private scope: TrajectoriesScope = { kind: 'latest' };
-  /** Cost by trajectory path, for finished attempts (their files no longer change). */
-  private readonly costs = new Map<string, number | null>();
   private readonly rows = new Map<string, TrajectoryRow>();
-  private reading = false;
   /** The view, for its description; set by extension.ts. */
   view: vscode.TreeView<TrajectoryNode> | undefined;
 
@@ -87,15 +82,13 @@ export class TrajectoriesTreeProvider implements vscode.TreeDataProvider<Traject
       if (!attempts) attempts = await this.ctx.loadAttempts(runId).catch(() => undefined);
       for (const a of attempts ?? []) {
         if (a.state.kind === 'queued' || !a.trajectoryPath) continue;
-        // The daemon reports the cost of finished attempts; runs written before it did have their
-        // cost read from the trajectory file's tail (readMissingCosts).
-        const cost = a.state.kind === 'finished' && a.state.costUsd !== undefined ? a.state.costUsd : this.costs.get(a.trajectoryPath);
-        rows.push({ runId, taskId: a.taskId, attempt: a.attempt, path: a.trajectoryPath, state: a.state, costUsd: cost ?? undefined });
+        // The daemon reports the cost of finished attempts (from their trajectory for older runs).
+        const cost = a.state.kind === 'finished' ? a.state.costUsd : undefined;
+        rows.push({ runId, taskId: a.taskId, attempt: a.attempt, path: a.trajectoryPath, state: a.state, costUsd: cost });
       }
     }
     this.rows.clear();
     for (const r of rows) this.rows.set(rowKey(r), r);
-    void this.readMissingCosts(rows);
     return sortTrajectories(rows, this.sort).map((r) => ({ kind: 'trajectory', runId: r.runId, taskId: r.taskId, attempt: r.attempt, trajectoryPath: r.path }));
   }
 
@@ -140,28 +133,6 @@ export class TrajectoriesTreeProvider implements vscode.TreeDataProvider<Traject
     const by = TRAJECTORY_SORTS.find((s) => s.key === this.sort)!.label.toLowerCase();
     const what = this.scope.kind === 'all' ? `all runs` : runIds[0] ?? 'no run';
     this.view.description = `${what} · by ${by}`;
-  }
-
-  /** Reads the totals of finished trajectories whose cost is not known yet, then refreshes. */
-  private async readMissingCosts(rows: TrajectoryRow[]): Promise<void> {
-    if (this.reading) return;
-    const todo = rows.filter((r) => r.state.kind === 'finished' && r.state.costUsd === undefined && !this.costs.has(r.path));
-    if (!todo.length) return;
-    this.reading = true;
-    try {
-      let next = 0;
-      const worker = async () => {
-        while (next < todo.length) {
-          const r = todo[next++]!;
-          const totals = await readTrajectoryTotals(r.path);
-          this.costs.set(r.path, totals?.cost_usd ?? null);
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, todo.length) }, worker));
-    } finally {
-      this.reading = false;
-    }
-    this.refresh();
   }
 }
 

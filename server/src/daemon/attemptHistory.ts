@@ -4,6 +4,7 @@ import * as readline from 'node:readline';
 import type { AttemptInfo } from '../../../common/src/protocol';
 import type { AttemptState, RunStatus } from '../../../common/src/run';
 import type { RunEvent, RunStore } from '../store/runStore';
+import { readTrajectoryTotals } from '../store/trajectoryTotals';
 import { throwIfAborted } from '../util/abort';
 
 /**
@@ -12,7 +13,8 @@ import { throwIfAborted } from '../util/abort';
  * server/src/store/runStore.ts). The file is streamed line by line, so a run with 10,000 tasks
  * never sits in memory as one string; unreadable lines are skipped. Attempts that never started
  * do not appear. When the run is `cancelled` or `interrupted` (its process died), attempts left
- * `running` are reported `cancelled`.
+ * `running` are reported `cancelled`. Finished attempts of runs whose events carry no cost
+ * (written by an older TrajLab) get it from their trajectory's `totals`.
  * Errors: AbortedError when `signal` fires; a missing events file gives an empty list.
  */
 export async function readAttemptStates(store: RunStore, runStatus: RunStatus, signal?: AbortSignal): Promise<AttemptInfo[]> {
@@ -62,8 +64,27 @@ export async function readAttemptStates(store: RunStore, runStatus: RunStatus, s
   }
   throwIfAborted(signal);
   const attempts = [...states.values()];
+  await fillMissingCosts(attempts, signal);
   if (runStatus === 'cancelled' || runStatus === 'interrupted') {
     for (const a of attempts) if (a.state.kind === 'running') a.state = { kind: 'cancelled' };
   }
   return attempts;
+}
+
+/** Trajectory files read at once for their totals. */
+const READ_CONCURRENCY = 8;
+
+/** Sets `costUsd` of finished attempts without one from their trajectory file's totals (left unset when unreadable). */
+async function fillMissingCosts(attempts: AttemptInfo[], signal?: AbortSignal): Promise<void> {
+  const todo = attempts.filter((a) => a.state.kind === 'finished' && a.state.costUsd === undefined);
+  let next = 0;
+  const worker = async () => {
+    while (next < todo.length) {
+      throwIfAborted(signal);
+      const a = todo[next++]!;
+      const totals = await readTrajectoryTotals(a.trajectoryPath);
+      if (a.state.kind === 'finished' && typeof totals?.cost_usd === 'number') a.state = { ...a.state, costUsd: totals.cost_usd };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, todo.length) }, worker));
 }
