@@ -1,7 +1,8 @@
 /**
  * Diffs for the inspector: the edit of a str_replace-style edit action as a unified diff (jsdiff),
  * and the final diff of a trajectory (git's unified format, `git diff` output) read back into
- * files and hunks, from which the two sides shown by VS Code's diff editor are rebuilt.
+ * files and hunks by diff2html's parser, from which the two sides shown by VS Code's diff editor
+ * are rebuilt.
  *
  * Formats: unified diff as GNU diffutils and git write it
  * (https://www.gnu.org/software/diffutils/manual/html_node/Detailed-Unified.html,
@@ -9,6 +10,7 @@
  * headers (`new file mode`, `rename from`, `Binary files … differ`) and C-quoted paths.
  */
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
+import { parse as parseDiff } from 'diff2html/lib/diff-parser';
 import type { Action } from '../../../common/src/trajectory';
 
 type EditAction = Extract<Action, { kind: 'edit' }>;
@@ -112,122 +114,38 @@ export interface DiffFile {
 }
 
 /**
- * The files of a unified diff (git or plain `diff -u`), in order. Tolerant: lines it does not
- * understand (git's `index`, mode lines, text before the first file) are skipped; a hunk cut
- * short (a clipped diff) keeps the lines it has. Pure; linear in the text.
+ * The files of a unified diff (git or plain `diff -u`), in order, as diff2html's parser reads
+ * them (the same parser the inspector page renders with, so both name files alike): git's
+ * extended headers, renames, binary files, and lines that look like headers inside hunks.
+ * Hunk header counts come from the lines read, so a hunk cut short (a clipped diff) keeps the
+ * lines it has. Pure.
  */
 export function parseUnifiedDiff(text: string): DiffFile[] {
-  const files: DiffFile[] = [];
-  const lines = text.split('\n');
-  if (lines.length && lines[lines.length - 1] === '') lines.pop();
-  let file: DiffFile | undefined;
-  let i = 0;
-  const startFile = (f: DiffFile) => {
-    file = f;
-    files.push(f);
-  };
-  while (i < lines.length) {
-    const line = stripCr(lines[i]!);
-    if (line.startsWith('diff --git ')) {
-      const [a, b] = gitHeaderPaths(line.slice('diff --git '.length));
-      startFile({ oldPath: a, newPath: b, binary: false, hunks: [] });
-      i++;
-      continue;
-    }
-    if (line.startsWith('--- ') && i + 1 < lines.length && stripCr(lines[i + 1]!).startsWith('+++ ')) {
-      const oldPath = headerLinePath(line.slice(4));
-      const newPath = headerLinePath(stripCr(lines[i + 1]!).slice(4));
-      // A plain unified diff (no `diff --git` line), or a second file header within the same git file: a new file.
-      if (!file || file.hunks.length || file.binary) startFile({ oldPath, newPath, binary: false, hunks: [] });
-      else {
-        file.oldPath = oldPath;
-        file.newPath = newPath;
-      }
-      i += 2;
-      continue;
-    }
-    if (file && line.startsWith('rename from ')) file.oldPath = unquote(line.slice('rename from '.length));
-    else if (file && line.startsWith('rename to ')) file.newPath = unquote(line.slice('rename to '.length));
-    else if (file && line.startsWith('new file mode')) file.oldPath = null;
-    else if (file && line.startsWith('deleted file mode')) file.newPath = null;
-    else if (file && (/^Binary files .* differ$/.test(line) || line === 'GIT binary patch')) file.binary = true;
-    else if (file) {
-      const m = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/.exec(line);
-      if (m) {
-        const hunk: DiffHunk = { oldStart: +m[1]!, oldLines: m[2] === undefined ? 1 : +m[2], newStart: +m[3]!, newLines: m[4] === undefined ? 1 : +m[4], lines: [] };
-        file.hunks.push(hunk);
-        i++;
-        let oldLeft = hunk.oldLines;
-        let newLeft = hunk.newLines;
-        while (i < lines.length && (oldLeft > 0 || newLeft > 0 || stripCr(lines[i]!).startsWith('\\'))) {
-          const l = stripCr(lines[i]!);
-          const c = l[0];
-          if (c === ' ' || l === '') {
-            oldLeft--;
-            newLeft--;
-          } else if (c === '-') oldLeft--;
-          else if (c === '+') newLeft--;
-          else if (c !== '\\') break;
-          hunk.lines.push(l === '' ? ' ' : l);
-          i++;
-        }
-        continue;
-      }
-    }
-    i++;
-  }
-  return files;
-}
-
-function stripCr(l: string): string {
-  return l.endsWith('\r') ? l.slice(0, -1) : l;
-}
-
-/** The path of a `---` / `+++` line: null for /dev/null; a trailing tab and timestamp dropped; `a/` / `b/` removed. */
-function headerLinePath(rest: string): string | null {
-  let p = rest.startsWith('"') ? unquote(rest) : rest.replace(/\t.*$/, '');
-  p = p.trimEnd();
-  if (p === '/dev/null') return null;
-  return stripPrefix(p);
-}
-
-function stripPrefix(p: string): string {
-  return /^[ab]\//.test(p) ? p.slice(2) : p;
-}
-
-/** The two paths of a `diff --git a/X b/Y` line (quoted or not); ambiguous unquoted names with spaces split where both halves agree. */
-function gitHeaderPaths(rest: string): [string | null, string | null] {
-  if (rest.startsWith('"')) {
-    const end = quotedEnd(rest);
-    const a = unquote(rest.slice(0, end));
-    const b = rest.slice(end).trimStart();
-    return [stripPrefix(a), stripPrefix(b.startsWith('"') ? unquote(b) : b)];
-  }
-  const half = (rest.length - 1) / 2;
-  if (Number.isInteger(half) && rest[half] === ' ' && rest.slice(2, half) === rest.slice(half + 3)) {
-    return [stripPrefix(rest.slice(0, half)), stripPrefix(rest.slice(half + 1))];
-  }
-  const at = rest.indexOf(' b/');
-  if (at > 0) return [stripPrefix(rest.slice(0, at)), stripPrefix(rest.slice(at + 1))];
-  return [stripPrefix(rest), stripPrefix(rest)];
-}
-
-/** Index just past the closing quote of a C-quoted string starting at 0. */
-function quotedEnd(s: string): number {
-  for (let i = 1; i < s.length; i++) {
-    if (s[i] === '\\') i++;
-    else if (s[i] === '"') return i + 1;
-  }
-  return s.length;
+  return parseDiff(text.replace(/\r$/gm, '')).map((f) => ({
+    oldPath: f.isNew || f.oldName === '/dev/null' ? null : unquote(f.oldName),
+    newPath: f.isDeleted || f.newName === '/dev/null' ? null : unquote(f.newName),
+    binary: !!f.isBinary,
+    // A binary file's "Binary files … differ" comes as a block without a hunk header.
+    hunks: f.blocks.filter((b) => b.header.startsWith('@@')).map((b) => {
+      const lines = b.lines.map((l) => (l.content === '' ? ' ' : l.content));
+      const m = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/.exec(b.header);
+      return {
+        oldStart: m ? +m[1]! : b.oldStartLine,
+        oldLines: m ? (m[2] === undefined ? 1 : +m[2]) : lines.filter((l) => l[0] !== '+').length,
+        newStart: m ? +m[3]! : b.newStartLine,
+        newLines: m ? (m[4] === undefined ? 1 : +m[4]) : lines.filter((l) => l[0] !== '-').length,
+        lines,
+      };
+    }),
+  }));
 }
 
 const ESCAPES: Record<string, number> = { a: 7, b: 8, t: 9, n: 10, v: 11, f: 12, r: 13, '"': 34, '\\': 92 };
 
-/** A path as git writes it: C-quoted (`"a/caf\303\251"`, octal UTF-8 bytes) or bare. */
+/** A path as git writes it: C-quoted (`"a/caf\303\251"`, octal UTF-8 bytes, with or without its quotes) or bare. */
 export function unquote(s: string): string {
-  if (!s.startsWith('"')) return s;
-  const end = quotedEnd(s);
-  const body = s.slice(1, end - 1);
+  if (!s.includes('\\')) return s.startsWith('"') && s.endsWith('"') ? s.slice(1, -1) : s;
+  const body = s.startsWith('"') && s.endsWith('"') ? s.slice(1, -1) : s;
   const bytes: number[] = [];
   for (let i = 0; i < body.length; i++) {
     const c = body[i]!;
@@ -248,6 +166,10 @@ export function unquote(s: string): string {
   return Buffer.from(bytes).toString('utf8');
 }
 
+function stripPrefix(p: string): string {
+  return /^[ab]\//.test(p) ? p.slice(2) : p;
+}
+
 /** The path a file of the final diff goes by: its new path, or its old one when deleted. */
 export function diffFilePath(f: DiffFile): string {
   return f.newPath ?? f.oldPath ?? '';
@@ -262,7 +184,7 @@ export function findDiffFile(files: DiffFile[], file: string): DiffFile | undefi
   const want = [file, stripPrefix(file)];
   // A renderer that does not unquote git's C-quoted paths names them with their escapes (`caf\303\251.txt`).
   if (file.includes('\\')) {
-    const unq = unquote(`"${file.replace(/"/g, '\\"')}"`);
+    const unq = unquote(file);
     want.push(unq, stripPrefix(unq));
   }
   return files.find((f) => f.newPath !== null && want.includes(f.newPath)) ?? files.find((f) => f.oldPath !== null && want.includes(f.oldPath));
