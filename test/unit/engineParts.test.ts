@@ -134,6 +134,17 @@ test('GPUs are handed out as explicit ids and never shared while held', async ()
   assert.deepEqual(await gpus.acquire(undefined), []);
 });
 
+test('an attempt waiting for busy GPUs stops when its wall clock or a cancel fires, and the GPUs stay free for others', async () => {
+  const gpus = new GpuAllocator(['0']);
+  const held = await gpus.acquire(1);
+  const controller = new AbortController();
+  const waiting = gpus.acquire(1, controller.signal);
+  controller.abort('timeout');
+  await assert.rejects(waiting, (err: Error) => err.name === 'AbortedError' && err.message === 'timeout');
+  gpus.release(held);
+  assert.deepEqual(await gpus.acquire(1), ['0']);
+});
+
 test('commands escaped for the shell session decode back byte for byte with bash printf %b', () => {
   const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
   const { escapeForRunner } = require('../../server/src/runtime/shellSession') as typeof import('../../server/src/runtime/shellSession');

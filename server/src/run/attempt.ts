@@ -1,7 +1,6 @@
-import type Docker from 'dockerode';
 import type { AttemptState } from '../../../common/src/run';
-import type { NetworkPolicy, Task } from '../../../common/src/task';
-import type { ReplayDifference, Step, Trajectory, TrajectoryResult } from '../../../common/src/trajectory';
+import type { Task } from '../../../common/src/task';
+import type { DiffStats, ReplayDifference, Step, Trajectory, TrajectoryResult } from '../../../common/src/trajectory';
 import { TRAJECTORY_SCHEMA_VERSION } from '../../../common/src/trajectory';
 import { TOOLS } from '../agent/actions';
 import { restoreSteps, runAgentLoop, type LoopResult } from '../agent/loop';
@@ -9,40 +8,29 @@ import { resolveTaskImages } from '../agent/images';
 import type { ModelClient } from '../agent/model';
 import { systemPrompt, taskMessage } from '../agent/prompts';
 import { evaluate } from '../eval/evaluate';
-import { Sandbox } from '../runtime/docker';
-import type { GpuAllocator } from '../runtime/gpus';
-import { commitSetupTree, computeDiff, extractTree, packTree, prepareWorkspace, type PreparedWorkspace } from '../runtime/workspace';
+import type { Sandbox } from '../runtime/docker';
+import { computeDiff, extractTree, type PreparedWorkspace } from '../runtime/workspace';
 import { TrajectoryWriter } from '../store/trajectoryWriter';
 import type { RunStore } from '../store/runStore';
 import { AbortedError } from '../util/abort';
 import { TRAJLAB_VERSION } from '../version';
+import { DEFAULT_WORKDIR, releaseEnvironment, SetupError, type Environment, type EnvironmentContext, type PendingEnvironment } from './environment';
 
 /** Everything one attempt needs; built by the run engine. */
-export interface AttemptContext {
-  runId: string;
-  task: Task;
-  attempt: number;
+export interface AttemptContext extends EnvironmentContext {
   source: { tasks_file: string; line: number };
-  /** Folder that relative `workspace.repo` and `images` paths are resolved against. */
-  tasksDir: string;
-  cacheDir: string;
-  docker: Docker;
+  /** Takes the attempt's environment, prepared ahead or started now (see Lookahead); called once the attempt needs it. */
+  environment(): PendingEnvironment;
   hostLabel: string;
   store: RunStore;
   model: ModelClient;
   /** Set when no model could be made for this task (e.g. `gold` on a task without a solution): the attempt is recorded as an error. */
   modelError?: string;
-  gpus: GpuAllocator;
   mode: 'tools' | 'text';
   maxSteps: number;
   /** Wall-clock limit of the attempt, seconds. */
   timeoutSec: number;
   costLimit: number;
-  commandTimeoutSec: number;
-  outputCap: number;
-  defaultImage: string;
-  /** Network policy for tasks that name none (undefined: `none`). */
-  network?: NetworkPolicy;
   /** The recorded trajectory, for the `replay:` policy's comparison. */
   replaySource?: { file: string; trajectory: Trajectory };
   /** The run's cancel signal. */
@@ -53,13 +41,11 @@ export interface AttemptContext {
   onStep(trajectory: Trajectory, step: Step): Promise<void>;
 }
 
-const DEFAULT_WORKDIR = '/workspace';
-
 /**
  * Runs one attempt of one task end to end: the task's images resolved onto the first user
- * message, workspace at base_commit (simple-git), container (dockerode), tree in (archive
- * API), setup, agent loop, tree out and diff, evaluation, and
- * the trajectory written after every step. `previous` is an unfinished trajectory of the same
+ * message, its environment (`ctx.environment`: workspace, container, tree in, setup; see
+ * environment.ts), agent loop, tree out and diff, evaluation, and the trajectory written after
+ * every step. `previous` is an unfinished trajectory of the same
  * attempt: its steps are kept and re-executed in the fresh container, then the loop continues.
  * The container and the temp workspace are removed on every path.
  * Returns the finished trajectory. Throws AbortedError when the run is cancelled (the
@@ -103,39 +89,24 @@ export async function runAttempt(ctx: AttemptContext, previous?: Trajectory): Pr
   const wallMs = Math.max(1000, ctx.timeoutSec * 1000 - priorMs);
   const timer = setTimeout(() => controller.abort('timeout'), wallMs);
 
-  let ws: PreparedWorkspace | undefined;
-  let sandbox: Sandbox | undefined;
-  let gpuIds: string[] = [];
+  let pending: PendingEnvironment | undefined;
+  let env: Environment | undefined;
   let loop: LoopResult | undefined;
   try {
     if (ctx.modelError) throw new SetupError(ctx.modelError);
     if (imageError) throw new SetupError(imageError);
-    ws = await prepareWorkspace(task.workspace, ctx.tasksDir, ctx.cacheDir);
-    gpuIds = await ctx.gpus.acquire(task.gpus, controller.signal);
-    sandbox = await Sandbox.create(ctx.docker, {
-      image,
-      runId: ctx.runId,
-      taskId: task.task_id,
-      attempt: ctx.attempt,
-      network: task.network ?? ctx.network,
-      resources: task.resources,
-      gpuIds,
-      workdir,
-    });
+    pending = ctx.environment();
+    // The wall clock and a cancel stop the preparation too (gpus.acquire, setup commands).
+    const stop = () => pending!.abort(String(controller.signal.reason));
+    if (controller.signal.aborted) stop();
+    controller.signal.addEventListener('abort', stop, { once: true });
+    try {
+      env = await pending.ready;
+    } finally {
+      controller.signal.removeEventListener('abort', stop);
+    }
+    const { ws, sandbox } = env;
     t.environment.container_id = sandbox.id;
-    // A task without a repository starts in an empty folder: nothing to copy in.
-    if (task.workspace?.repo) await sandbox.putArchive(packTree(ws.dir), workdir);
-    const limits = { timeoutSec: ctx.commandTimeoutSec, outputCap: ctx.outputCap, signal: controller.signal };
-    for (const [i, command] of (task.setup ?? []).entries()) {
-      const o = await sandbox.exec(command, limits);
-      if (o.exit_code !== 0) {
-        throw new SetupError(`setup command ${i + 1} failed (exit ${o.exit_code}${o.timed_out ? ', timed out' : ''}): ${command}\n${(o.stderr || o.stdout).slice(-2000)}`);
-      }
-    }
-    if (task.setup?.length) {
-      await extractTree(ws, await sandbox.getArchive(workdir));
-      await commitSetupTree(ws);
-    }
     if (resumed) await restoreSteps(t.steps, sandbox, { commandTimeoutSec: ctx.commandTimeoutSec, outputCap: ctx.outputCap, signal: controller.signal });
     ctx.onState({ kind: 'running', step: t.steps.length });
     loop = await runAgentLoop(
@@ -153,8 +124,7 @@ export async function runAttempt(ctx: AttemptContext, previous?: Trajectory): Pr
     // Diff and eval run even after a wall-clock timeout; only a cancel stops them.
     const evalSignal = ctx.signal;
     ctx.onState({ kind: 'evaluating' });
-    await extractTree(ws, await sandbox.getArchive(workdir));
-    const { diff, stats } = await computeDiff(ws);
+    const { diff, stats } = await captureDiff(task, ws, sandbox, workdir, evalSignal);
     const lastReply = [...t.messages].reverse().find((m) => m.role === 'assistant')?.content ?? null;
     const evaluation = await evaluate(task, sandbox, { submission: loop.submission, lastReply }, { outputCap: ctx.outputCap, signal: evalSignal });
     t.result = {
@@ -181,10 +151,13 @@ export async function runAttempt(ctx: AttemptContext, previous?: Trajectory): Pr
   } finally {
     clearTimeout(timer);
     ctx.signal.removeEventListener('abort', onCancel);
-    ctx.gpus.release(gpuIds);
-    // Removing a container takes ~0.1 s of engine time: let the worker go on meanwhile.
-    if (sandbox) ctx.background(sandbox.remove());
-    await ws?.dispose();
+    // Removing a container takes ~0.1 s of engine time: let the worker go on meanwhile. An
+    // environment whose wait was stopped (wall clock, cancel) is released once it settles.
+    if (env) ctx.background(releaseEnvironment(env, ctx.gpus));
+    else if (pending) {
+      pending.abort('not used');
+      ctx.background(pending.ready.then((e) => releaseEnvironment(e, ctx.gpus)));
+    }
   }
   if (ctx.replaySource && t.result) t.result.replay = compareReplay(ctx.replaySource.file, ctx.replaySource.trajectory, t);
   t.status = 'finished';
@@ -193,7 +166,23 @@ export async function runAttempt(ctx: AttemptContext, previous?: Trajectory): Pr
   return t;
 }
 
-class SetupError extends Error {}
+
+const NO_DIFF: { diff: string; stats: DiffStats } = { diff: '', stats: { files_changed: 0, insertions: 0, deletions: 0, files: [] } };
+
+/**
+ * The attempt's diff against its base: the tree comes back through the archive API and git
+ * diffs it (workspace.ts). A task that started in an empty folder (no repository, no setup)
+ * and still has an empty one has no diff; that is checked with one command in the session,
+ * saving the archive copy (~30 ms of the engine's CPU) and the git processes.
+ */
+async function captureDiff(task: Task, ws: PreparedWorkspace, sandbox: Sandbox, workdir: string, signal: AbortSignal): Promise<{ diff: string; stats: DiffStats }> {
+  if (!task.workspace?.repo && !task.setup?.length) {
+    const o = await sandbox.exec(`find . -mindepth 1 -maxdepth 1 -print -quit`, { timeoutSec: 30, outputCap: 4096, signal });
+    if (o.exit_code === 0 && o.stdout === '' && !o.truncated) return NO_DIFF;
+  }
+  await extractTree(ws, await sandbox.getArchive(workdir));
+  return computeDiff(ws);
+}
 
 function newTrajectory(ctx: AttemptContext, image: string, workdir: string): Trajectory {
   const system = systemPrompt(ctx.mode, workdir, ctx.commandTimeoutSec);

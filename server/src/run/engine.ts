@@ -16,6 +16,7 @@ import { CoalescingJsonWriter } from '../util/fsAtomic';
 import type { Logger } from '../util/log';
 import { TRAJLAB_VERSION } from '../version';
 import { runAttempt } from './attempt';
+import { Lookahead, type EnvironmentContext } from './environment';
 import { buildReport } from './report';
 
 /** Defaults of a run, where neither the task nor the options say. */
@@ -211,17 +212,47 @@ export class RunEngine {
     const gpus = new GpuAllocator(this.hooks.gpus ?? (process.env.TRAJLAB_GPUS ? process.env.TRAJLAB_GPUS.split(',').map((s) => s.trim()).filter(Boolean) : []));
     const cacheDir = path.join(o.out, 'cache', 'repos');
     let next = 0;
+    const workers = Math.max(1, Math.min(o.workers, jobs.length));
+    const environmentOf = (job: Job): EnvironmentContext => ({
+      runId: this.runId,
+      task: job.entry.task,
+      attempt: job.attempt,
+      tasksDir: path.dirname(o.tasksFile),
+      cacheDir,
+      docker,
+      gpus,
+      defaultImage: o.defaultImage ?? RUN_DEFAULTS.defaultImage,
+      network: o.network,
+      commandTimeoutSec: o.commandTimeout ?? RUN_DEFAULTS.commandTimeoutSec,
+      outputCap: o.outputCap ?? RUN_DEFAULTS.outputCap,
+    });
+    const lookahead = new Lookahead<Job>(
+      workers,
+      () => jobs.slice(next, next + 2 * workers),
+      async (job) => {
+        const task = job.entry.task;
+        if (task.gpus !== undefined) return undefined;
+        try {
+          model.forTask(task);
+        } catch {
+          return undefined;
+        }
+        const previous = await this.store.readTrajectory(task.task_id, job.attempt).catch(() => undefined);
+        return previous?.status === 'finished' ? undefined : environmentOf(job);
+      },
+      this.signal,
+    );
     const worker = async () => {
       while (next < jobs.length && !this.signal.aborted) {
         const job = jobs[next++]!;
-        const t = await this.runJob(job, model, docker, gpus, cacheDir);
+        const t = await this.runJob(job, model, environmentOf(job), lookahead);
         if (t) finished.push(t);
       }
     };
     this.emitProgress();
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(o.workers, jobs.length)) }, worker));
-    // No attempt starts after the workers return, so this set only shrinks.
-    await Promise.allSettled([...this.cleanups]);
+    await Promise.all(Array.from({ length: workers }, worker));
+    // No attempt starts after the workers return, so these sets only shrink.
+    await Promise.allSettled([lookahead.dispose(gpus), ...this.cleanups]);
 
     if (this.signal.aborted) {
       this.status = 'cancelled';
@@ -270,9 +301,8 @@ export class RunEngine {
   private async runJob(
     job: Job,
     model: ReturnType<RunEngine['resolveModel']>,
-    docker: ReturnType<typeof connectDocker>,
-    gpus: GpuAllocator,
-    cacheDir: string,
+    environment: EnvironmentContext,
+    lookahead: Lookahead<Job>,
   ): Promise<Trajectory | undefined> {
     const o = this.options;
     const task = job.entry.task;
@@ -296,26 +326,17 @@ export class RunEngine {
     try {
       const t = await runAttempt(
         {
-          runId: this.runId,
-          task,
-          attempt: job.attempt,
+          ...environment,
+          environment: () => lookahead.take(job, environment),
           source: { tasks_file: o.tasksFile, line: job.entry.line },
-          tasksDir: path.dirname(o.tasksFile),
-          cacheDir,
-          docker,
           hostLabel: hostName(o.host),
           store: this.store,
           model: attemptModel ?? unavailableModel(o.model),
           modelError,
-          gpus,
           mode: o.mode,
           maxSteps: task.max_steps ?? o.maxSteps ?? RUN_DEFAULTS.maxSteps,
           timeoutSec: task.timeout ?? o.timeout ?? RUN_DEFAULTS.timeoutSec,
           costLimit: o.costLimit ?? Infinity,
-          commandTimeoutSec: o.commandTimeout ?? RUN_DEFAULTS.commandTimeoutSec,
-          outputCap: o.outputCap ?? RUN_DEFAULTS.outputCap,
-          defaultImage: o.defaultImage ?? RUN_DEFAULTS.defaultImage,
-          network: o.network,
           replaySource: model.replay,
           signal: this.signal,
           background: (work) => {

@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import { type Duplex, PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import Docker from 'dockerode';
 import * as tarStream from 'tar-stream';
@@ -9,7 +10,7 @@ import type { NetworkPolicy, TaskResources } from '../../../common/src/task';
 import type { Observation } from '../../../common/src/trajectory';
 import { AbortedError } from '../util/abort';
 import { CappedBuffer, observationOf } from './cappedBuffer';
-import { ShellSession } from './shellSession';
+import { sessionCommand, ShellSession } from './shellSession';
 
 /** Labels put on every TrajLab container; orphans are found by them. */
 export const LABEL_RUN = 'trajlab.run';
@@ -245,16 +246,26 @@ export class Sandbox {
       CapDrop: ['NET_RAW', 'SYS_ADMIN', 'MKNOD'],
       SecurityOpt: ['no-new-privileges'],
       Init: true,
+      // Command output goes through the attached session, so the engine must not also log it.
+      LogConfig: { Type: 'none', Config: {} },
     };
     if (options.gpuIds?.length) {
       hostConfig.DeviceRequests = [{ Driver: 'nvidia', DeviceIDs: options.gpuIds, Capabilities: [['gpu']] }];
     }
+    const noBashMarker = `__TRAJLAB_NO_BASH_${randomBytes(8).toString('hex')}__`;
     let container: Docker.Container;
     try {
+      // The main process is the shell session (attached below), so commands need no Docker exec.
       container = await docker.createContainer({
         Image: options.image,
-        Cmd: ['sleep', 'infinity'],
+        Cmd: sessionCommand(noBashMarker),
         Entrypoint: [],
+        OpenStdin: true,
+        StdinOnce: true,
+        AttachStdin: true,
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: false,
         WorkingDir: options.workdir,
         Labels: {
           [LABEL_RUN]: options.runId,
@@ -275,6 +286,8 @@ export class Sandbox {
     }
     const sandbox = new Sandbox(docker, container, options.workdir);
     try {
+      const stdio = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as unknown as Duplex;
+      sandbox.session = ShellSession.over(docker, stdio, noBashMarker);
       await container.start();
       await sandbox.exec(`mkdir -p ${shellQuote(options.workdir)} /logs`, { timeoutSec: 30, outputCap: 4096, cwd: '/' });
     } catch (err) {

@@ -1,3 +1,5 @@
+import { throwIfAborted } from '../util/abort';
+
 /**
  * Hands out explicit GPU device ids so concurrent attempts never share a GPU by accident
  * (Docker's `--gpus N` would let two containers take the same devices). The pool comes from
@@ -13,7 +15,8 @@ export class GpuAllocator {
 
   /**
    * Reserves devices for a task's `gpus` (a count or explicit ids), waiting while they are busy.
-   * Errors: more GPUs than the host has, or an id the host does not have.
+   * Errors: more GPUs than the host has, or an id the host does not have; AbortedError when
+   * `signal` fires (also while waiting).
    */
   async acquire(request: number | string[] | undefined, signal?: AbortSignal): Promise<string[]> {
     if (request === undefined || request === 0 || (Array.isArray(request) && !request.length)) return [];
@@ -25,13 +28,17 @@ export class GpuAllocator {
     const unknown = wanted?.find((id) => !this.devices.includes(id));
     if (unknown) throw new Error(`the task asks for GPU "${unknown}" but the host's GPUs are ${this.devices.join(', ') || 'none'}`);
     for (;;) {
-      signal?.throwIfAborted();
+      throwIfAborted(signal);
       const ids = wanted ? (wanted.every((id) => this.free.includes(id)) ? wanted : undefined) : this.free.length >= count ? this.free.slice(0, count) : undefined;
       if (ids) {
         for (const id of ids) this.free.splice(this.free.indexOf(id), 1);
         return ids;
       }
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
+      // Woken by a release, or by `signal` (then the check above throws).
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        signal?.addEventListener('abort', () => resolve(), { once: true });
+      });
     }
   }
 

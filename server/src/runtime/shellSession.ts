@@ -23,6 +23,20 @@ const RUNNER = [
   'done',
 ].join('\n');
 
+/**
+ * A container's main process that is also its shell session (`sh -c MAIN_COMMAND RUNNER`): the
+ * runner reads commands from the container's stdin (attached before start, so no Docker exec,
+ * ~40 ms of runc per container, is needed); at the end of its input it leaves `sleep infinity`
+ * keeping the container up for Docker execs. Images without bash print `$1` (a random marker) on
+ * stderr. Run as `['sh', '-c', MAIN_COMMAND, RUNNER, marker]`.
+ */
+const MAIN_COMMAND = 'if command -v bash >/dev/null 2>&1; then bash --noprofile --norc -c "$0"; else echo "$1" >&2; fi; exec sleep infinity';
+
+/** The Cmd of a container whose main process is a session: see MAIN_COMMAND and ShellSession.over. */
+export function sessionCommand(noBashMarker: string): string[] {
+  return ['sh', '-c', MAIN_COMMAND, RUNNER, noBashMarker];
+}
+
 /** Escapes text for the runner's `printf %b`: printable ASCII stays, every other byte is `\xHH`. */
 export function escapeForRunner(text: string): string {
   let out = '';
@@ -53,10 +67,14 @@ export class ShellSession {
   private current: Pending | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   broken = false;
+  private sawOutput = false;
 
-  private constructor(private readonly stream: Duplex) {}
+  private constructor(
+    private readonly stream: Duplex,
+    private readonly noBashMarker?: string,
+  ) {}
 
-  /** Starts the runner in `container`. Errors: engine errors; an image without bash fails at the first command. */
+  /** Starts the runner in `container` as a Docker exec. Errors: engine errors; an image without bash fails at the first command. */
   static async start(docker: Docker, container: Docker.Container): Promise<ShellSession> {
     const exec = await container.exec({
       Cmd: ['bash', '--noprofile', '--norc', '-c', RUNNER],
@@ -66,8 +84,16 @@ export class ShellSession {
       Tty: false,
       WorkingDir: '/',
     });
-    const stream = (await exec.start({ hijack: true, stdin: true })) as unknown as Duplex;
-    const session = new ShellSession(stream);
+    return ShellSession.over(docker, (await exec.start({ hijack: true, stdin: true })) as unknown as Duplex);
+  }
+
+  /**
+   * A session over `stream`, the hijacked, multiplexed stdio of a process running MAIN_COMMAND or
+   * the runner (a container attached with stdin, or an exec). The session fails (`broken`) when
+   * the stream ends or the process prints `noBashMarker` (see sessionCommand) first on stderr.
+   */
+  static over(docker: Docker, stream: Duplex, noBashMarker?: string): ShellSession {
+    const session = new ShellSession(stream, noBashMarker);
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     stdout.on('data', (c: Buffer) => session.onData(c, 'out'));
@@ -134,6 +160,8 @@ export class ShellSession {
 
   /** Feeds output to the running command, holding back bytes that may start the end marker. */
   private onData(chunk: Buffer, which: 'out' | 'err'): void {
+    if (this.noBashMarker && !this.sawOutput && which === 'err' && chunk.includes(this.noBashMarker)) return this.fail(new Error('the image has no bash'));
+    this.sawOutput = true;
     const p = this.current;
     if (!p) return; // output of background processes after their command ended
     const data = Buffer.concat([which === 'out' ? p.outTail : p.errTail, chunk]);

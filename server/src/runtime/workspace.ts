@@ -25,7 +25,7 @@ const SNAPSHOT_ENV = {
 export interface PreparedWorkspace {
   /** Temp directory holding the checkout (with `.git`). */
   dir: string;
-  /** Full hash of the task's base commit (recorded; the checkout the container starts from). */
+  /** Full hash of the task's base commit (the checkout the container starts from); '' for a task without a repository until ensureRepository. */
   baseCommit: string;
   /** Commit the diff is computed against: `baseCommit`, or the tree after `setup` (see commitSetupTree). */
   diffBase: string;
@@ -60,7 +60,9 @@ const cloneLocks = new Map<string, Promise<string>>();
  * - a local path (relative to `baseDir`, the tasks file's folder) that is the top of a git
  *   repository is cloned locally;
  * - any other local directory is snapshotted into a new repository with one commit.
- * Without `repo`, the workspace is an empty repository with one empty commit.
+ * Without `repo`, the workspace is an empty folder; it becomes a repository with one empty
+ * commit when extractTree, computeDiff or commitSetupTree first needs one (`baseCommit` and
+ * `diffBase` are '' until then).
  * Errors: the path does not exist, the clone fails, or `base_commit` is unknown — each
  * message names the task's value.
  */
@@ -69,9 +71,10 @@ export async function prepareWorkspace(ws: TaskWorkspace | undefined, baseDir: s
   const dispose = () => fs.promises.rm(dir, { recursive: true, force: true });
   try {
     const repo = ws?.repo;
-    if (!repo) {
-      await git(dir).init().commit('empty workspace', { '--allow-empty': null });
-    } else if (isGitUrl(repo)) {
+    // No repository: the empty one is made when first needed (ensureRepository), so a task
+    // whose folder stays empty runs no git at all.
+    if (!repo) return { dir, baseCommit: '', diffBase: '', dispose };
+    if (isGitUrl(repo)) {
       const mirror = await cachedClone(repo, cacheDir);
       await simpleGit().env(gitEnv()).clone(mirror, dir, ['--quiet', '--no-hardlinks']);
     } else {
@@ -139,6 +142,15 @@ function cachedClone(url: string, cacheDir: string): Promise<string> {
   return pending;
 }
 
+/** Makes the workspace of a task without a repository an empty repository with one empty commit (once). */
+async function ensureRepository(ws: PreparedWorkspace): Promise<void> {
+  if (ws.baseCommit) return;
+  const g = git(ws.dir);
+  await g.init().commit('empty workspace', { '--allow-empty': null });
+  await fs.promises.appendFile(path.join(ws.dir, '.git', 'info', 'exclude'), '\n' + DEFAULT_EXCLUDES.join('\n') + '\n');
+  ws.baseCommit = ws.diffBase = (await g.revparse(['HEAD'])).trim();
+}
+
 /** A tar stream of `dir` (including `.git`, so the agent can use git), for the archive API. */
 export function packTree(dir: string): Readable {
   return tarFs.pack(dir) as unknown as Readable;
@@ -150,6 +162,7 @@ export function packTree(dir: string): Readable {
  * would land outside the working tree are refused by tar-fs.
  */
 export async function extractTree(ws: PreparedWorkspace, tar: Readable): Promise<void> {
+  await ensureRepository(ws);
   for (const entry of await fs.promises.readdir(ws.dir)) {
     if (entry !== '.git') await fs.promises.rm(path.join(ws.dir, entry), { recursive: true, force: true });
   }
@@ -175,6 +188,7 @@ export async function extractTree(ws: PreparedWorkspace, tar: Readable): Promise
  * DEFAULT_EXCLUDES and the repository's .gitignore apply.
  */
 export async function computeDiff(ws: PreparedWorkspace): Promise<{ diff: string; stats: DiffStats }> {
+  await ensureRepository(ws);
   const g = git(ws.dir);
   await g.raw(['add', '-A']);
   // One git process for both: numstat lines, a blank line, then the patch.
@@ -207,6 +221,7 @@ export async function computeDiff(ws: PreparedWorkspace): Promise<{ diff: string
  * agent's changes and stay out of the diff.
  */
 export async function commitSetupTree(ws: PreparedWorkspace): Promise<void> {
+  await ensureRepository(ws);
   const g = git(ws.dir);
   await g.raw(['add', '-A']);
   await g.commit('trajlab: tree after setup', { '--allow-empty': null, '--no-verify': null });
