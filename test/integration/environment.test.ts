@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import type { RunOptions, RunReport } from '../../common/src/run';
 import type { Task } from '../../common/src/task';
 import { RunEngine, type EngineEvent } from '../../server/src/run/engine';
+import { connectDocker, Sandbox } from '../../server/src/runtime/docker';
 import { containersOfRun, dockerClient, memoryLogger, readTrajectory, removeContainersOfRun, tempDir, within } from '../helpers/engineHelpers';
 
 const IMAGE = process.env.TRAJLAB_SANDBOX_IMAGE ?? 'trajlab/sandbox:1';
@@ -115,7 +116,6 @@ test('an image without bash runs every command through sh, with exit codes kept 
 });
 
 test('a sandbox container keeps no engine log of command output (the session is its main process)', { timeout: 60_000 }, async () => {
-  const { Sandbox, connectDocker } = await import('../../server/src/runtime/docker');
   const sandbox = await Sandbox.create(connectDocker(), { image: IMAGE, runId: `logs-${process.pid}`, taskId: 'logs', attempt: 1, workdir: '/workspace' });
   try {
     const o = await sandbox.exec('printf "secret-looking output %s\\n" 1 2 3; echo err >&2', { timeoutSec: 30, outputCap: 65536 });
