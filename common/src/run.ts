@@ -38,6 +38,11 @@ export interface RunOptions {
   commandTimeout?: number;
   /** Cap on stdout+stderr kept per command, bytes. */
   outputCap?: number;
+  /**
+   * GPU device ids the Docker host offers, handed to tasks with `gpus` as explicit ids, never
+   * two attempts at once (default: TRAJLAB_GPUS, comma-separated, else the GPUs the engine reports).
+   */
+  gpus?: string[];
 }
 
 export type AttemptState =

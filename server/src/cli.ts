@@ -15,6 +15,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { RunOptions, RunReport } from '../../common/src/run';
 import type { NetworkPolicy } from '../../common/src/task';
 import { RUN_DEFAULTS, RunEngine } from './run/engine';
+import { parseGpuList } from './runtime/gpus';
 import { formatRejected, readTasksFile } from './tasks/reader';
 import { stderrLogger } from './util/log';
 import { TRAJLAB_VERSION } from './version';
@@ -59,6 +60,7 @@ interface GenerateFlags {
   image?: string;
   commandTimeout?: number;
   outputCap?: number;
+  gpusAvailable?: string;
   json?: boolean;
   progress: boolean;
 }
@@ -84,6 +86,7 @@ function runOptions(tasksFile: string, f: GenerateFlags): Partial<RunOptions> & 
     network: f.network,
     commandTimeout: f.commandTimeout,
     outputCap: f.outputCap,
+    gpus: f.gpusAvailable !== undefined ? parseGpuList(f.gpusAvailable) : undefined,
   };
 }
 
@@ -171,6 +174,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--network <policy>', 'network for tasks that name none (default none)').choices(['none', 'bridge', 'host']))
     .option('--command-timeout <s>', `seconds per command (default ${RUN_DEFAULTS.commandTimeoutSec})`, num('--command-timeout', 1))
     .option('--output-cap <bytes>', `bytes of output kept per command (default ${RUN_DEFAULTS.outputCap})`, int('--output-cap', 256))
+    .option('--gpus-available <ids>', "GPU device ids on the Docker host for tasks with \"gpus\", comma-separated (default: TRAJLAB_GPUS, else the engine's own list)")
     .option('--json', 'print machine-readable progress events (JSON lines) on stdout')
     .option('--no-progress', 'no progress bar')
     .action(async (tasks: string, f: GenerateFlags) => {

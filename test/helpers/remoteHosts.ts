@@ -7,6 +7,12 @@
  *   dial-stdio` reaches the local engine — what `ssh://user@host` means to the docker CLI.
  * Both need root (dockerd, sshd) and Debian's docker.io / openssh-server (scripts/ensure-docker.sh,
  * scripts/ensure-sshd.sh).
+ *
+ * The TLS engine also stands in for a GPU host: a fake `nvidia-container-runtime-hook` is on its
+ * PATH, so dockerd registers its `nvidia` device driver (moby daemon/nvidia_linux.go does so when
+ * that binary exists). A container asking for GPUs then gets NVIDIA_VISIBLE_DEVICES and the
+ * hook as an OCI prestart hook, exactly as on a GPU machine; the fake hook only records that
+ * runc ran it (no GPU, driver or device nodes here).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -96,7 +102,19 @@ export interface TlsEngine {
   env: NodeJS.ProcessEnv;
   /** `docker` CLI arguments that reach it (for the test's own checks). */
   cliArgs: string[];
+  /** Where the fake NVIDIA hook appends one line per call: `<args> <OCI state JSON>` (the state names the container id). */
+  nvidiaHookLog: string;
   stop(): Promise<void>;
+}
+
+/** Writes the fake `nvidia-container-runtime-hook` into `dir/bin`; returns the folder. */
+function fakeNvidiaHook(dir: string): string {
+  const bin = path.join(dir, 'bin');
+  fs.mkdirSync(bin, { recursive: true });
+  const hook = path.join(bin, 'nvidia-container-runtime-hook');
+  fs.writeFileSync(hook, '#!/bin/sh\n# Test stand-in for NVIDIA\'s OCI hook: records the call (runc passes the container state on stdin).\nprintf \'%s %s\\n\' "$*" "$(cat)" >> "$TRAJLAB_FAKE_NVIDIA_LOG"\n');
+  fs.chmodSync(hook, 0o755);
+  return bin;
 }
 
 /** Where the TLS engine keeps its images between test runs. */
@@ -113,6 +131,8 @@ export async function startTlsEngine(dir: string, images: string[]): Promise<Tls
   const log = path.join(dir, 'dockerd.log');
   const out = fs.openSync(log, 'a');
   const execRoot = path.join('/var/run', `trajlab-tls-${process.pid}`);
+  const nvidiaHookLog = path.join(dir, 'nvidia-hook.log');
+  fs.writeFileSync(nvidiaHookLog, '');
   const child = spawn(
     'dockerd',
     [
@@ -121,7 +141,7 @@ export async function startTlsEngine(dir: string, images: string[]): Promise<Tls
       '--tlscacert', path.join(certs.serverDir, 'ca.pem'), '--tlscert', path.join(certs.serverDir, 'cert.pem'), '--tlskey', path.join(certs.serverDir, 'key.pem'),
       '--iptables=false', '--ip6tables=false', '--bridge=none', '--storage-driver=overlay2',
     ],
-    { stdio: ['ignore', out, out] },
+    { stdio: ['ignore', out, out], env: { ...process.env, PATH: `${fakeNvidiaHook(dir)}:${process.env.PATH}`, TRAJLAB_FAKE_NVIDIA_LOG: nvidiaHookLog } },
   );
   fs.closeSync(out);
   const cliArgs = ['--tlsverify', '-H', `tcp://127.0.0.1:${port}`, '--tlscacert', path.join(certs.clientDir, 'ca.pem'), '--tlscert', path.join(certs.clientDir, 'cert.pem'), '--tlskey', path.join(certs.clientDir, 'key.pem')];
@@ -131,6 +151,7 @@ export async function startTlsEngine(dir: string, images: string[]): Promise<Tls
     certs,
     env: { DOCKER_CERT_PATH: certs.clientDir },
     cliArgs,
+    nvidiaHookLog,
     stop: async () => {
       await stop(child);
       fs.rmSync(execRoot, { recursive: true, force: true });

@@ -103,6 +103,46 @@ describe('remote Docker hosts', { skip: unavailable ?? false, timeout: 600_000 }
     assert.deepEqual(await remote.listContainers({ all: true, filters: { label: [`trajlab.run=${runId}`] } }), []);
   });
 
+  test('tasks with "gpus" get explicit device ids from --gpus-available through the host\'s nvidia device driver, (fake NVIDIA hook, no GPU here); a host without GPU support is explained', async () => {
+    const dir = path.join(tmp.dir, 'gpus');
+    fs.mkdirSync(dir, { recursive: true });
+    const visible = { solution: { commands: ['echo "$NVIDIA_VISIBLE_DEVICES" > visible.txt'] }, eval: ['test -n "$NVIDIA_VISIBLE_DEVICES"'] };
+    const tasks = [
+      { task_id: 'pair-a', description: 'two GPUs', gpus: 2, ...visible },
+      { task_id: 'pair-b', description: 'two GPUs', gpus: 2, ...visible },
+      { task_id: 'gpu-3', description: 'GPU 3 by id', gpus: ['3'], ...visible },
+      { task_id: 'cpu-only', description: 'no GPU', solution: { commands: ['true'] }, eval: ['test -z "$NVIDIA_VISIBLE_DEVICES"'] },
+    ];
+    const tasksFile = path.join(dir, 'tasks.jsonl');
+    fs.writeFileSync(tasksFile, tasks.map((t) => JSON.stringify(t)).join('\n') + '\n');
+    const out = path.join(dir, 'out');
+    const r = await runCli(['generate', tasksFile, '--model', 'gold', '--host', tls.url, '--workers', '4', '--gpus-available', '0,1,2,3', '--out', out, '--run-id', 'remote-gpus', '--no-progress'], { env: env(tls.env), timeoutMs: 120_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const runDir = path.join(out, 'runs', 'remote-gpus');
+    assert.deepEqual(readJson<RunReport>(path.join(runDir, 'report.json')).ids_resolved.sort(), ['cpu-only', 'gpu-3', 'pair-a', 'pair-b']);
+    const traj = (id: string) => readJson<Trajectory>(path.join(runDir, 'trajectories', `${id}.1.json`));
+    const devices = (id: string) => /^\+(?!\+\+ )(.*)$/m.exec(traj(id).result?.diff ?? '')?.[1]?.split(',') ?? [];
+    const [a, b] = [devices('pair-a'), devices('pair-b')];
+    assert.equal(a.length, 2, `pair-a saw ${a}`);
+    assert.equal(b.length, 2, `pair-b saw ${b}`);
+    assert.deepEqual([...a, ...b].sort(), ['0', '1', '2', '3'], 'the pairs got explicit devices of the pool, none in both (concurrent holders never share: see the GpuAllocator unit test)');
+    assert.deepEqual(devices('gpu-3'), ['3']);
+    // Docker's nvidia driver put the hook on exactly the GPU containers.
+    const hookCalls = fs.readFileSync(tls.nvidiaHookLog, 'utf8').split('\n').filter((l) => l.startsWith('prestart '));
+    for (const id of ['pair-a', 'pair-b', 'gpu-3']) {
+      const container = traj(id).environment.container_id!;
+      assert.equal(hookCalls.filter((l) => l.includes(container)).length, 1, `the NVIDIA prestart hook ran once for ${id}'s container`);
+    }
+    assert.ok(!hookCalls.some((l) => l.includes(traj('cpu-only').environment.container_id!)), 'no hook for a task without gpus');
+
+    // The local engine has no NVIDIA support: the GPU task fails with what to do; the others run.
+    const local = await runCli(['generate', tasksFile, '--model', 'gold', '--filter', '{gpu-3,cpu-only}', '--gpus-available', '3', '--out', out, '--run-id', 'local-gpus', '--no-progress'], { env: env({}), timeoutMs: 120_000 });
+    const localReport = readJson<RunReport>(path.join(out, 'runs', 'local-gpus', 'report.json'));
+    assert.deepEqual(localReport.ids_resolved, ['cpu-only'], local.stderr);
+    const error = readJson<Trajectory>(path.join(out, 'runs', 'local-gpus', 'trajectories', 'gpu-3.1.json')).result?.error ?? '';
+    assert.match(error, /the Docker host cannot give this container GPUs 3 \(could not select device driver .*\): install the NVIDIA Container Toolkit there/);
+  });
+
   test('tcp://host:port with DOCKER_TLS_VERIFY=1 speaks TLS too; hostInfo reports the TLS engine with its images', async () => {
     const tcpUrl = `tcp://127.0.0.1:${tls.port}`;
     const r = await generateGold(tmp.dir, 'remote-tls-tcp', tcpUrl, { ...tls.env, DOCKER_TLS_VERIFY: '1' });

@@ -5,7 +5,7 @@ import { parseModelSpec, resolveEndpoint } from '../../server/src/agent/model';
 import { goldModel } from '../../server/src/agent/policies';
 import { extractAnswer, parseRewardFile } from '../../server/src/eval/evaluate';
 import { buildReport, passAtK } from '../../server/src/run/report';
-import { GpuAllocator } from '../../server/src/runtime/gpus';
+import { GpuAllocator, gpuPool, parseGpuList } from '../../server/src/runtime/gpus';
 import { safeFileName } from '../../server/src/util/safeName';
 import type { Trajectory } from '../../common/src/trajectory';
 
@@ -132,6 +132,30 @@ test('GPUs are handed out as explicit ids and never shared while held', async ()
   await assert.rejects(gpus.acquire(4), /needs 4 GPU\(s\) but the host has 3/);
   await assert.rejects(gpus.acquire(['7']), /asks for GPU "7"/);
   assert.deepEqual(await gpus.acquire(undefined), []);
+});
+
+test('the GPU pool: the run option, else TRAJLAB_GPUS, else the devices the engine reports (asked only when a task needs GPUs)', async () => {
+  assert.deepEqual(parseGpuList(' 0, 1,,GPU-3f '), ['0', '1', 'GPU-3f']);
+  const saved = process.env.TRAJLAB_GPUS;
+  let asked = 0;
+  const engine = async () => {
+    asked++;
+    return { DiscoveredDevices: [{ Source: 'cdi', ID: 'nvidia.com/gpu=0' }, { Source: 'cdi', ID: 'vendor.com/fpga=1' }] };
+  };
+  try {
+    delete process.env.TRAJLAB_GPUS;
+    assert.deepEqual(await gpuPool(['2', '3'], true, engine), ['2', '3']);
+    assert.deepEqual(await gpuPool(undefined, false, engine), []);
+    assert.equal(asked, 0, 'the engine is not asked when no task needs GPUs or the pool is given');
+    assert.deepEqual(await gpuPool(undefined, true, engine), ['nvidia.com/gpu=0']);
+    assert.deepEqual(await gpuPool(undefined, true, async () => Promise.reject(new Error('down'))), [], 'an engine that cannot answer gives no GPUs');
+    process.env.TRAJLAB_GPUS = '4,5';
+    assert.deepEqual(await gpuPool(undefined, true, engine), ['4', '5']);
+    assert.equal(asked, 1);
+  } finally {
+    if (saved === undefined) delete process.env.TRAJLAB_GPUS;
+    else process.env.TRAJLAB_GPUS = saved;
+  }
 });
 
 test('an attempt waiting for busy GPUs stops when its wall clock or a cancel fires, and the GPUs stay free for others', async () => {

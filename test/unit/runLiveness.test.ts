@@ -46,3 +46,9 @@ test('validateStartOptions: network must be none, bridge or host; unknown option
   assert.throws(() => validateStartOptions({ options: { tasksFile: 't', network: 'internet' } }), /options.network/);
   assert.throws(() => validateStartOptions({ options: { tasksFile: 't', apiKey: 'x' } }), /unknown option\(s\) options.apiKey/);
 });
+
+test('validateStartOptions: gpus is a list of device id strings', () => {
+  assert.deepEqual(validateStartOptions({ options: { tasksFile: 't', gpus: ['0', 'GPU-3f2a'] } }).gpus, ['0', 'GPU-3f2a']);
+  assert.throws(() => validateStartOptions({ options: { tasksFile: 't', gpus: '0,1' } }), /options.gpus must be a list/);
+  assert.throws(() => validateStartOptions({ options: { tasksFile: 't', gpus: [0] } }), /options.gpus must be a list/);
+});

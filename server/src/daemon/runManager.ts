@@ -291,6 +291,9 @@ export function validateStartOptions(params: unknown): Partial<RunOptions> & { t
   if (o.taskIds !== undefined && !(Array.isArray(o.taskIds) && o.taskIds.every((id) => typeof id === 'string' && id))) {
     throw new InvalidRunParamsError(`options.taskIds must be a list of task id strings (got ${JSON.stringify(o.taskIds)})`);
   }
+  if (o.gpus !== undefined && !(Array.isArray(o.gpus) && o.gpus.every((id) => typeof id === 'string' && id))) {
+    throw new InvalidRunParamsError(`options.gpus must be a list of GPU device id strings (got ${JSON.stringify(o.gpus)})`);
+  }
   // Only known fields go on: run.json records the options, and nothing unexpected (a key a
   // client put in the wrong place) may reach a file.
   const unknown = Object.keys(o).filter((k) => !RUN_OPTION_KEYS.has(k));
@@ -300,7 +303,7 @@ export function validateStartOptions(params: unknown): Partial<RunOptions> & { t
 
 const RUN_OPTION_KEYS = new Set<string>([
   'tasksFile', 'model', 'baseUrl', 'workers', 'attempts', 'out', 'runId', 'host', 'maxSteps', 'timeout', 'temperature',
-  'mode', 'filter', 'taskIds', 'costLimit', 'defaultImage', 'network', 'commandTimeout', 'outputCap',
+  'mode', 'filter', 'taskIds', 'costLimit', 'defaultImage', 'network', 'commandTimeout', 'outputCap', 'gpus',
 ] satisfies (keyof RunOptions)[]);
 
 /**

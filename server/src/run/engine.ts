@@ -8,7 +8,7 @@ import type { Step, Trajectory } from '../../../common/src/trajectory';
 import { createApiModel, parseModelSpec, type ModelClient } from '../agent/model';
 import { ScriptedModel, goldModel, replayModel } from '../agent/policies';
 import { connectDocker, explainDockerError, hostName, reapContainers, reapOrphans } from '../runtime/docker';
-import { GpuAllocator } from '../runtime/gpus';
+import { GpuAllocator, gpuPool } from '../runtime/gpus';
 import { RunStore, newRunId } from '../store/runStore';
 import { readTasksFile, type TaskEntry } from '../tasks/reader';
 import { AbortedError } from '../util/abort';
@@ -44,7 +44,7 @@ export interface EngineHooks {
   onEvent?(event: EngineEvent): void;
   /** Extra environment for API keys (the daemon passes keys from the client); never written to disk. */
   env?: NodeJS.ProcessEnv;
-  /** GPU device ids this host offers (default: TRAJLAB_GPUS, comma-separated). */
+  /** GPU device ids this host offers; wins over `options.gpus` (see gpuPool). */
   gpus?: string[];
   /** A model client to use instead of the one `options.model` names (embedding, benchmarks). */
   model?: ModelClient;
@@ -209,7 +209,8 @@ export class RunEngine {
     for (const j of jobs) this.states.set(key(j.entry.task.task_id, j.attempt), { kind: 'queued' });
 
     const finished: Trajectory[] = [];
-    const gpus = new GpuAllocator(this.hooks.gpus ?? (process.env.TRAJLAB_GPUS ? process.env.TRAJLAB_GPUS.split(',').map((s) => s.trim()).filter(Boolean) : []));
+    const needGpus = tasks.some((t) => t.task.gpus !== undefined && t.task.gpus !== 0);
+    const gpus = new GpuAllocator(await gpuPool(this.hooks.gpus ?? o.gpus, needGpus, () => docker.info()));
     const cacheDir = path.join(o.out, 'cache', 'repos');
     let next = 0;
     const workers = Math.max(1, Math.min(o.workers, jobs.length));

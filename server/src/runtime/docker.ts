@@ -232,8 +232,10 @@ export class Sandbox {
 
   /**
    * Creates and starts a container. Limits default to 1 CPU, 2048 MiB, 512 pids; network
-   * `none` unless asked. Errors: the image is missing on the host (the message says to build
-   * or pull it), or the engine is unreachable.
+   * `none` unless asked; `gpuIds` go to Docker's `nvidia` device driver as explicit device ids
+   * (the container sees them in NVIDIA_VISIBLE_DEVICES). Errors: the image is missing on the
+   * host (the message says to build or pull it), the host has no NVIDIA GPU support (says to
+   * install the NVIDIA Container Toolkit), or the engine is unreachable.
    */
   static async create(docker: Docker, options: SandboxOptions): Promise<Sandbox> {
     const res = options.resources ?? {};
@@ -288,7 +290,12 @@ export class Sandbox {
     try {
       const stdio = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as unknown as Duplex;
       sandbox.session = ShellSession.over(docker, stdio, noBashMarker);
-      await container.start();
+      await container.start().catch((err: Error) => {
+        if (options.gpuIds?.length && /device driver/i.test(err.message)) {
+          throw new Error(`the Docker host cannot give this container GPUs ${options.gpuIds.join(', ')} (${err.message.replace(/^\(HTTP code \d+\) [^-]*- /, '').trim()}): install the NVIDIA Container Toolkit there, or run tasks with "gpus" on a host that has it`);
+        }
+        throw err;
+      });
       await sandbox.exec(`mkdir -p ${shellQuote(options.workdir)} /logs`, { timeoutSec: 30, outputCap: 4096, cwd: '/' });
     } catch (err) {
       await sandbox.remove();

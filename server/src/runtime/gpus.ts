@@ -3,7 +3,8 @@ import { throwIfAborted } from '../util/abort';
 /**
  * Hands out explicit GPU device ids so concurrent attempts never share a GPU by accident
  * (Docker's `--gpus N` would let two containers take the same devices). The pool comes from
- * the host's configuration (`--gpus-available 0,1` / `TRAJLAB_GPUS`).
+ * the host's configuration (`--gpus-available 0,1` / `TRAJLAB_GPUS`), else from the engine
+ * (gpuPool).
  */
 export class GpuAllocator {
   private readonly free: string[];
@@ -48,4 +49,30 @@ export class GpuAllocator {
     this.free.push(...ids);
     for (const w of this.waiters.splice(0)) w();
   }
+}
+
+/** A comma-separated list of device ids (`0,1`, `GPU-3f…`), trimmed; empty entries dropped. */
+export function parseGpuList(text: string | undefined): string[] {
+  return (text ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+/**
+ * The GPU ids an engine's `/info` reports (`DiscoveredDevices`, Docker 25+ with CDI: entries
+ * whose id or source names a GPU or NVIDIA). Older engines report none.
+ */
+export function gpusOfEngine(info: { DiscoveredDevices?: { Source?: string; ID?: string }[] }): string[] {
+  return (info.DiscoveredDevices ?? []).filter((d) => /gpu/i.test(d.ID ?? '') || /nvidia/i.test(d.Source ?? '')).map((d) => d.ID!);
+}
+
+/**
+ * The pool a run hands GPUs out of: `configured` (the run's `gpus` option) when given, else
+ * TRAJLAB_GPUS, else what `engine` reports (asked only when `needed`, one `/info` call). Errors:
+ * none; an engine that cannot answer gives an empty pool (tasks with `gpus` then fail with a
+ * message that says how to name the devices).
+ */
+export async function gpuPool(configured: string[] | undefined, needed: boolean, engine: () => Promise<{ DiscoveredDevices?: { Source?: string; ID?: string }[] }>): Promise<string[]> {
+  if (configured?.length) return configured;
+  const fromEnv = parseGpuList(process.env.TRAJLAB_GPUS);
+  if (fromEnv.length || !needed) return fromEnv;
+  return gpusOfEngine(await engine().catch(() => ({})));
 }

@@ -7,6 +7,7 @@
 import type Docker from 'dockerode';
 import type { HostInfo } from '../../../common/src/protocol';
 import { connectDocker, explainDockerError, hostName, LABEL_RUN } from './docker';
+import { gpusOfEngine, parseGpuList } from './gpus';
 
 /** How long an unreachable host may take to say so, ms. */
 const HOST_TIMEOUT_MS = 5000;
@@ -35,8 +36,8 @@ async function query(docker: Docker, url: string, local: boolean): Promise<HostI
     docker.listContainers({ filters: { label: [LABEL_RUN] } }),
     docker.listImages(),
   ]);
-  const discovered = (info.DiscoveredDevices ?? []).filter((d) => /gpu/i.test(d.ID ?? '') || /nvidia/i.test(d.Source ?? '')).map((d) => d.ID!);
-  const fromEnv = local && process.env.TRAJLAB_GPUS ? process.env.TRAJLAB_GPUS.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  const discovered = gpusOfEngine(info);
+  const fromEnv = local ? parseGpuList(process.env.TRAJLAB_GPUS) : [];
   return {
     kind: 'reachable',
     url,
