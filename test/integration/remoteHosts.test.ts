@@ -103,7 +103,7 @@ describe('remote Docker hosts', { skip: unavailable ?? false, timeout: 600_000 }
     assert.deepEqual(await remote.listContainers({ all: true, filters: { label: [`trajlab.run=${runId}`] } }), []);
   });
 
-  test('tasks with "gpus" get explicit device ids from --gpus-available through the host\'s nvidia device driver, (fake NVIDIA hook, no GPU here); a host without GPU support is explained', async () => {
+  test('tasks with "gpus" get explicit device ids from --gpus-available through the host\'s nvidia device driver (fake NVIDIA hook, no GPU here); a host without GPU support is explained', async () => {
     const dir = path.join(tmp.dir, 'gpus');
     fs.mkdirSync(dir, { recursive: true });
     const visible = { solution: { commands: ['echo "$NVIDIA_VISIBLE_DEVICES" > visible.txt'] }, eval: ['test -n "$NVIDIA_VISIBLE_DEVICES"'] };
