@@ -519,7 +519,8 @@ test('a daemon killed mid-run: the run reads interrupted, a new daemon reaps its
     daemon.child.kill('SIGKILL');
     await daemon.exited;
     assert.equal((JSON.parse(fs.readFileSync(path.join(out, 'runs', id, 'run.json'), 'utf8')) as RunInfo).status, 'running');
-    assert.equal((await runContainers(id)).length, 1, 'the killed daemon should have left its container');
+    // slow's container at least (fast's may still be on its way out: removal runs in the background).
+    assert.ok((await runContainers(id)).some((c) => c.Labels['trajlab.task'] === 'slow'), 'the killed daemon should have left its container');
 
     fs.rmSync(socketPath, { force: true });
     daemon = DaemonProcess.spawn(out, socketPath);

@@ -122,10 +122,12 @@ describe('remote Docker hosts', { skip: unavailable ?? false, timeout: 600_000 }
     assert.deepEqual(readJson<RunReport>(path.join(runDir, 'report.json')).ids_resolved.sort(), ['cpu-only', 'gpu-3', 'pair-a', 'pair-b']);
     const traj = (id: string) => readJson<Trajectory>(path.join(runDir, 'trajectories', `${id}.1.json`));
     const devices = (id: string) => /^\+(?!\+\+ )(.*)$/m.exec(traj(id).result?.diff ?? '')?.[1]?.split(',') ?? [];
-    const [a, b] = [devices('pair-a'), devices('pair-b')];
-    assert.equal(a.length, 2, `pair-a saw ${a}`);
-    assert.equal(b.length, 2, `pair-b saw ${b}`);
-    assert.deepEqual([...a, ...b].sort(), ['0', '1', '2', '3'], 'the pairs got explicit devices of the pool, none in both (concurrent holders never share: see the GpuAllocator unit test)');
+    // (Which pair gets which devices depends on timing; that holders never share is the GpuAllocator unit test's.)
+    for (const id of ['pair-a', 'pair-b']) {
+      const seen = devices(id);
+      assert.equal(new Set(seen).size, 2, `${id} saw ${seen}: two distinct devices`);
+      assert.ok(seen.every((d) => ['0', '1', '2', '3'].includes(d)), `${id} saw ${seen}: devices of --gpus-available`);
+    }
     assert.deepEqual(devices('gpu-3'), ['3']);
     // Docker's nvidia driver put the hook on exactly the GPU containers.
     const hookCalls = fs.readFileSync(tls.nvidiaHookLog, 'utf8').split('\n').filter((l) => l.startsWith('prestart '));
