@@ -185,8 +185,14 @@ export async function startTlsEngine(dir: string, images: string[]): Promise<Tls
 export interface SshHost {
   /** `ssh://root@127.0.0.1:<port>`. */
   url: string;
-  /** Environment for a TrajLab process that connects through it (SSH_AUTH_SOCK of the agent holding the key). */
+  /**
+   * Environment for a TrajLab process that connects through it: SSH_AUTH_SOCK of the agent
+   * holding the key, and a HOME whose `.ssh/known_hosts` has the host's key (hashed, as
+   * `ssh-keygen -H` writes it).
+   */
   env: NodeJS.ProcessEnv;
+  /** The host's key as a known_hosts line (`[127.0.0.1]:<port> ssh-ed25519 AAAA…`). */
+  knownHostsLine: string;
   stop(): Promise<void>;
 }
 
@@ -215,9 +221,17 @@ export async function startSshHost(dir: string): Promise<SshHost> {
   const sshd = spawn('/usr/sbin/sshd', ['-D', '-f', config, '-E', log], { stdio: 'ignore' });
   const sock = path.join(dir, 'agent.sock');
   const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+  const knownHostsLine = `[127.0.0.1]:${port} ${fs.readFileSync(`${hostKey}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ')}`;
+  const home = path.join(dir, 'home');
+  fs.mkdirSync(path.join(home, '.ssh'), { recursive: true });
+  const knownHosts = path.join(home, '.ssh', 'known_hosts');
+  fs.writeFileSync(knownHosts, knownHostsLine + '\n');
+  execFileSync('ssh-keygen', ['-q', '-H', '-f', knownHosts], { stdio: 'ignore' });
+  fs.rmSync(`${knownHosts}.old`, { force: true });
   const host: SshHost = {
     url: `ssh://root@127.0.0.1:${port}`,
-    env: { SSH_AUTH_SOCK: sock },
+    env: { SSH_AUTH_SOCK: sock, HOME: home },
+    knownHostsLine,
     stop: async () => {
       await Promise.all([stop(sshd), stop(agent)]);
     },

@@ -198,4 +198,35 @@ describe('remote Docker hosts', { skip: unavailable ?? false, timeout: 600_000 }
     assert.equal(refused.kind, 'unreachable');
     if (refused.kind === 'unreachable') assert.match(refused.error, /ssh to the Docker host .* was refused .*ssh-add/);
   });
+
+  test('ssh:// checks the host key against known_hosts as ssh does: a hashed entry is accepted; an unknown or changed key refuses the connection and says how to fix it', async () => {
+    const port = Number(new URL(ssh.url).port);
+    const home = path.join(tmp.dir, 'ssh-homes');
+    fs.mkdirSync(home, { recursive: true });
+    const withKnownHosts = async (text: string | undefined) => {
+      const dir = fs.mkdtempSync(path.join(home, 'h-'));
+      fs.mkdirSync(path.join(dir, '.ssh'));
+      if (text !== undefined) fs.writeFileSync(path.join(dir, '.ssh', 'known_hosts'), text);
+      return withEnv({ ...ssh.env, HOME: dir }, () => hostInfo(ssh.url));
+    };
+    const hashed = fs.readFileSync(path.join(ssh.env.HOME!, '.ssh', 'known_hosts'), 'utf8');
+    assert.match(hashed, /^\|1\|/, 'the fixture is hashed by ssh-keygen -H');
+    assert.equal((await withKnownHosts(hashed)).kind, 'reachable');
+    assert.equal((await withKnownHosts(`# plain\n${ssh.knownHostsLine}\n`)).kind, 'reachable');
+
+    const unknown = await withKnownHosts(undefined);
+    assert.equal(unknown.kind, 'unreachable');
+    if (unknown.kind === 'unreachable') assert.match(unknown.error, new RegExp(`ssh host key of 127\\.0\\.0\\.1:${port} is not in ~/\\.ssh/known_hosts.*ssh-keyscan -p ${port} 127\\.0\\.0\\.1`));
+
+    const otherKey = `[127.0.0.1]:${port} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl`;
+    const changed = await withKnownHosts(otherKey + '\n');
+    assert.equal(changed.kind, 'unreachable');
+    if (changed.kind === 'unreachable') assert.match(changed.error, /does not match the one in .*known_hosts:1.*ssh-keygen -R/);
+
+    // The CLI refuses too, before any container is made.
+    const dir = fs.mkdtempSync(path.join(home, 'cli-'));
+    const r = await generateGold(tmp.dir, 'remote-ssh-unknown-key', ssh.url, { ...ssh.env, HOME: dir });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /ssh host key of 127\.0\.0\.1:\d+ is not in ~\/\.ssh\/known_hosts/);
+  });
 });

@@ -10,6 +10,7 @@ import type { NetworkPolicy, TaskResources } from '../../../common/src/task';
 import type { Observation } from '../../../common/src/trajectory';
 import { AbortedError } from '../util/abort';
 import { CappedBuffer, observationOf } from './cappedBuffer';
+import { checkHostKey, describeHostKeyProblem } from './knownHosts';
 import { sessionCommand, ShellSession } from './shellSession';
 
 /** Labels put on every TrajLab container; orphans are found by them. */
@@ -30,7 +31,8 @@ export const LABEL_OWNER = 'trajlab.owner';
  * - `ssh://user@host[:port]` (docker-modem over ssh2, which runs `docker system dial-stdio` on
  *   the host, as the docker CLI does): keys from the ssh agent at `SSH_AUTH_SOCK`, else the
  *   first unencrypted default identity (`~/.ssh/id_ed25519`, `id_ecdsa`, `id_rsa`). The host
- *   key is not checked against known_hosts.
+ *   key must be in known_hosts, as ssh requires (knownHosts.ts); an unknown or changed key
+ *   refuses the connection.
  * Without `url`, docker-modem reads `DOCKER_HOST` / `DOCKER_TLS_VERIFY` / `DOCKER_CERT_PATH`.
  * Errors: throws on an unparsable URL and on a certificate folder holding only one of
  * cert.pem / key.pem; an unreachable host fails at the first call (see explainDockerError).
@@ -46,12 +48,22 @@ export function connectDocker(url?: string): Docker {
     throw new Error(`invalid Docker host "${url}": use unix:///path, tcp://host:port, https://host:port or ssh://user@host`);
   }
   if (parsed.protocol === 'ssh:') {
+    const host = parsed.hostname;
+    const port = parsed.port ? Number(parsed.port) : 22;
     return new Docker({
       protocol: 'ssh',
-      host: parsed.hostname,
-      port: parsed.port ? Number(parsed.port) : 22,
+      host,
+      port,
       username: parsed.username || os.userInfo().username,
-      sshOptions: sshCredentials(),
+      sshOptions: {
+        ...sshCredentials(),
+        hostVerifier: (key: Buffer) => {
+          const check = checkHostKey(host, port, key);
+          if (check.status === 'known') hostKeyProblems.delete(`${host}:${port}`);
+          else hostKeyProblems.set(`${host}:${port}`, describeHostKeyProblem(check, host, port));
+          return check.status === 'known';
+        },
+      },
     } as Docker.DockerOptions);
   }
   if (parsed.protocol !== 'tcp:' && parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
@@ -90,6 +102,9 @@ function tlsCredentials(): { ca?: Buffer; cert?: Buffer; key?: Buffer } {
   return { ...(ca && { ca }), ...(cert && key && { cert, key }) };
 }
 
+/** Why the last ssh connection to `host:port` was refused at the host key check (for explainDockerError). */
+const hostKeyProblems = new Map<string, string>();
+
 function sshCredentials(): { agent?: string; privateKey?: Buffer } {
   if (process.env.SSH_AUTH_SOCK) return { agent: process.env.SSH_AUTH_SOCK };
   for (const name of ['id_ed25519', 'id_ecdsa', 'id_rsa']) {
@@ -124,6 +139,16 @@ export function explainDockerError(url: string | undefined, err: unknown): strin
   }
   if (/certificate required|alert bad certificate|alert unknown ca|handshake/i.test(msg) || code === 'EPROTO') {
     return `the Docker host ${shown} refused the TLS handshake (${msg}): it wants a client certificate signed by its CA; put cert.pem and key.pem in ${certs}`;
+  }
+  if (url?.startsWith('ssh:') && /host denied/i.test(msg)) {
+    let key = '';
+    try {
+      const u = new URL(url);
+      key = `${u.hostname}:${u.port || 22}`;
+    } catch {
+      // keep the generic message
+    }
+    return hostKeyProblems.get(key) ?? `ssh to the Docker host ${shown} was refused at the host key check (${msg})`;
   }
   if (e?.level === 'client-authentication' || /authentication methods failed/i.test(msg)) {
     return `ssh to the Docker host ${shown} was refused (${msg}): add your key to the ssh agent (ssh-add; SSH_AUTH_SOCK=${process.env.SSH_AUTH_SOCK ?? 'unset'}) or use an unencrypted ~/.ssh/id_ed25519`;
