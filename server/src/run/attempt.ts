@@ -14,7 +14,7 @@ import { TrajectoryWriter } from '../store/trajectoryWriter';
 import type { RunStore } from '../store/runStore';
 import { AbortedError } from '../util/abort';
 import { TRAJLAB_VERSION } from '../version';
-import { DEFAULT_WORKDIR, releaseEnvironment, SetupError, type Environment, type EnvironmentContext, type PendingEnvironment } from './environment';
+import { DEFAULT_WORKDIR, releaseEnvironment, removeEnvironment, SetupError, type Environment, type EnvironmentContext, type PendingEnvironment } from './environment';
 
 /** Everything one attempt needs; built by the run engine. */
 export interface AttemptContext extends EnvironmentContext {
@@ -35,8 +35,8 @@ export interface AttemptContext extends EnvironmentContext {
   replaySource?: { file: string; trajectory: Trajectory };
   /** The run's cancel signal. */
   signal: AbortSignal;
-  /** Takes clean-up work (container removal) that need not block the next attempt; the engine awaits it before the run ends. */
-  background(work: Promise<unknown>): void;
+  /** Queues clean-up work (container removal) that need not block the next attempt; the engine runs it as running attempts allow and awaits it before the run ends. */
+  background(work: () => Promise<unknown>): void;
   onState(state: AttemptState): void;
   onStep(trajectory: Trajectory, step: Step): Promise<void>;
 }
@@ -153,10 +153,14 @@ export async function runAttempt(ctx: AttemptContext, previous?: Trajectory): Pr
     ctx.signal.removeEventListener('abort', onCancel);
     // Removing a container takes ~0.1 s of engine time: let the worker go on meanwhile. An
     // environment whose wait was stopped (wall clock, cancel) is released once it settles.
-    if (env) ctx.background(releaseEnvironment(env, ctx.gpus));
-    else if (pending) {
+    if (env) {
+      ctx.gpus.release(env.gpuIds);
+      const made = env;
+      ctx.background(() => removeEnvironment(made));
+    } else if (pending) {
       pending.abort('not used');
-      ctx.background(pending.ready.then((e) => releaseEnvironment(e, ctx.gpus)));
+      const stopped = pending;
+      ctx.background(() => stopped.ready.then((e) => releaseEnvironment(e, ctx.gpus)));
     }
   }
   if (ctx.replaySource && t.result) t.result.replay = compareReplay(ctx.replaySource.file, ctx.replaySource.trajectory, t);

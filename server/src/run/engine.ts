@@ -15,6 +15,7 @@ import { AbortedError } from '../util/abort';
 import { CoalescingJsonWriter } from '../util/fsAtomic';
 import type { Logger } from '../util/log';
 import { TRAJLAB_VERSION } from '../version';
+import { BackgroundQueue } from '../util/backgroundQueue';
 import { runAttempt } from './attempt';
 import { Lookahead, type EnvironmentContext } from './environment';
 import { buildReport } from './report';
@@ -71,7 +72,8 @@ export class RunEngine {
   private status: RunStatus = 'running';
   private startedAt = performance.now();
   private info: RunInfo | undefined;
-  private readonly cleanups = new Set<Promise<unknown>>();
+  /** Container removals and other clean-up, yielding to running attempts (see BackgroundQueue). */
+  private readonly cleanups = new BackgroundQueue(2);
 
   /** Errors: an invalid run id or output folder. Nothing is read or written until `run()`. */
   constructor(options: Partial<RunOptions> & { tasksFile: string }, private readonly hooks: EngineHooks) {
@@ -253,7 +255,7 @@ export class RunEngine {
     this.emitProgress();
     await Promise.all(Array.from({ length: workers }, worker));
     // No attempt starts after the workers return, so these sets only shrink.
-    await Promise.allSettled([lookahead.dispose(gpus), ...this.cleanups]);
+    await Promise.allSettled([lookahead.dispose(gpus), this.cleanups.drain()]);
 
     if (this.signal.aborted) {
       this.status = 'cancelled';
@@ -341,8 +343,7 @@ export class RunEngine {
           replaySource: model.replay,
           signal: this.signal,
           background: (work) => {
-            const tracked: Promise<unknown> = work.catch(() => undefined).finally(() => this.cleanups.delete(tracked));
-            this.cleanups.add(tracked);
+            this.cleanups.add(work);
           },
           onState: (state) => this.setState(task.task_id, job.attempt, state),
           onStep: async (trajectory, step) => {

@@ -78,9 +78,14 @@ export async function prepareEnvironment(ctx: EnvironmentContext, signal: AbortS
   }
 }
 
-/** Gives back what an environment holds: its GPUs, its container (removed) and its temp workspace. Never throws. */
+/** Gives back what an environment holds: its GPUs (at once), its container (removed) and its temp workspace. Never throws. */
 export async function releaseEnvironment(env: Partial<Environment>, gpus: GpuAllocator): Promise<void> {
   if (env.gpuIds) gpus.release(env.gpuIds);
+  await removeEnvironment(env);
+}
+
+/** Removes an environment's container and temp workspace (not its GPUs: see releaseEnvironment). Never throws. */
+export async function removeEnvironment(env: Partial<Environment>): Promise<void> {
   await Promise.all([env.sandbox?.remove(), env.ws?.dispose().catch(() => undefined)]);
 }
 
@@ -132,17 +137,22 @@ export class Lookahead<J> {
     const ahead = this.ahead.get(job);
     if (!ahead) return this.startNow(ctx);
     this.ahead.delete(job);
-    // It may turn out not to be prepared ahead after all (see fill): then start it now.
+    // It may turn out not to be prepared ahead after all (see fill): then start it now, unless
+    // the attempt gave up on it meanwhile.
     let now: PendingEnvironment | undefined;
+    let abortedFor: string | undefined;
     const ready = ahead.ready.catch((err) => {
       if (!(err instanceof NotPreparedAhead)) throw err;
+      if (abortedFor !== undefined) throw new AbortedError(abortedFor);
       now = this.startNow(ctx);
       return now.ready;
     });
-    ready.catch(() => undefined);
+    // Once this one is ready, the room it held goes to the next job.
+    void ready.catch(() => undefined).finally(() => this.fill());
     return {
       ready,
       abort: (reason) => {
+        abortedFor = reason;
         ahead.abort(reason);
         now?.abort(reason);
       },
