@@ -321,7 +321,6 @@ export class Sandbox {
         }
         throw err;
       });
-      await sandbox.exec(`mkdir -p ${shellQuote(options.workdir)} /logs`, { timeoutSec: 30, outputCap: 4096, cwd: '/' });
     } catch (err) {
       await sandbox.remove();
       throw err;

@@ -24,13 +24,14 @@ const RUNNER = [
 ].join('\n');
 
 /**
- * A container's main process that is also its shell session (`sh -c MAIN_COMMAND RUNNER`): the
- * runner reads commands from the container's stdin (attached before start, so no Docker exec,
- * ~40 ms of runc per container, is needed); at the end of its input it leaves `sleep infinity`
+ * A container's main process that is also its shell session (`sh -c MAIN_COMMAND RUNNER`): it
+ * makes /logs (Harbor's reward folder; Docker makes the working directory), then the runner
+ * reads commands from the container's stdin (attached before start, so no Docker exec, ~40 ms
+ * of runc per container, is needed); at the end of its input it leaves `sleep infinity`
  * keeping the container up for Docker execs. Images without bash print `$1` (a random marker) on
  * stderr. Run as `['sh', '-c', MAIN_COMMAND, RUNNER, marker]`.
  */
-const MAIN_COMMAND = 'if command -v bash >/dev/null 2>&1; then bash --noprofile --norc -c "$0"; else echo "$1" >&2; fi; exec sleep infinity';
+const MAIN_COMMAND = 'mkdir -p /logs 2>/dev/null; if command -v bash >/dev/null 2>&1; then bash --noprofile --norc -c "$0"; else echo "$1" >&2; fi; exec sleep infinity';
 
 /** The Cmd of a container whose main process is a session: see MAIN_COMMAND and ShellSession.over. */
 export function sessionCommand(noBashMarker: string): string[] {
