@@ -5,7 +5,7 @@ import { parseModelSpec, resolveEndpoint } from '../../server/src/agent/model';
 import { goldModel } from '../../server/src/agent/policies';
 import { extractAnswer, parseRewardFile } from '../../server/src/eval/evaluate';
 import { buildReport, passAtK } from '../../server/src/run/report';
-import { GpuAllocator, gpuPool, parseGpuList } from '../../server/src/runtime/gpus';
+import { GpuAllocator, gpuPool, needsGpus, parseGpuList } from '../../server/src/runtime/gpus';
 import { safeFileName } from '../../server/src/util/safeName';
 import type { Trajectory } from '../../common/src/trajectory';
 
@@ -136,6 +136,7 @@ test('GPUs are handed out as explicit ids and never shared while held', async ()
 
 test('the GPU pool: the run option, else TRAJLAB_GPUS, else the devices the engine reports (asked only when a task needs GPUs)', async () => {
   assert.deepEqual(parseGpuList(' 0, 1,,GPU-3f '), ['0', '1', 'GPU-3f']);
+  assert.deepEqual([needsGpus(undefined), needsGpus(0), needsGpus([]), needsGpus(1), needsGpus(['3'])], [false, false, false, true, true]);
   const saved = process.env.TRAJLAB_GPUS;
   let asked = 0;
   const engine = async () => {

@@ -8,7 +8,7 @@ import type { Step, Trajectory } from '../../../common/src/trajectory';
 import { createApiModel, parseModelSpec, type ModelClient } from '../agent/model';
 import { ScriptedModel, goldModel, replayModel } from '../agent/policies';
 import { connectDocker, explainDockerError, hostName, reapContainers, reapOrphans } from '../runtime/docker';
-import { GpuAllocator, gpuPool } from '../runtime/gpus';
+import { GpuAllocator, gpuPool, needsGpus } from '../runtime/gpus';
 import { RunStore, newRunId } from '../store/runStore';
 import { readTasksFile, type TaskEntry } from '../tasks/reader';
 import { AbortedError } from '../util/abort';
@@ -211,7 +211,7 @@ export class RunEngine {
     for (const j of jobs) this.states.set(key(j.entry.task.task_id, j.attempt), { kind: 'queued' });
 
     const finished: Trajectory[] = [];
-    const needGpus = tasks.some((t) => t.task.gpus !== undefined && t.task.gpus !== 0);
+    const needGpus = tasks.some((t) => needsGpus(t.task.gpus));
     const gpus = new GpuAllocator(await gpuPool(this.hooks.gpus ?? o.gpus, needGpus, () => docker.info()));
     const cacheDir = path.join(o.out, 'cache', 'repos');
     let next = 0;
@@ -234,7 +234,7 @@ export class RunEngine {
       () => jobs.slice(next, next + 2 * workers),
       async (job) => {
         const task = job.entry.task;
-        if (task.gpus !== undefined) return undefined;
+        if (needsGpus(task.gpus)) return undefined;
         try {
           model.forTask(task);
         } catch {

@@ -76,3 +76,8 @@ export async function gpuPool(configured: string[] | undefined, needed: boolean,
   if (fromEnv.length || !needed) return fromEnv;
   return gpusOfEngine(await engine().catch(() => ({})));
 }
+
+/** True when a task's `gpus` asks for at least one device (a count > 0 or a non-empty id list). */
+export function needsGpus(request: number | string[] | undefined): boolean {
+  return Array.isArray(request) ? request.length > 0 : (request ?? 0) > 0;
+}
