@@ -42,24 +42,32 @@ test('with --workers 1 the next attempt\'s container is started while the curren
   const tmp = tempDir('ahead');
   try {
     const tasks: Task[] = [
-      { task_id: 'first', description: 'wait', solution: { commands: ['sleep 3'] }, eval: ['true'] },
+      { task_id: 'first', description: 'wait', solution: { commands: ['sleep 6'] }, eval: ['true'] },
       { task_id: 'second', description: 'read what setup wrote', setup: ['echo prepared > note.txt'], solution: { commands: ['echo changed >> note.txt'] }, eval: ['grep -qx prepared note.txt', 'grep -qx changed note.txt'] },
       { task_id: 'third', description: 'setup fails', setup: ['exit 7'], solution: { commands: ['true'] }, eval: ['true'] },
       { task_id: 'fourth', description: 'plain', solution: { commands: ['echo ok > done.txt'] }, eval: ['test -s done.txt'] },
     ];
     const seen: string[][] = [];
     let looked = false;
+    let firstDone = false;
     const docker = dockerClient();
     const { engine, report } = await run({ tasksFile: writeTasks(tmp.dir, tasks), out: path.join(tmp.dir, 'out') }, async (e, engine) => {
-      // While "first" runs its `sleep 3`, look at which tasks of the run have a container.
+      if (e.type === 'attempt' && e.taskId === 'first' && e.state.kind === 'finished') firstDone = true;
+      // While "first" runs its `sleep 6`, watch which tasks of the run have a container.
       if (e.type === 'attempt' && e.taskId === 'first' && e.state.kind === 'running' && !looked) {
         looked = true;
-        await new Promise((r) => setTimeout(r, 2000));
-        const list = await docker.listContainers({ all: true, filters: { label: [`trajlab.run=${engine.runId}`] } });
-        seen.push(list.map((c) => c.Labels['trajlab.task']!).sort());
+        while (!firstDone) {
+          const list = await docker.listContainers({ all: true, filters: { label: [`trajlab.run=${engine.runId}`] } });
+          const tasksUp = list.map((c) => c.Labels['trajlab.task']!).sort();
+          if (tasksUp.includes('second')) {
+            seen.push(tasksUp);
+            break;
+          }
+          await new Promise((r) => setTimeout(r, 100));
+        }
       }
     });
-    assert.deepEqual(seen, [['first', 'second']], 'the second attempt\'s container is up before the first attempt ends');
+    assert.deepEqual(seen, [['first', 'second']], 'the second attempt\'s container (and no other) is up before the first attempt ends');
     assert.deepEqual([...report.ids_resolved].sort(), ['first', 'fourth', 'second'], `report: ${JSON.stringify(report)}`);
     const second = readTrajectory(engine.store.trajectoryPath('second', 1));
     assert.equal(second.result?.success, true, 'the eval sees the line setup wrote and the one the solution added');
