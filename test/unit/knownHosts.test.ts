@@ -29,6 +29,9 @@ test('a host key is known, unknown or changed by name and port, as ssh reads kno
   assert.equal(checkHostKey('gpu2.lab', 2222, blob(KEY_A), [f]).status, 'known');
   assert.equal(checkHostKey('gpu2.lab', 22, blob(KEY_A), [f]).status, 'unknown', 'port 22 is a different entry from [gpu2.lab]:2222');
   assert.equal(checkHostKey('gpu1.lab', 2200, blob(KEY_A), [f]).status, 'unknown');
+  const v6 = file(`[fd00::7]:2222 ssh-ed25519 ${KEY_A}\nfd00::8 ssh-ed25519 ${KEY_A}\n`);
+  assert.equal(checkHostKey('fd00::7', 2222, blob(KEY_A), [v6]).status, 'known', 'an IPv6 address with a port, as ssh writes it');
+  assert.equal(checkHostKey('fd00::8', 22, blob(KEY_A), [v6]).status, 'known');
   const changed = checkHostKey('gpu1.lab', 22, blob(KEY_B), [f]);
   assert.deepEqual(changed, { status: 'changed', where: `${f}:3`, name: 'gpu1.lab' });
   assert.match(describeHostKeyProblem(changed, 'gpu1.lab', 22), /does not match the one in .*known_hosts:3.*ssh-keygen -R 'gpu1.lab'/);

@@ -48,8 +48,7 @@ export function connectDocker(url?: string): Docker {
     throw new Error(`invalid Docker host "${url}": use unix:///path, tcp://host:port, https://host:port or ssh://user@host`);
   }
   if (parsed.protocol === 'ssh:') {
-    const host = parsed.hostname;
-    const port = parsed.port ? Number(parsed.port) : 22;
+    const { host, port } = sshTarget(parsed);
     return new Docker({
       protocol: 'ssh',
       host,
@@ -102,6 +101,11 @@ function tlsCredentials(): { ca?: Buffer; cert?: Buffer; key?: Buffer } {
   return { ...(ca && { ca }), ...(cert && key && { cert, key }) };
 }
 
+/** Host (an IPv6 address without its URL brackets) and port (default 22) of an ssh:// URL. */
+function sshTarget(url: URL): { host: string; port: number } {
+  return { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: url.port ? Number(url.port) : 22 };
+}
+
 /** Why the last ssh connection to `host:port` was refused at the host key check (for explainDockerError). */
 const hostKeyProblems = new Map<string, string>();
 
@@ -143,8 +147,8 @@ export function explainDockerError(url: string | undefined, err: unknown): strin
   if (url?.startsWith('ssh:') && /host denied/i.test(msg)) {
     let key = '';
     try {
-      const u = new URL(url);
-      key = `${u.hostname}:${u.port || 22}`;
+      const { host, port } = sshTarget(new URL(url));
+      key = `${host}:${port}`;
     } catch {
       // keep the generic message
     }
