@@ -27,8 +27,8 @@ const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const FOREIGN = path.resolve(REPO_ROOT, '..', 'shared', 'fixtures', 'foreign');
 const OURS = path.join(REPO_ROOT, 'test', 'fixtures', 'inspect', 'trajlab.inspect.trajectory.json');
 
-/** A daemon-side connection with only the inspector's handlers, and a client talking to it. */
-function pair(): { server: Connection; client: MessageConnection } {
+/** A daemon-side connection with only the inspector's handlers (answered by `service`), and a client talking to it. */
+function pair(service = new InspectorService()): { server: Connection; client: MessageConnection } {
   const up = new PassThrough();
   const down = new PassThrough();
   const server = createServerConnection((logger) => createProtocolConnection(new StreamMessageReader(up), new StreamMessageWriter(down), logger), {
@@ -36,7 +36,7 @@ function pair(): { server: Connection; client: MessageConnection } {
     initialize: () => {},
     exit: () => {},
   });
-  registerTrajectoryHandlers(server, silentLogger);
+  registerTrajectoryHandlers(server, silentLogger, service);
   server.listen();
   const client = createMessageConnection(new StreamMessageReader(down), new StreamMessageWriter(up));
   client.listen();
@@ -106,18 +106,8 @@ test('open errors are for the user: no such file, not a trajectory, a relative p
 });
 
 test('disposing the connection (its socket closed) drops the handles it opened', async () => {
-  const up = new PassThrough();
-  const down = new PassThrough();
-  const server = createServerConnection((logger) => createProtocolConnection(new StreamMessageReader(up), new StreamMessageWriter(down), logger), {
-    shutdownReceived: false,
-    initialize: () => {},
-    exit: () => {},
-  });
   const service = new InspectorService();
-  registerTrajectoryHandlers(server, silentLogger, service);
-  server.listen();
-  const client = createMessageConnection(new StreamMessageReader(down), new StreamMessageWriter(up));
-  client.listen();
+  const { server, client } = pair(service);
   try {
     await client.sendRequest(TrajectoryOpenRequest.type, { file: OURS });
     await client.sendRequest(TrajectoryOpenRequest.type, { file: path.join(FOREIGN, 'mini-swe-agent.github_issue.traj.json') });

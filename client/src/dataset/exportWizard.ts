@@ -185,6 +185,18 @@ async function askRange(title: string, prompt: string, value: string, integer: b
   return parseRange(v, { integer }) as { min?: number; max?: number };
 }
 
+/** Asks an integer ≥ 1; undefined when dismissed. */
+async function askCount(title: string, prompt: string, value: string): Promise<number | undefined> {
+  const v = await vscode.window.showInputBox({
+    title,
+    prompt,
+    value,
+    ignoreFocusOut: true,
+    validateInput: (s) => (/^\s*\d+\s*$/.test(s) && Number(s) >= 1 ? undefined : 'an integer ≥ 1'),
+  });
+  return v === undefined ? undefined : Number(v.trim());
+}
+
 /** Asks some of `values` (canPickMany); undefined when dismissed or none picked. */
 async function askSome(title: string, values: string[]): Promise<string[] | undefined> {
   const picked = await vscode.window.showQuickPick(values.map((label) => ({ label })), { title, canPickMany: true, ignoreFocusOut: true });
@@ -243,26 +255,14 @@ async function askFilters(): Promise<(SelectionFilters & { includeReasoning?: bo
     filters.taskGlob = v.trim();
   }
   if (on.has('maxTokens')) {
-    const v = await vscode.window.showInputBox({
-      title: 'Export…: drop rows over N tokens',
-      prompt: 'Rows whose token count exceeds N are dropped (and listed in the manifest)',
-      value: '32768',
-      ignoreFocusOut: true,
-      validateInput: (s) => (/^\s*\d+\s*$/.test(s) && Number(s) >= 1 ? undefined : 'an integer ≥ 1'),
-    });
-    if (v === undefined) return undefined;
-    filters.maxTokens = Number(v.trim());
+    const n = await askCount('Export…: drop rows over N tokens', 'Rows whose token count exceeds N are dropped (and listed in the manifest)', '32768');
+    if (n === undefined) return undefined;
+    filters.maxTokens = n;
   }
   if (on.has('maxPerTask')) {
-    const v = await vscode.window.showInputBox({
-      title: 'Export…: at most K trajectories per task',
-      prompt: 'Ranked by reward, then fewest steps',
-      value: '1',
-      ignoreFocusOut: true,
-      validateInput: (s) => (/^\s*\d+\s*$/.test(s) && Number(s) >= 1 ? undefined : 'an integer ≥ 1'),
-    });
-    if (v === undefined) return undefined;
-    filters.maxPerTask = Number(v.trim());
+    const n = await askCount('Export…: at most K trajectories per task', 'Ranked by reward, then fewest steps', '1');
+    if (n === undefined) return undefined;
+    filters.maxPerTask = n;
   }
   return filters;
 }

@@ -229,6 +229,15 @@ export class RunEngine {
       commandTimeoutSec: o.commandTimeout ?? RUN_DEFAULTS.commandTimeoutSec,
       outputCap: o.outputCap ?? RUN_DEFAULTS.outputCap,
     });
+    // A job's unfinished or finished trajectory from an earlier process, read once: the
+    // lookahead looks at it first, then the worker that runs the job takes it.
+    const previousReads = new Map<Job, Promise<Trajectory | undefined>>();
+    const previousOf = (job: Job, take = false) => {
+      let read = previousReads.get(job);
+      if (!read) previousReads.set(job, (read = this.store.readTrajectory(job.entry.task.task_id, job.attempt)));
+      if (take) previousReads.delete(job);
+      return read;
+    };
     const lookahead = new Lookahead<Job>(
       workers,
       () => jobs.slice(next, next + 2 * workers),
@@ -240,7 +249,7 @@ export class RunEngine {
         } catch {
           return undefined;
         }
-        const previous = await this.store.readTrajectory(task.task_id, job.attempt).catch(() => undefined);
+        const previous = await previousOf(job);
         return previous?.status === 'finished' ? undefined : environmentOf(job);
       },
       this.signal,
@@ -248,7 +257,7 @@ export class RunEngine {
     const worker = async () => {
       while (next < jobs.length && !this.signal.aborted) {
         const job = jobs[next++]!;
-        const t = await this.runJob(job, model, environmentOf(job), lookahead);
+        const t = await this.runJob(job, await previousOf(job, true), model, environmentOf(job), lookahead);
         if (t) finished.push(t);
       }
     };
@@ -303,13 +312,13 @@ export class RunEngine {
 
   private async runJob(
     job: Job,
+    previous: Trajectory | undefined,
     model: ReturnType<RunEngine['resolveModel']>,
     environment: EnvironmentContext,
     lookahead: Lookahead<Job>,
   ): Promise<Trajectory | undefined> {
     const o = this.options;
     const task = job.entry.task;
-    const previous = await this.store.readTrajectory(task.task_id, job.attempt);
     this.counts.queued--;
     if (previous?.status === 'finished' && previous.result) {
       this.finish(task.task_id, job.attempt, previous);

@@ -134,15 +134,19 @@ function showProgress(p: DatasetProgress | undefined): void {
     (bar as unknown as { value: number; max: number }).value = p.done;
   }
   const text = h('p', { class: 'progress-text' }, progressText(p));
-  const box = h('div', { class: 'progress', role: 'status' }, bar, text);
+  showNotice(h('div', { class: 'progress', role: 'status' }, bar, text), 'progress-banner', true);
+}
+
+/** Shows `box` over the figures already shown (a banner), or in their place when there are none yet. */
+function showNotice(box: HTMLElement, bannerClass: string, busy: boolean): void {
   if (hasContent) {
     clear(banner);
-    banner.className = 'banner progress-banner';
+    banner.className = `banner ${bannerClass}`;
     banner.hidden = false;
     banner.append(box);
   } else {
     clear(content);
-    content.setAttribute('aria-busy', 'true');
+    content.setAttribute('aria-busy', String(busy));
     content.append(box);
   }
 }
@@ -155,17 +159,7 @@ export function progressText(p: DatasetProgress | undefined): string {
 }
 
 function showFailed(message: string): void {
-  const box = h('div', { class: 'failed', role: 'alert' }, h('strong', {}, 'Could not compute the figures. '), message, h('p', { class: 'hint' }, 'Fix the cause and press Refresh.'));
-  if (hasContent) {
-    clear(banner);
-    banner.className = 'banner failed-banner';
-    banner.hidden = false;
-    banner.append(box);
-  } else {
-    clear(content);
-    content.setAttribute('aria-busy', 'false');
-    content.append(box);
-  }
+  showNotice(h('div', { class: 'failed', role: 'alert' }, h('strong', {}, 'Could not compute the figures. '), message, h('p', { class: 'hint' }, 'Fix the cause and press Refresh.')), 'failed-banner', false);
 }
 
 function shortPath(p: string): string {
