@@ -49,8 +49,8 @@ export interface BridgeMethods {
   quickPickItems: { params: Record<string, never>; result: string[] };
   /** Picks the first item of the open quick pick whose text contains `label` (waits for it), like a click. */
   quickPickSelect: { params: { label: string; timeoutMs?: number }; result: null };
-  /** Types into the open quick input (replacing its value) and, unless `submit` is false, presses Enter. */
-  quickInputType: { params: { text: string; submit?: boolean; timeoutMs?: number }; result: null };
+  /** Types into the open quick input (replacing its value; with `title`, the one whose title contains it) and, unless `submit` is false, presses Enter. */
+  quickInputType: { params: { text: string; submit?: boolean; timeoutMs?: number; title?: string }; result: null };
   /** Presses a key on the page (Playwright key names: "Escape", "Enter", "Control+S"). */
   pressKey: { params: { key: string }; result: null };
   /** The entries of the Notifications center (opened, read, closed again). */

@@ -68,12 +68,24 @@ export class Workbench {
     });
   }
 
-  /** Types `text` into the open quick input (replacing its value); presses Enter unless `submit` is false. */
-  quickInputType(text: string, submit = true, timeoutMs = 30_000): Promise<null> {
+  /**
+   * Types `text` into the open quick input (replacing its value); presses Enter unless `submit`
+   * is false. With `title`, waits for the quick input whose title contains it first (the one
+   * before it may still be closing). The value is read back before Enter and typed again if the
+   * input replaced it (the simple file dialog fills in its own path as it opens).
+   */
+  quickInputType(text: string, submit = true, timeoutMs = 30_000, title?: string): Promise<null> {
     return this.exclusive(async () => {
+      const deadline = Date.now() + timeoutMs;
+      if (title) await this.page.locator(`${QUICK_INPUT} .quick-input-title`, { hasText: title }).first().waitFor({ state: 'visible', timeout: timeoutMs });
       const input = this.page.locator(`${QUICK_INPUT} .quick-input-box input`);
-      await input.waitFor({ state: 'visible', timeout: timeoutMs });
-      await input.fill(text);
+      await input.waitFor({ state: 'visible', timeout: Math.max(1, deadline - Date.now()) });
+      for (;;) {
+        await input.fill(text);
+        await this.page.waitForTimeout(200);
+        if ((await input.inputValue()) === text) break;
+        if (Date.now() > deadline) throw new Error(`the quick input did not keep ${JSON.stringify(text)}: it shows ${JSON.stringify(await input.inputValue())}`);
+      }
       if (submit) await input.press('Enter');
       return null;
     });

@@ -174,14 +174,13 @@ async function exportThroughWizard(runId: string, format: string, out: string, f
   await ui.pressKey('Enter');
   if (filter) {
     await waitFor('the filter value input', async () => !(await ui.quickPickItems()).includes('Success only'), 15_000, 250);
-    await ui.quickInputType(filter.value);
+    await ui.quickInputType(filter.value, true, 15_000, 'Export…: ');
   }
   // 4: split, 5: token counts.
   await waitFor('the split quick pick', async () => (await ui.quickPickItems()).includes('No split'), 15_000, 250);
   await ui.quickPickSelect('No split');
   await waitFor('the token counts quick pick', async () => (await ui.quickPickItems()).includes('No token counts'), 15_000, 250);
   await ui.quickPickSelect('No token counts');
-  // 6: the save dialog: type the path.
-  await new Promise((r) => setTimeout(r, 500));
-  await ui.quickInputType(out);
+  // 6: the save dialog (its title names the step): type the path.
+  await ui.quickInputType(out, true, 30_000, 'destination');
 }

@@ -91,9 +91,15 @@ export async function run(): Promise<void> {
   if (journal.loads > 1) {
     const count = (o: Outcome) => results.filter(([, r]) => r.outcome === o).length;
     Mocha.reporters.Base.consoleLog(`\nall window loads: ${count('passed')} passing, ${failed.length} failing, ${count('pending')} pending`);
-    for (const [title] of failed) Mocha.reporters.Base.consoleLog(`  failed: ${title}`);
+    // A failure in a window that later reloaded never reached mocha's summary: print its error here.
+    for (const [title, r] of failed) Mocha.reporters.Base.consoleLog(`  failed: ${title}\n${indent(r.error ?? '(no error recorded)', '    ')}`);
   }
   if (failed.length > 0) throw new Error(`${failed.length} test(s) failed`);
+}
+
+/** Prefixes every line of `text` with `pad`. */
+function indent(text: string, pad: string): string {
+  return text.split('\n').map((l) => pad + l).join('\n');
 }
 
 /** Removes the tests that finished in an earlier window load (by full title). */
