@@ -51,6 +51,30 @@ test('a call whose work throws rejects with that error and frees its slot', asyn
   assert.equal(most, 1);
 });
 
+test('grow raises the limit and starts the waiting calls that now fit; it never shrinks', async () => {
+  const slots = new Slots(1);
+  const gates = Array.from({ length: 4 }, gate);
+  const started: number[] = [];
+  const all = gates.map((g, i) =>
+    slots.use(async () => {
+      started.push(i);
+      await g.promise;
+    }),
+  );
+  await tick();
+  assert.deepEqual(started, [0]);
+  slots.grow(3);
+  await tick();
+  assert.deepEqual(started, [0, 1, 2], 'two more start at once, in order');
+  assert.throws(() => slots.grow(2), /cannot shrink/);
+  slots.grow(Infinity);
+  await tick();
+  assert.deepEqual(started, [0, 1, 2, 3]);
+  gates.forEach((g) => g.open());
+  await Promise.all(all);
+  assert.equal(slots.size, Infinity);
+});
+
 test('a size below 1 is refused', () => {
   assert.throws(() => new Slots(0), /at least 1/);
   assert.throws(() => new Slots(Number.NaN), /at least 1/);

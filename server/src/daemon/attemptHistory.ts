@@ -6,6 +6,7 @@ import type { AttemptState, RunStatus } from '../../../common/src/run';
 import type { RunEvent, RunStore } from '../store/runStore';
 import { readTrajectoryTotals } from '../store/trajectoryTotals';
 import { throwIfAborted } from '../util/abort';
+import { Slots } from '../util/slots';
 
 /**
  * The state of each attempt of a run that is not in memory (finished earlier, or run by
@@ -76,15 +77,16 @@ const READ_CONCURRENCY = 8;
 
 /** Sets `costUsd` of finished attempts without one from their trajectory file's totals (left unset when unreadable). */
 async function fillMissingCosts(attempts: AttemptInfo[], signal?: AbortSignal): Promise<void> {
-  const todo = attempts.filter((a) => a.state.kind === 'finished' && a.state.costUsd === undefined);
-  let next = 0;
-  const worker = async () => {
-    while (next < todo.length) {
-      throwIfAborted(signal);
-      const a = todo[next++]!;
-      const totals = await readTrajectoryTotals(a.trajectoryPath);
-      if (a.state.kind === 'finished' && typeof totals?.cost_usd === 'number') a.state = { ...a.state, costUsd: totals.cost_usd };
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, todo.length) }, worker));
+  const slots = new Slots(READ_CONCURRENCY);
+  await Promise.all(
+    attempts
+      .filter((a) => a.state.kind === 'finished' && a.state.costUsd === undefined)
+      .map((a) =>
+        slots.use(async () => {
+          throwIfAborted(signal);
+          const totals = await readTrajectoryTotals(a.trajectoryPath);
+          if (a.state.kind === 'finished' && typeof totals?.cost_usd === 'number') a.state = { ...a.state, costUsd: totals.cost_usd };
+        }),
+      ),
+  );
 }

@@ -20,7 +20,7 @@ export class GpuAllocator {
    * `signal` fires (also while waiting).
    */
   async acquire(request: number | string[] | undefined, signal?: AbortSignal): Promise<string[]> {
-    if (request === undefined || request === 0 || (Array.isArray(request) && !request.length)) return [];
+    if (!needsGpus(request)) return [];
     const wanted = Array.isArray(request) ? request : undefined;
     const count = wanted ? wanted.length : (request as number);
     if (count > this.devices.length) {
@@ -37,8 +37,12 @@ export class GpuAllocator {
       }
       // Woken by a release, or by `signal` (then the check above throws).
       await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        signal?.addEventListener('abort', () => resolve(), { once: true });
+        const wake = () => {
+          signal?.removeEventListener('abort', wake);
+          resolve();
+        };
+        this.waiters.push(wake);
+        signal?.addEventListener('abort', wake, { once: true });
       });
     }
   }

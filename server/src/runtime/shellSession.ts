@@ -60,9 +60,10 @@ interface Pending {
 }
 
 /**
- * One long-lived `bash` exec per container that runs commands sent over its stdin. Commands run
- * one at a time. A command that outlives its timeout by more than 5 s, or an abort, closes the
- * session (`broken`); the caller then opens a new one.
+ * One long-lived `bash` runner per container that runs commands sent over its stdin: the
+ * container's main process, attached before start (`over`), or a Docker exec when that one broke
+ * (`start`). Commands run one at a time. A command that outlives its timeout by more than 5 s,
+ * or an abort, closes the session (`broken`); the caller then opens a new one.
  */
 export class ShellSession {
   private current: Pending | undefined;

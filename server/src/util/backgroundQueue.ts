@@ -1,3 +1,5 @@
+import { Slots } from './slots';
+
 /**
  * Work that must be done before a run ends but should not compete with the attempts still
  * running, such as removing finished containers (~25 ms of the engine's CPU each; sixteen at
@@ -6,41 +8,25 @@
  * including work added while it waits. Failures are swallowed: the work reports its own.
  */
 export class BackgroundQueue {
-  private readonly waiting: (() => void)[] = [];
+  private readonly slots: Slots;
   private readonly pending = new Set<Promise<void>>();
-  private running = 0;
-  private draining = false;
 
-  constructor(private readonly concurrency: number) {}
+  constructor(concurrency: number) {
+    this.slots = new Slots(concurrency);
+  }
 
   /** Queues `work` (started when a slot is free). */
   add(work: () => Promise<unknown>): void {
-    const done: Promise<void> = new Promise<void>((resolve) => {
-      this.waiting.push(() => {
-        this.running++;
-        Promise.resolve()
-          .then(work)
-          .catch(() => undefined)
-          .finally(() => {
-            this.running--;
-            this.pending.delete(done);
-            resolve();
-            this.pump();
-          });
-      });
-    });
+    const done: Promise<void> = this.slots
+      .use(work)
+      .then(() => undefined, () => undefined)
+      .finally(() => this.pending.delete(done));
     this.pending.add(done);
-    this.pump();
   }
 
   /** Runs everything left without a limit and resolves when nothing is queued or running. */
   async drain(): Promise<void> {
-    this.draining = true;
-    this.pump();
+    this.slots.grow(Infinity);
     while (this.pending.size) await Promise.allSettled([...this.pending]);
-  }
-
-  private pump(): void {
-    while (this.waiting.length && (this.draining || this.running < this.concurrency)) this.waiting.shift()!();
   }
 }
