@@ -82,6 +82,25 @@ test('with --workers 1 the next attempt\'s container is started while the curren
   }
 });
 
+test('setup done ahead is not charged to the attempt\'s wall clock; the same setup done on demand is', { timeout: 120_000 }, async () => {
+  const tmp = tempDir('ahead-timeout');
+  try {
+    // 3 s of setup against a 3 s limit: it fits only when prepared while "busy" runs.
+    const slowSetup: Task = { task_id: 'slow-setup', description: 'setup takes the whole limit', setup: ['sleep 3'], timeout: 3, solution: { commands: ['sleep 1'] }, eval: ['true'] };
+    const busy: Task = { task_id: 'busy', description: 'keeps the only worker busy', solution: { commands: ['sleep 5'] }, eval: ['true'] };
+    const ahead = await run({ tasksFile: writeTasks(tmp.dir, [busy, slowSetup]), out: path.join(tmp.dir, 'ahead') });
+    const prepared = readTrajectory(ahead.engine.store.trajectoryPath('slow-setup', 1));
+    assert.equal(prepared.result?.success, true, `prepared ahead: ${JSON.stringify(prepared.result)}`);
+
+    const alone = await run({ tasksFile: writeTasks(tmp.dir, [slowSetup]), out: path.join(tmp.dir, 'alone') });
+    const onDemand = readTrajectory(alone.engine.store.trajectoryPath('slow-setup', 1));
+    assert.equal(onDemand.result?.success, false);
+    assert.match(onDemand.result?.error ?? '', /wall-clock limit \(3 s\) ran out before the agent started/);
+  } finally {
+    tmp.cleanup();
+  }
+});
+
 /** trajlab/sandbox:1 without bash (only dash's `sh`), made with docker run + commit; kept between runs. */
 function ensureNoBashImage(): void {
   try {
