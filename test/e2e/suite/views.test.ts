@@ -81,11 +81,14 @@ suite('TrajLab views', () => {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     const lines = Array.from({ length: 500 }, (_, i) => JSON.stringify({ task_id: `many-${i + 1}`, task_type: 'code', description: 'x', solution: { commands: ['echo ok > ok.txt'] }, eval: ['test -f ok.txt'] }));
     fs.writeFileSync(file, lines.join('\n') + '\n');
-    const runId = await generate(api, { tasksFile: file, model: 'gold', workers: 16, quiet: true });
-    await api.revealRun(runId); // expanded: every attempt's row re-renders on refresh
+    // The window opens before the run starts: revealing a run whose view refreshes all the time
+    // can take a while on a loaded machine (once it returned only as the run ended), and the
+    // notifications sent meanwhile count too.
     const refreshes0 = api.runsViewRefreshCount();
     const notifications0 = api.notificationCount();
     const t0 = Date.now();
+    const runId = await generate(api, { tasksFile: file, model: 'gold', workers: 16, quiet: true });
+    await api.revealRun(runId); // expanded: every attempt's row re-renders on refresh
     const end = await waitForEnd(api, runId, 480_000);
     const seconds = (Date.now() - t0) / 1000;
     const refreshes = api.runsViewRefreshCount() - refreshes0;
