@@ -179,6 +179,55 @@ export namespace HostInfoRequest {
   export const type = new RequestType<HostInfoParams, HostInfo, void>(method);
 }
 
+/** One host of a running pool run, as the Hosts view shows it live. */
+export interface PoolHostState {
+  /** HostSpec.name, or the URL without credentials. */
+  name: string;
+  /** The URL without credentials. */
+  url: string;
+  /** `draining`: up, takes no new attempt (`trajlab hosts drain`); `down`: not answering, probed again with backoff. */
+  status: 'up' | 'down' | 'draining';
+  /** Attempts running on it now, and its `workers`. */
+  running: number;
+  slots: number;
+  /** GPU device ids it offers, and those held by attempts now. */
+  gpus: string[];
+  gpusInUse: string[];
+  /** Image pulls and builds in progress on it. */
+  pulls: number;
+  builds: number;
+  /** The last Docker error seen on it (scrubbed of secrets), if any. */
+  lastError?: string;
+  /** ISO time it went down (while `down`). */
+  downSince?: string;
+}
+
+/** The pool state of every running run of the daemon that has one. */
+export interface HostsStateResult {
+  runs: { runId: string; hosts: PoolHostState[] }[];
+}
+
+/** Sent from the client to the server: the live state of the hosts of the daemon's running runs (the Hosts view polls it during runs). */
+export namespace HostsStateRequest {
+  export const method: 'trajlab/hosts/state' = 'trajlab/hosts/state';
+  export const type = new RequestType<Record<string, never> | undefined, HostsStateResult, void>(method);
+}
+
+export interface HostDrainParams {
+  /** The host's URL (as configured; credentials are ignored in the match). */
+  url: string;
+  /** true: drain (no new attempt starts there; running ones finish); false: undrain. */
+  drain: boolean;
+  /** Output root whose runs it applies to; default: the daemon's. */
+  out?: string;
+}
+
+/** Sent from the client to the server: drains or undrains a host for the runs of an output root (the same file `trajlab hosts drain` writes). Answers with the hosts now drained. */
+export namespace HostDrainRequest {
+  export const method: 'trajlab/host/drain' = 'trajlab/host/drain';
+  export const type = new RequestType<HostDrainParams, { drained: string[] }, void>(method);
+}
+
 export interface TaskHistoryParams {
   /** Output root whose runs are read; default: the daemon's. */
   out?: string;

@@ -29,6 +29,17 @@ export interface RunOptions {
   runId?: string;
   /** Docker host URL (`unix:///var/run/docker.sock`, `tcp://h:2376`, `ssh://user@h`). */
   host?: string;
+  /**
+   * A pool of Docker hosts for this run (`--host` given more than once, `--hosts FILE`, the
+   * enabled `trajlab.dockerHosts` entries): attempts are placed on any of them (see HostSpec).
+   * When set, `host` is ignored. Credentials in URLs are never written (run.json keeps the user).
+   */
+  hosts?: HostSpec[];
+  /**
+   * How long a pool run whose every host is down waits for one to come back before its
+   * remaining attempts fail, seconds (default 600).
+   */
+  hostWaitSec?: number;
   maxSteps?: number;
   /** Wall-clock limit per attempt, seconds. */
   timeout?: number;
@@ -79,9 +90,45 @@ export interface RunOptions {
   diskLimitMb?: number;
 }
 
+/**
+ * One Docker host of a run's pool, as `--hosts FILE` (YAML or JSON: a list of these, or
+ * `{hosts: [...]}`), a repeated `--host URL` and the `trajlab.dockerHosts` setting give it.
+ */
+export interface HostSpec {
+  /** Docker host URL: every form connectDocker takes (unix://, tcp://, https:// with TLS, ssh://). */
+  url: string;
+  /** Name in logs, events, the Hosts view and metrics; default: the URL without credentials. */
+  name?: string;
+  /** Attempts at once on this host (each one container); default: the run's `workers`. */
+  workers?: number;
+  /** GPU device ids this host offers to tasks with `gpus` (default: TRAJLAB_GPUS, else the engine's list). */
+  gpus?: string[];
+  /** Free labels (`{gpu: "a100", site: "lab"}`), recorded with the host; no placement rule reads them yet. */
+  labels?: Record<string, string>;
+  /** false: listed but not used (the setting's switch); default true. */
+  enabled?: boolean;
+}
+
+/**
+ * An attempt that left a host that went down mid-attempt and continued on another from its
+ * journal (the steps it had finished were replayed in a fresh container). In
+ * `Trajectory.environment.moves`, oldest first.
+ */
+export interface HostMove {
+  /** Host names (HostSpec.name or the URL without credentials). */
+  from: string;
+  to: string;
+  /** Steps finished before the move (all kept, replayed on `to`). */
+  at_step: number;
+  /** ISO time the attempt started again on `to`. */
+  time: string;
+  /** Why it moved, e.g. `host down: connect ECONNREFUSED /run/trajlab-e3/docker.sock`. */
+  reason: string;
+}
+
 export type AttemptState =
   | { kind: 'queued' }
-  | { kind: 'running'; step: number }
+  | { kind: 'running'; step: number; /** The host running it (pool runs). */ host?: string }
   /** Getting the task's image on its host (a pull or a build from its Dockerfile): `detail` is the latest progress line. */
   | { kind: 'preparing'; detail: string }
   | { kind: 'evaluating' }
@@ -118,6 +165,8 @@ export interface RunInfo {
    * dead `pid` and reports the run as `interrupted` (it can be resumed).
    */
   owner?: { hostname: string; pid: number };
+  /** Pool runs: each host (credentials removed) with the attempts it started so far. */
+  hosts?: { name: string; url: string; workers: number; gpus?: string[]; labels?: Record<string, string>; attempts_started: number }[];
 }
 
 /**
@@ -158,4 +207,8 @@ export interface RunReport {
   prompt_tokens: number;
   completion_tokens: number;
   cost_usd: number;
+  /** Pool runs: times a host of the run was marked down. */
+  host_failures?: number;
+  /** Pool runs: attempts moved to another host after theirs went down (an attempt moved twice counts twice). */
+  moved_attempts?: number;
 }

@@ -4,6 +4,7 @@
  * agent and model identity (never a secret), the exact system prompt and tool schemas, the
  * full message list sent to the model, every step, and the result.
  */
+import type { HostMove } from './run';
 import type { EvalHarness, Task } from './task';
 
 export const TRAJECTORY_SCHEMA_VERSION = 'trajlab.trajectory/1';
@@ -316,8 +317,11 @@ export interface Trajectory {
   ended_at: string | null;
   /** Where the task came from: the tasks file (absolute) and its 1-based line. */
   source: { tasks_file: string; line: number };
-  /** Container environment: image and host the attempt ran on. */
-  environment: { image: string; host: string; container_id?: string };
+  /**
+   * Container environment: image and host the attempt ran on (the last one, for an attempt that
+   * moved: `moves` lists each host change of a pool run, oldest first).
+   */
+  environment: { image: string; host: string; container_id?: string; moves?: HostMove[] };
   /** `running` while the attempt is in flight; `finished` once `result` is final. */
   status: 'running' | 'finished';
   result: TrajectoryResult | null;

@@ -14,7 +14,12 @@ import { readTrajectoryWithJournal } from './trajectoryWriter';
 /** One line of `events.jsonl` (append-only). */
 export type RunEvent =
   | { type: 'run_started'; time: string; run_id: string; resumed: boolean }
-  | { type: 'attempt_started'; time: string; task_id: string; attempt: number; resumed_from_step: number }
+  | { type: 'attempt_started'; time: string; task_id: string; attempt: number; resumed_from_step: number; /** Pool runs: the host it started on. */ host?: string }
+  /** Pool runs: an attempt whose host went down continues on another from `at_step`. */
+  | { type: 'attempt_moved'; time: string; task_id: string; attempt: number; from: string; to: string; at_step: number; reason: string }
+  /** Pool runs: a host stopped answering (its attempts move), or answers again. */
+  | { type: 'host_down'; time: string; host: string; error: string }
+  | { type: 'host_up'; time: string; host: string }
   | { type: 'step'; time: string; task_id: string; attempt: number; index: number; exit_codes: (number | null)[] }
   | { type: 'attempt_finished'; time: string; task_id: string; attempt: number; exit_status: string; reward: number; success: boolean; steps: number; cost_usd?: number }
   | { type: 'attempt_failed'; time: string; task_id: string; attempt: number; error: string }
