@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { PoolHostState } from '../../../common/src/protocol';
 import type { AttemptState, RejectedLine, RunCounts, RunInfo, RunOptions, RunReport, RunStatus } from '../../../common/src/run';
 import type { Task } from '../../../common/src/task';
 import type { Step, Trajectory } from '../../../common/src/trajectory';
@@ -69,6 +70,8 @@ export class RunEngine {
   private status: RunStatus = 'running';
   private startedAt = performance.now();
   private info: RunInfo | undefined;
+  /** Set once `run()` has made it. */
+  private runner: JobRunner | undefined;
   private readonly hooks: EngineHooks;
   /** The run's secrets, scrubbed from everything it writes (run folder) and reports (logger, events, errors). */
   readonly secrets: Secrets;
@@ -120,6 +123,11 @@ export class RunEngine {
     return this.info && { ...this.info, status: this.status, counts: { ...this.counts } };
   }
 
+  /** The live state of each Docker host of the run (pool or single host), for the Hosts view; undefined before the run has connected. */
+  hostsState(): PoolHostState[] | undefined {
+    return this.runner?.hostsState?.();
+  }
+
   /** Aborts the run: attempts stop, containers are removed, the run is marked `cancelled`. */
   cancel(): void {
     this.controller.abort('cancelled');
@@ -158,7 +166,7 @@ export class RunEngine {
     const model = this.resolveModel();
     // The tasks file first: a wrong path fails at once, before Docker is asked and before any folder is made.
     const { tasks: valid, rejected } = await readTasksOrSource(o.tasksFile);
-    const runner = this.createRunner();
+    const runner = (this.runner = this.createRunner());
     await runner.open();
 
     const resumed = this.store.exists();

@@ -1,3 +1,4 @@
+import type { PoolHostState } from '../../../common/src/protocol';
 import type { EnvironmentContext, PendingEnvironment } from './environment';
 import type { Job } from './jobs';
 
@@ -45,4 +46,6 @@ export interface JobRunner {
   settle(): Promise<void>;
   /** After a cancel: removes everything of the run left at its places (containers). */
   removeLeftovers(): Promise<void>;
+  /** The live state of each host the run uses (the Hosts view; `trajlab/hosts/state`); undefined before `open`. */
+  hostsState?(): PoolHostState[] | undefined;
 }
