@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import type { ChatMessage, TokenUsage, ToolCall } from '../../../common/src/trajectory';
+import { completionTokens, costUsd, modelRateLimited, modelRequests, modelRetries, promptTokens } from '../metrics/metrics';
 import { withoutCredentials } from '../util/urlCredentials';
 import { secretsOf } from '../util/secrets';
 import { imageDataUrl } from './images';
@@ -114,6 +115,7 @@ export function createApiModel(spec: Extract<ModelSpec, { kind: 'api' }>, option
     baseURL: baseUrl,
     maxRetries: options.maxRetries ?? 6,
     timeout: options.requestTimeoutMs ?? 600_000,
+    fetch: countingFetch(),
   });
   return {
     identity: { spec: spec.spec, provider: spec.provider, name: spec.model, base_url: withoutCredentials(baseUrl), temperature: options.temperature },
@@ -138,6 +140,7 @@ export function createApiModel(spec: Extract<ModelSpec, { kind: 'api' }>, option
         ?.filter((c): c is OpenAI.Chat.ChatCompletionMessageFunctionToolCall => c.type === 'function')
         .map((c) => ({ id: c.id, type: 'function', function: { name: c.function.name, arguments: c.function.arguments } }));
       const usage = response.usage as (OpenAI.CompletionUsage & { cost?: number }) | undefined;
+      countUsage(usage);
       return {
         message: {
           role: 'assistant',
@@ -153,6 +156,39 @@ export function createApiModel(spec: Extract<ModelSpec, { kind: 'api' }>, option
       };
     },
   };
+}
+
+/**
+ * A `fetch` for the openai SDK that counts every HTTP request the SDK really makes, its own
+ * retries included (it retries 429, 408, 409, 5xx and connection errors up to `maxRetries`,
+ * with backoff): `trajlab_model_requests_total{status}` (the HTTP status, or `error` when no
+ * response came: refused, reset, timed out, cancelled), `trajlab_model_rate_limited_total`
+ * (429s), and `trajlab_model_retries_total` (requests whose `X-Stainless-Retry-Count` header,
+ * which the SDK sets on each try, is above 0). `inner`: the fetch that does the work.
+ */
+export function countingFetch(inner: typeof fetch = fetch): typeof fetch {
+  return async (input, init) => {
+    const retry = Number(new Headers(init?.headers).get('x-stainless-retry-count') ?? 0);
+    if (retry > 0) modelRetries.inc();
+    let response: Response;
+    try {
+      response = await inner(input, init);
+    } catch (err) {
+      modelRequests.inc({ status: 'error' });
+      throw err;
+    }
+    modelRequests.inc({ status: String(response.status) });
+    if (response.status === 429) modelRateLimited.inc();
+    return response;
+  };
+}
+
+/** Adds a reply's reported usage to the token and cost counters (prompt and completion tokens; `cost`, USD, where the endpoint reports it). */
+function countUsage(usage: (OpenAI.CompletionUsage & { cost?: number }) | undefined): void {
+  if (!usage) return;
+  if (usage.prompt_tokens > 0) promptTokens.inc(usage.prompt_tokens);
+  if (usage.completion_tokens > 0) completionTokens.inc(usage.completion_tokens);
+  if (typeof usage.cost === 'number' && usage.cost > 0) costUsd.inc(usage.cost);
 }
 
 /**

@@ -7,6 +7,7 @@ import type { Task } from '../../../common/src/task';
 import type { Step, Trajectory } from '../../../common/src/trajectory';
 import { createApiModel, parseModelSpec, type ModelClient } from '../agent/model';
 import { ScriptedModel, goldModel, replayModel } from '../agent/policies';
+import * as runMetrics from '../metrics/runMetrics';
 import { RunStore, newRunId } from '../store/runStore';
 import { readTasksOrSource } from '../import/sourceReader';
 import { AbortedError } from '../util/abort';
@@ -143,6 +144,7 @@ export class RunEngine {
    * answer. Per-attempt failures never throw: they are recorded in the trajectory and report.
    */
   async run(): Promise<RunReport> {
+    runMetrics.runStarted();
     try {
       return await this.runInner();
     } catch (err) {
@@ -157,6 +159,8 @@ export class RunEngine {
       this.emitProgress();
       await this.infoWriter.flush().catch(lost('run.json'));
       throw this.secrets.error(err);
+    } finally {
+      runMetrics.runEnded(this.counts.queued);
     }
   }
 
@@ -257,6 +261,7 @@ export class RunEngine {
   private queue(jobs: readonly Job[]): void {
     this.counts.total = jobs.length;
     this.counts.queued = jobs.length;
+    runMetrics.attemptsQueuedAdded(jobs.length);
     for (const j of jobs) this.states.set(key(j.entry.task.task_id, j.attempt), { kind: 'queued' });
   }
 
@@ -313,9 +318,12 @@ export class RunEngine {
     const task = job.entry.task;
     this.counts.queued--;
     if (previous?.status === 'finished' && previous.result) {
+      runMetrics.attemptDequeued();
       this.finish(task.task_id, job.attempt, previous);
       return previous;
     }
+    runMetrics.attemptDequeued(place.hostLabel);
+    const began = performance.now();
     this.counts.running++;
     this.setState(task.task_id, job.attempt, { kind: 'running', step: previous?.steps.length ?? 0 });
     this.emitProgress();
@@ -346,6 +354,7 @@ export class RunEngine {
           background: (work) => place.background(work),
           onState: (state) => this.setState(task.task_id, job.attempt, state),
           onStep: async (trajectory, step) => {
+            runMetrics.stepFinished(step);
             const u = step.usage;
             this.counts.prompt_tokens += u?.prompt_tokens ?? 0;
             this.counts.completion_tokens += u?.completion_tokens ?? 0;
@@ -364,6 +373,7 @@ export class RunEngine {
         previous,
       );
       this.counts.running--;
+      runMetrics.attemptEnded(place.hostLabel, t.result!.exit_status, (performance.now() - began) / 1000);
       this.finish(task.task_id, job.attempt, t);
       await this.store.appendEvent({
         type: 'attempt_finished',
@@ -379,6 +389,7 @@ export class RunEngine {
       return t;
     } catch (err) {
       this.counts.running--;
+      runMetrics.attemptEnded(place.hostLabel, err instanceof AbortedError ? 'cancelled' : 'error');
       if (err instanceof AbortedError) {
         this.setState(task.task_id, job.attempt, { kind: 'cancelled' });
         this.emitProgress();

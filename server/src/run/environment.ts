@@ -101,6 +101,7 @@ export async function prepareEnvironment(ctx: EnvironmentContext, signal: AbortS
       deadlineSec: containerDeadlineSec(task, ctx.wallSec, ctx.commandTimeoutSec),
       logger: ctx.logger,
       env: task.env,
+      host: ctx.host,
     });
     if (made.ws.inImage) {
       // The repository is the image's: nothing is copied in; its base is found in the container.

@@ -13,6 +13,7 @@ import type { Observation } from '../../../common/src/trajectory';
 import { AbortedError } from '../util/abort';
 import { waitForCommand } from '../util/backstop';
 import type { Logger } from '../util/log';
+import { containerStart } from '../metrics/metrics';
 import { Slots } from '../util/slots';
 import { CappedBuffer, observationOf } from './cappedBuffer';
 import { LABEL_ATTEMPT, LABEL_OWNER, LABEL_RUN, LABEL_TASK, OWNER, removeContainer } from './reaper';
@@ -46,6 +47,8 @@ export interface SandboxOptions {
   logger: Logger;
   /** Environment variables of the container (a task's `env`, Harbor `[environment.env]`), after TrajLab's own defaults. */
   env?: Record<string, string>;
+  /** The Docker host's name (hostName in connection.ts), the `host` label of `trajlab_container_start_seconds`; default `local`. */
+  host?: string;
 }
 
 /** Options of one command run in a sandbox. */
@@ -192,6 +195,7 @@ export class Sandbox {
       NetworkDisabled: network === 'none',
       });
     let container: Docker.Container;
+    const createdAt = performance.now();
     try {
       // The main process is the shell session (attached below), so commands need no Docker exec.
       container = await docker.createContainer(createOptions()).catch((err: Error) => {
@@ -226,6 +230,7 @@ export class Sandbox {
       await sandbox.remove();
       throw err;
     }
+    containerStart.observe({ host: options.host ?? 'local' }, (performance.now() - createdAt) / 1000);
     return sandbox;
   }
 
