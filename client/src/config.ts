@@ -98,10 +98,17 @@ export function daemonSocket(folder: vscode.WorkspaceFolder): string {
   return configured ? path.resolve(folder.uri.fsPath, configured) : defaultSocketPath(folder.uri.fsPath);
 }
 
+/** `trajlab.metrics.port`: an integer port, 0 (off) when unset or out of range. */
+export function metricsPort(): number {
+  const port = section().get<number>('metrics.port');
+  return typeof port === 'number' && Number.isInteger(port) && port > 0 && port <= 65535 ? port : 0;
+}
+
 /** What the daemon is told about the settings (initializationOptions, didChangeConfiguration). */
 export function daemonSettings(folder: vscode.WorkspaceFolder): DaemonSettings {
   return {
     out: outputRoot(folder),
     defaultImage: section(folder.uri).get<string>('defaultImage') || undefined,
+    metricsPort: metricsPort(),
   };
 }

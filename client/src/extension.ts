@@ -85,7 +85,7 @@ function onConfigurationChanged(c: Ctx, e: vscode.ConfigurationChangeEvent): voi
     void c.showMessage('info', 'The TrajLab daemon settings changed; restart the daemon connection to use them.', RESTART_DAEMON).then(runDaemonAction);
     return;
   }
-  if (e.affectsConfiguration('trajlab.outputFolder') || e.affectsConfiguration('trajlab.defaultImage')) {
+  if (e.affectsConfiguration('trajlab.outputFolder') || e.affectsConfiguration('trajlab.defaultImage') || e.affectsConfiguration('trajlab.metrics.port')) {
     void c.daemon.sendSettings().catch((err: Error) => c.log.warn(`sending settings: ${err.message}`));
     if (e.affectsConfiguration('trajlab.outputFolder')) void c.refreshRuns();
   }

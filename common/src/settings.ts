@@ -32,6 +32,8 @@ export interface DaemonSettings {
   dockerHost?: string;
   /** Image used when a task names none. */
   defaultImage?: string;
+  /** `trajlab.metrics.port`: where the daemon serves /metrics and /health on 127.0.0.1; 0: off. */
+  metricsPort?: number;
 }
 
 /** The environment variable holding each provider's API key (mirrors PROVIDERS in server/src/agent/model.ts). */

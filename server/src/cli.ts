@@ -3,7 +3,7 @@
  * The `trajlab` CLI: the same engine as the daemon, headless.
  *   trajlab validate <tasks.jsonl | source> [--gold]
  *   trajlab generate <tasks.jsonl | source> [--model SPEC] [--workers N] [--attempts K] …
- *   trajlab serve --stdio | --socket PATH
+ *   trajlab serve --stdio | --socket PATH [--metrics-port N [--metrics-host ADDR]]
  *   trajlab show <file> [--step N [--full]] [--json]
  *   trajlab convert <in> --to trajlab|atif|mini-swe-agent [--out FILE [--overwrite]]
  *   trajlab export <source>... --format F --out FILE [filters] [--split …]
@@ -31,6 +31,7 @@ import { addTrajectoryCommands } from './cli/trajectoryCommands';
 import { addDatasetCommands } from './cli/datasetCommands';
 import { addGcCommand } from './cli/gcCommand';
 import { addImagesCommand } from './cli/imagesCommand';
+import { metricsOptions, withMetricsEndpoint, type MetricsFlags } from './cli/metricsFlags';
 
 /** How `generate` shows a run: JSON events on stdout, or a progress bar (unless `--no-progress`) on stderr. */
 interface OutputFlags {
@@ -111,29 +112,31 @@ export function buildProgram(): Command {
     .description('Run an agent on every task (× attempts) in Docker and write evaluated trajectories.')
     .argument('<tasks>', 'tasks.jsonl file, or a task source `trajlab import` reads (instances .json/.jsonl/.parquet, Harbor task folders), imported in memory');
   for (const option of runOptionFlags()) generate.addOption(option);
+  for (const option of metricsOptions()) generate.addOption(option);
   generate
     .option('--json', 'print machine-readable progress events (JSON lines) on stdout')
     .option('--no-progress', 'no progress bar')
     .addHelpText('after', '\nAPI keys (*_API_KEY) and URL passwords are printed and written nowhere: echoed back by an endpoint, they read [redacted].')
-    .action(async (tasks: string, f: OutputFlags & Record<string, unknown>) => {
+    .action(async (tasks: string, f: OutputFlags & MetricsFlags & Record<string, unknown>) => {
       const { engine, view } = makeEngine({ ...runOptionsOf(f), tasksFile: tasks }, f, 'generate');
       process.stderr.write(sanitizeForTerminal(`trajlab: run ${engine.runId} → ${path.relative(process.cwd(), engine.store.dir) || '.'}`) + '\n');
-      const report = await runWithProgress(engine, view);
+      const report = await withMetricsEndpoint(f, () => runWithProgress(engine, view));
       if (f.json) process.stdout.write(safeJson({ type: 'report', report }, 0) + '\n');
       else printSummary(engine, report);
     });
 
-  program
+  const serveCommand = program
     .command('serve')
     .description('Start the daemon (a language server) for the VS Code extension.')
     .option('--stdio', 'talk LSP over stdin/stdout')
     .option('--socket <path>', 'listen on a unix socket; runs outlive the clients')
     .option('--out <dir>', 'default output folder', RUN_DEFAULTS.out)
-    .option('--idle-exit <s>', 'with --socket: exit after this many seconds with no client and no run (0: never)', num('--idle-exit', 0), 0)
-    .action(async (f: { stdio?: boolean; socket?: string; out: string; idleExit: number }) => {
-      if (!f.stdio && !f.socket) throw new InvalidArgumentError('serve needs --stdio or --socket PATH');
-      await serve({ stdio: f.stdio, socket: f.socket, out: f.out, idleExitSec: f.idleExit || undefined });
-    });
+    .option('--idle-exit <s>', 'with --socket: exit after this many seconds with no client and no run (0: never)', num('--idle-exit', 0), 0);
+  for (const option of metricsOptions()) serveCommand.addOption(option);
+  serveCommand.action(async (f: { stdio?: boolean; socket?: string; out: string; idleExit: number } & MetricsFlags) => {
+    if (!f.stdio && !f.socket) throw new InvalidArgumentError('serve needs --stdio or --socket PATH');
+    await serve({ stdio: f.stdio, socket: f.socket, out: f.out, idleExitSec: f.idleExit || undefined, metricsPort: f.metricsPort, metricsHost: f.metricsHost });
+  });
 
   addTrajectoryCommands(program);
   addDatasetCommands(program);

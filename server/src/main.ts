@@ -29,6 +29,7 @@ import { RunManager } from './daemon/runManager';
 import { registerTasksHandlers } from './daemon/tasksHandlers';
 import { registerTrajectoryHandlers } from './daemon/trajectoryHandlers';
 import { listenOnUnixSocket } from './daemon/unixSocket';
+import { MetricsEndpoint, metricsPortSetting } from './metrics/server';
 import { createTasksLanguageShared, registerTasksLanguage, type TasksLanguage, type TasksLanguageShared } from './language/tasksLanguage';
 import { RUN_DEFAULTS } from './run/engine';
 import { stderrLogger, type Logger } from './util/log';
@@ -49,6 +50,13 @@ export interface ServeOptions {
    * seconds (the extension spawns its detached daemon with it, so none lingers forever).
    */
   idleExitSec?: number;
+  /**
+   * Serve `/metrics` and `/health` on this port (0: a free one, logged); the clients' setting
+   * `trajlab.metrics.port` moves it while set (see followMetricsSetting). Default: off.
+   */
+  metricsPort?: number;
+  /** Address of the metrics endpoint (default 127.0.0.1: this machine only). */
+  metricsHost?: string;
 }
 
 /** Time a stopping daemon waits for cancelled runs to remove their containers, ms. */
@@ -89,6 +97,15 @@ export async function serve(options: ServeOptions): Promise<void> {
     onRunError: (_runId, message) => clients.showError(message),
   });
   const daemon: Daemon = { manager, clients, logger, languages, language: createTasksLanguageShared(path.resolve(options.out ?? RUN_DEFAULTS.out), logger) };
+  const metrics = new MetricsEndpoint(logger, (message) => {
+    logger.error(message);
+    clients.showError(`TrajLab: ${message}`);
+  });
+  if (options.metricsPort !== undefined) {
+    const failed = await metrics.configure(options.metricsPort || undefined, options.metricsHost);
+    if (failed) throw new Error(failed);
+  }
+  daemon.language.onSettings = (raw) => followMetricsSetting(raw, metrics, options);
 
   let server: net.Server | undefined;
   let stopping = false;
@@ -98,6 +115,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     const active = manager.activeRunIds.length;
     logger.info(`daemon stopping (${why})${active ? `: cancelling ${active} run(s) and removing their containers` : ''}`);
     server?.close();
+    await metrics.close();
     await manager.dispose(SHUTDOWN_GRACE_MS).catch((err: Error) => logger.error(`while stopping: ${err.message}`));
     if (options.socket) fs.rmSync(path.resolve(options.socket), { force: true });
     process.exit(code);
@@ -129,6 +147,18 @@ export async function serve(options: ServeOptions): Promise<void> {
   server = await listenOnUnixSocket(socketPath, (socket) => attachSocketClient(socket, daemon));
   logger.info(`TrajLab daemon ${TRAJLAB_VERSION} listening on ${socketPath} (pid ${process.pid})`);
   if (options.idleExitSec) exitWhenIdle(daemon, options.idleExitSec * 1000, () => void stop(0, `idle for ${options.idleExitSec} s`));
+}
+
+/**
+ * A client's settings arrived (`raw`: initializationOptions or didChangeConfiguration): its
+ * `trajlab.metrics.port` (DaemonSettings.metricsPort), when above 0, is where the daemon serves
+ * metrics from now on; 0 gives the endpoint back to `--metrics-port` (off without it). With
+ * several clients, the last one that sent its settings wins. Settings without the field change nothing.
+ */
+function followMetricsSetting(raw: unknown, metrics: MetricsEndpoint, options: ServeOptions): void {
+  const port = metricsPortSetting(raw);
+  if (port === undefined) return;
+  void metrics.configure(port || options.metricsPort || undefined, options.metricsHost);
 }
 
 /** Calls `onIdle` once the daemon has had no client and no running run for `idleMs`. */

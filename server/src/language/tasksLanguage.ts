@@ -47,6 +47,8 @@ export interface TasksLanguageShared {
   images: ImageCatalog;
   repos: RepoCheck;
   files: TaskFileIndex;
+  /** Told every client's settings as they arrive (initializationOptions, didChangeConfiguration), for the daemon-wide ones (the metrics port). */
+  onSettings?(raw: unknown): void;
 }
 
 /** Creates the daemon-wide state; `defaultOut` is the daemon's output root (absolute). */
@@ -148,6 +150,7 @@ export function registerTasksLanguage(connection: Connection, shared: TasksLangu
   connection.onDidChangeConfiguration(({ settings: raw }) => {
     const before = settings;
     settings = mergeSettings(settings, raw, workspaceFolders[0]);
+    shared.onSettings?.(raw);
     if (before.dockerHost !== settings.dockerHost) republishAll();
     if (before.out !== settings.out && clientRefreshesLenses) refreshLenses();
   });
@@ -232,6 +235,7 @@ export function registerTasksLanguage(connection: Connection, shared: TasksLangu
       clientHasWorkspaceFolders = !!params.capabilities.workspace?.workspaceFolders;
       clientRefreshesLenses = !!params.capabilities.workspace?.codeLens?.refreshSupport;
       settings = mergeSettings(settings, params.initializationOptions, workspaceFolders[0]);
+      shared.onSettings?.(params.initializationOptions);
       return TASKS_LANGUAGE_CAPABILITIES;
     },
     runEnded(): void {
