@@ -102,7 +102,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     clients.showError(`TrajLab: ${message}`);
   });
   if (options.metricsPort !== undefined) {
-    const failed = await metrics.configure(options.metricsPort || undefined, options.metricsHost);
+    const failed = await metrics.configure(options.metricsPort, options.metricsHost);
     if (failed) throw new Error(failed);
   }
   daemon.language.onSettings = (raw) => followMetricsSetting(raw, metrics, options);
@@ -158,7 +158,7 @@ export async function serve(options: ServeOptions): Promise<void> {
 function followMetricsSetting(raw: unknown, metrics: MetricsEndpoint, options: ServeOptions): void {
   const port = metricsPortSetting(raw);
   if (port === undefined) return;
-  void metrics.configure(port || options.metricsPort || undefined, options.metricsHost);
+  void metrics.configure(port > 0 ? port : options.metricsPort, options.metricsHost);
 }
 
 /** Calls `onIdle` once the daemon has had no client and no running run for `idleMs`. */

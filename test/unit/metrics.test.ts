@@ -95,7 +95,7 @@ test('MetricsEndpoint starts, moves and stops as the setting changes, and report
   await endpoint.configure(b);
   assert.equal((await get(`http://127.0.0.1:${b}/health`)).status, 200);
   await assert.rejects(get(`http://127.0.0.1:${a}/metrics`), 'the old port is closed');
-  await endpoint.configure(0);
+  await endpoint.configure(undefined);
   assert.equal(endpoint.current, undefined);
   await assert.rejects(get(`http://127.0.0.1:${b}/metrics`));
 

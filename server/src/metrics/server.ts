@@ -147,12 +147,13 @@ export class MetricsEndpoint {
   }
 
   /**
-   * Serve on `port` (undefined or 0: off) and `host` (default 127.0.0.1). Resolves once the
+   * Serve on `port` (0: a free port the OS picks; undefined: off) and `host` (default
+   * 127.0.0.1); asked for the same port and host again, it stays as it is. Resolves once the
    * change is applied, with undefined, or with the message of a failure (also given to
    * `onError`; the endpoint is then off); never rejects.
    */
   configure(port: number | undefined, host?: string): Promise<string | undefined> {
-    const next = port ? { port, host: host || DEFAULT_METRICS_HOST } : undefined;
+    const next = port !== undefined ? { port, host: host || DEFAULT_METRICS_HOST } : undefined;
     const applied = this.chain.then(() => this.apply(next));
     this.chain = applied.then(() => undefined);
     return applied;
