@@ -1,7 +1,7 @@
 /**
  * Benchmarks of the engine, each printed as a ratio against a baseline measured in the same
  * process (never a timed unit test). Needs a Docker engine and the sandbox image
- * (`npm run setup`). Usage: `npm run bench [-- transport|overhead|scheduling|language|language-duplicates|import|import-tasks|export|chat-template|write|inspector|diff-capture]`.
+ * (`npm run setup`). Usage: `npm run bench [-- transport|overhead|scheduling|language|language-duplicates|import|import-tasks|export|chat-template|write|inspector|diff-capture|metrics]`.
  *
  * - transport: median latency of one trivial command through TrajLab's session (the container's
  *   main process, commands on its attached stdin through the Docker Engine API) and through one
@@ -35,6 +35,9 @@
  * - diff-capture: the diff of a 20,000-file, ~106 MB repository that lives in the image, by git
  *   inside the container vs the archive API + host git of a repository copied in, same change
  *   (bench/diffCapture.ts). Target: ≤ 0.1×. Builds (once, cached) a local test image.
+ * - metrics: a `/metrics` scrape (GET and the whole body, every 100 ms) while the same process
+ *   runs 500 gold attempts whose action is `true` with --workers 8, against a scrape of the same
+ *   endpoint before the run (bench/metrics.ts). Target: median < 20 ms during the run.
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -56,6 +59,7 @@ import { importBench } from './importScale';
 import { importTasksBench } from './importTasks';
 import { inspectorBench } from './inspector';
 import { trajectoryWriteBench } from './trajectoryWrite';
+import { metricsBench } from './metrics';
 
 const run = promisify(execFile);
 const IMAGE = process.env.TRAJLAB_SANDBOX_IMAGE ?? 'trajlab/sandbox:1';
@@ -171,7 +175,7 @@ async function scheduling(tasks = 32, repeats = Number(process.env.TRAJLAB_BENCH
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-const benches: Record<string, () => Promise<void>> = { transport: () => transport(), overhead: () => overhead(), scheduling: () => scheduling(), language: () => languageBench(), 'language-duplicates': () => languageDuplicatesBench(), export: () => exportBench(), 'chat-template': () => chatTemplateBench(), import: () => importBench(), 'import-tasks': () => importTasksBench(), write: () => trajectoryWriteBench(), inspector: () => inspectorBench(), 'diff-capture': () => diffCaptureBench() };
+const benches: Record<string, () => Promise<void>> = { transport: () => transport(), overhead: () => overhead(), scheduling: () => scheduling(), language: () => languageBench(), 'language-duplicates': () => languageDuplicatesBench(), export: () => exportBench(), 'chat-template': () => chatTemplateBench(), import: () => importBench(), 'import-tasks': () => importTasksBench(), write: () => trajectoryWriteBench(), inspector: () => inspectorBench(), 'diff-capture': () => diffCaptureBench(), metrics: () => metricsBench() };
 
 (async () => {
   const which = process.argv.slice(2).filter((a) => !a.startsWith('-'));
