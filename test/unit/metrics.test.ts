@@ -13,19 +13,11 @@ import { MetricsEndpoint, metricsPortSetting, startMetricsServer } from '../../s
 import { silentLogger } from '../../server/src/util/log';
 import { TRAJLAB_VERSION } from '../../server/src/version';
 import { dashboardExprs, readDashboard } from '../helpers/grafanaDashboard';
+import { freePort } from '../helpers/prometheus';
 
 async function get(url: string, method = 'GET'): Promise<{ status: number; type: string; body: string }> {
   const res = await fetch(url, { method });
   return { status: res.status, type: res.headers.get('content-type') ?? '', body: await res.text() };
-}
-
-/** A port that was free a moment ago (a server on port 0, closed). */
-async function freePort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((resolve) => s.close(resolve));
-  return port;
 }
 
 async function value(metric: { get(): Promise<{ values: { value: number; labels: Record<string, unknown> }[] }> }, labels: Record<string, string> = {}): Promise<number> {
