@@ -6,31 +6,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RunInfo } from '../../common/src/run';
-import { REPO_ROOT, readJson, removeContainersOfRun, tempDir } from '../helpers/engineHelpers';
+import { runCli, type CliResult } from '../helpers/cli';
+import { readJson, removeContainersOfRun, tempDir } from '../helpers/engineHelpers';
 
 const LOCAL = 'unix:///var/run/docker.sock';
 
-/** Runs the built CLI to its end in `cwd`, killed past `timeoutMs`. */
-function trajlab(args: string[], cwd = REPO_ROOT, timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist', 'trajlab.js'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`trajlab ${args.join(' ')} did not exit within ${timeoutMs} ms\nstderr:\n${stderr.slice(-3000)}`));
-    }, timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** Runs the built CLI to its end, killed past `timeoutMs`. */
+function trajlab(args: string[], timeoutMs = 60_000): Promise<CliResult> {
+  return runCli(args, { built: true, timeoutMs });
 }
 
 test('hosts list: each host up (engine version, TrajLab containers, GPUs) or down with why; a disabled host is not asked; exit 1 when one is down', { timeout: 60_000 }, async () => {
@@ -99,7 +85,7 @@ test('generate --hosts: a bad file stops the run before it starts with file:line
     fs.symlinkSync('/var/run/docker.sock', link);
     const good = path.join(tmp.dir, 'hosts.json');
     fs.writeFileSync(good, JSON.stringify({ hosts: [{ url: `unix://${link}`, name: 'link', workers: 1, labels: { site: 'here' } }] }));
-    const ok = await trajlab(['generate', tasks, '--model', 'gold', '-o', out, '--run-id', runId, '--host', LOCAL, '--hosts', good, '--host-wait', '30', '--no-progress'], REPO_ROOT, 150_000);
+    const ok = await trajlab(['generate', tasks, '--model', 'gold', '-o', out, '--run-id', runId, '--host', LOCAL, '--hosts', good, '--host-wait', '30', '--no-progress'], 150_000);
     assert.equal(ok.code, 0, ok.stderr);
     const info = readJson<RunInfo>(path.join(out, 'runs', runId, 'run.json'));
     assert.deepEqual(info.options.hosts, [{ url: LOCAL }, { url: `unix://${link}`, name: 'link', workers: 1, labels: { site: 'here' } }]);
