@@ -24,14 +24,15 @@ test('hosts list: each host up (engine version, TrajLab containers, GPUs) or dow
   try {
     const file = path.join(tmp.dir, 'hosts.yaml');
     const dead = path.join(tmp.dir, 'dead.sock');
-    fs.writeFileSync(file, `hosts:\n  - {url: "unix://${dead}", name: dead}\n  - {url: "tcp://10.255.255.1:2375", name: off, enabled: false}\n`);
+    fs.writeFileSync(file, `hosts:\n  - {url: "unix://${dead}", name: dead}\n  - {url: "tcp://me:s3cret@10.255.255.1:2375", name: off, enabled: false}\n`);
     const r = await trajlab(['hosts', 'list', '--host', LOCAL, '--hosts', file]);
     assert.equal(r.code, 1, r.stderr);
     const lines = r.stdout.trim().split('\n');
     assert.equal(lines.length, 3, r.stdout);
     assert.match(lines[0]!, /^unix:\/\/\/var\/run\/docker\.sock {2}up {2}Docker \S+ {2}\d+ TrajLab container\(s\) {2}(no GPUs|GPUs \S+)$/);
     assert.equal(lines[1], `dead  unix://${dead}  down  the Docker host unix://${dead} does not answer (connect ENOENT ${dead}): start Docker there, or check the host URL`);
-    assert.equal(lines[2], 'off  tcp://10.255.255.1:2375  disabled');
+    assert.equal(lines[2], 'off  tcp://me@10.255.255.1:2375  disabled');
+    assert.doesNotMatch(r.stdout + r.stderr, /s3cret/);
 
     const json = await trajlab(['hosts', 'list', '--host', LOCAL, '--json']);
     assert.equal(json.code, 0, json.stderr);

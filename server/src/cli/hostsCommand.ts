@@ -10,7 +10,7 @@ import { Command } from 'commander';
 import type { HostInfo } from '../../../common/src/protocol';
 import type { HostSpec } from '../../../common/src/run';
 import { hostUrlProblem } from '../pool/hostSpec';
-import { setDrained } from '../pool/drain';
+import { hostKey, setDrained } from '../pool/drain';
 import { RUN_DEFAULTS } from '../run/runDefaults';
 import { hostInfo } from '../runtime/hostInfo';
 import { safeJson, sanitizeForTerminal } from '../util/terminal';
@@ -31,8 +31,10 @@ export function addHostsCommand(program: Command): void {
       let down = false;
       // One at a time would wait 5 s per dead host; all at once, the slowest host sets the time.
       const infos = await Promise.all(pool.map((h) => (h.enabled === false ? undefined : hostInfo(h.url || undefined))));
-      pool.forEach((h, i) => {
+      pool.forEach((spec, i) => {
         const info = infos[i];
+        // Printed without a password (a URL's user stays).
+        const h = { ...spec, url: spec.url && hostKey(spec.url) };
         if (info?.kind === 'unreachable') down = true;
         if (f.json) process.stdout.write(safeJson({ host: h.url ? h : { url: info?.url ?? 'local' }, info: info ?? null }, 0) + '\n');
         else process.stdout.write(sanitizeForTerminal(describe(h, info)) + '\n');
