@@ -751,6 +751,9 @@ test('run/start with options.hosts: a bad host is InvalidParams naming the entry
       const got = await daemon.within(10_000, 'hosts/state', daemon.connection.sendRequest(HostsStateRequest.type, {}));
       const run = got.runs.find((r) => r.runId === runId);
       if (run && run.hosts.length === 2 && run.hosts.every((h) => h.running > 0)) state = run;
+      else if (!run && (await daemon.connection.sendRequest(RunGetRequest.type, { runId: runId! }))?.run.status !== 'running') {
+        assert.fail(`the run ended and trajlab/hosts/state never listed it with both hosts busy (last answer ${JSON.stringify(got)})${daemon.diagnostics()}`);
+      }
     }
     assert.deepEqual(state.hosts.map((h) => [h.name, h.status, h.slots]), [['sock', 'up', 2], ['link', 'up', 1]]);
     assert.ok(state.hosts.every((h) => h.running <= h.slots));
