@@ -74,6 +74,7 @@ suite('TrajLab host pool', () => {
         30_000,
         500,
       );
+      await ui.screenshot('pool-hosts-draining');
 
       const end = await waitForEnd(api, runId, 240_000);
       assert.equal(end.status, 'finished');
