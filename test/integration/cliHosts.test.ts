@@ -92,6 +92,9 @@ test('generate --hosts: a bad file stops the run before it starts with file:line
     assert.deepEqual(info.options.hosts, [{ url: LOCAL }, { url: `unix://${link}`, name: 'link', workers: 1, labels: { site: 'here' } }]);
     assert.equal(info.options.hostWaitSec, 30);
     assert.equal(info.options.host, undefined);
+    // The pool ran it: both hosts in run.json, the one attempt started on one of them.
+    assert.deepEqual(info.hosts?.map((h) => [h.name, h.workers, h.labels]), [[LOCAL, 4, undefined], ['link', 1, { site: 'here' }]]);
+    assert.equal(info.hosts!.reduce((n, h) => n + h.attempts_started, 0), 1);
   } finally {
     await removeContainersOfRun(runId);
     tmp.cleanup();
