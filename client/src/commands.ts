@@ -25,7 +25,7 @@ import { askRunSettings } from './runSettingsWizard';
 import { importTasks as importTasksCommand } from './importTasks';
 import { ApiKeyStore } from './secrets';
 import { TRAJECTORY_SORTS, type TrajectorySort } from './trajectories';
-import type { HostsTreeProvider } from './views/hostsTree';
+import type { HostNode, HostsTreeProvider } from './views/hostsTree';
 import type { RunsTreeProvider } from './views/runsTree';
 import type { TasksTreeProvider } from './views/tasksTree';
 import type { TrajectoriesTreeProvider } from './views/trajectoriesTree';
@@ -266,12 +266,43 @@ const copyExamples: Factory = (ctx) => async () => {
   return tasksFile;
 };
 
+// ---- hosts --------------------------------------------------------------------------------
+
+/**
+ * Drain / Undrain on a Hosts view item (or `{name, url}`): the pool runs of the folder's output
+ * root start no new attempt on the host (running ones finish), or start them again. Returns the
+ * hosts drained now.
+ */
+const setHostDrained =
+  (drain: boolean): Factory =>
+  (ctx, views) =>
+  async (arg) => {
+    const folder = requireFolder(ctx);
+    if (!folder) return undefined;
+    const node = arg as Partial<HostNode> | undefined;
+    if (!node || typeof node !== 'object' || (node.url !== undefined && typeof node.url !== 'string')) {
+      throw new Error('Drain / Undrain act on a host of the Hosts view');
+    }
+    const host: HostNode = { kind: 'host', name: typeof node.name === 'string' ? node.name : (node.url ?? 'local'), url: node.url };
+    const drained = await views.hosts.setDrained(host, drain, config.outputRoot(folder));
+    if (!drained) return undefined;
+    void ctx.showMessage(
+      'info',
+      drain
+        ? `Drained ${host.name}: pool runs start no new attempt there; its running attempts finish.`
+        : `Undrained ${host.name}: pool runs place attempts there again.`,
+    );
+    return drained;
+  };
+
 const importTasks: Factory = (ctx) => (arg) => importTasksCommand(ctx, arg);
 
 const openWalkthrough: Factory = () => () => vscode.commands.executeCommand('workbench.action.openWalkthrough', WALKTHROUGH_ID, false);
 
 /** Every command, by its id without the `trajlab.` prefix. */
 export const COMMANDS: Record<string, Factory> = {
+  'hosts.drain': setHostDrained(true),
+  'hosts.undrain': setHostDrained(false),
   generateTrajectories,
   generateTask,
   validateTaskWithGold,

@@ -37,6 +37,7 @@ export function runSettings(scope?: vscode.ConfigurationScope): RunSettings {
     defaultImage: c.get<string>('defaultImage') || undefined,
     network: networkPolicy(scope),
     sandbox: sandboxCeilings(scope),
+    dockerHosts: dockerHosts(),
   };
 }
 

@@ -3,11 +3,12 @@
  * Pure (no `vscode` import) so that unit tests cover it.
  */
 import * as path from 'node:path';
-import type { RunInfo, RunOptions } from '../../common/src/run';
+import type { HostSpec, RunInfo, RunOptions } from '../../common/src/run';
+import { dockerUrl, type DockerHostSetting } from '../../common/src/settings';
 import type { NetworkPolicy } from '../../common/src/task';
 
 // The hosts view and the run settings wizard name hosts as the daemon will see them.
-export { dockerUrl } from '../../common/src/settings';
+export { dockerUrl };
 
 /** The run settings of `trajlab.*` as config.ts reads them. */
 export interface RunSettings {
@@ -21,6 +22,8 @@ export interface RunSettings {
   defaultImage?: string;
   /** Network policy for tasks that set none. */
   network?: NetworkPolicy;
+  /** `trajlab.dockerHosts`: the pool of a run with `pool: true` (poolHosts). */
+  dockerHosts?: DockerHostSetting[];
   /** `trajlab.sandbox.*`: the ceilings on what a task may ask for (RunOptions maxMemoryMb, maxCpus, maxPids, allowNetwork). */
   sandbox?: { maxMemoryMb?: number; maxCpus?: number; maxPids?: number; allowNetwork?: NetworkPolicy };
 }
@@ -50,6 +53,8 @@ export interface GenerateArgs {
   costLimit?: number;
   /** Docker host URL; default the daemon's. */
   host?: string;
+  /** true: run on the pool of the enabled `trajlab.dockerHosts` entries (`host` is then ignored); default false. */
+  pool?: boolean;
   /** Show no progress notification for this run (the status bar and views still follow it). */
   quiet?: boolean;
 }
@@ -99,6 +104,8 @@ export function parseGenerateArgs(value: unknown): GenerateArgs {
     if (!Array.isArray(v.taskIds) || v.taskIds.some((t) => typeof t !== 'string')) throw new InvalidArgsError(`taskIds must be an array of task id strings (got ${got(v.taskIds)})`);
     out.taskIds = [...(v.taskIds as string[])];
   }
+  if (v.pool !== undefined && typeof v.pool !== 'boolean') throw new InvalidArgsError(`pool must be true or false (got ${got(v.pool)})`);
+  if (v.pool) out.pool = true;
   if (v.quiet !== undefined) out.quiet = v.quiet === true;
   return out;
 }
@@ -132,8 +139,32 @@ export function buildRunOptions(settings: RunSettings, args: GenerateArgs, baseD
   if (args.mode) options.mode = args.mode;
   if (args.temperature !== undefined) options.temperature = args.temperature;
   if (args.costLimit !== undefined) options.costLimit = args.costLimit;
-  if (args.host) options.host = args.host;
+  if (args.pool) options.hosts = poolHosts(settings.dockerHosts ?? []);
+  else if (args.host) options.host = args.host;
   return options;
+}
+
+/**
+ * The pool of `trajlab.dockerHosts`: its enabled entries as HostSpec, URLs as the daemon takes
+ * them (`dockerUrl`: `tls` makes `https://`), with their name, workers and GPUs. Errors: none
+ * is enabled (the message says so).
+ */
+export function poolHosts(hosts: readonly DockerHostSetting[]): HostSpec[] {
+  const pool = hosts
+    .filter((h) => h.enabled !== false)
+    .map((h): HostSpec => ({
+      url: dockerUrl(h),
+      name: h.name,
+      ...(h.workers !== undefined && { workers: h.workers }),
+      ...(h.gpus?.length && { gpus: [...h.gpus] }),
+    }));
+  if (!pool.length) throw new InvalidArgsError('no enabled host in trajlab.dockerHosts to run a pool on: add hosts there, or set "enabled": true on one');
+  return pool;
+}
+
+/** Whether a run should default to the pool: two or more `trajlab.dockerHosts` entries are enabled (one host is no pool; the daemon's engine stays the default then). */
+export function poolByDefault(hosts: readonly DockerHostSetting[]): boolean {
+  return hosts.filter((h) => h.enabled !== false).length >= 2;
 }
 
 /**

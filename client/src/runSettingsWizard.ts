@@ -3,7 +3,8 @@
  * started without GenerateArgs): one QuickPick whose first item, "Start", runs with the values
  * shown, and one item per value to change — model (the current one, recent ones from
  * workspaceState, presets, or a typed spec), workers, attempts per task, and the Docker host
- * when `trajlab.dockerHosts` lists any. A model whose provider needs an API key that is not
+ * when `trajlab.dockerHosts` lists any: the daemon's engine ("local"), one host, or "all enabled
+ * hosts (pool)" — preselected when two or more entries are enabled (poolByDefault). A model whose provider needs an API key that is not
  * stored asks for it (modal) before starting.
  */
 import * as path from 'node:path';
@@ -11,7 +12,7 @@ import * as vscode from 'vscode';
 import { PROVIDER_KEY_ENV } from '../../common/src/settings';
 import * as config from './config';
 import { providerNeedsKey, type Ctx } from './ctx';
-import { dockerUrl, type GenerateArgs } from './runOptions';
+import { dockerUrl, poolByDefault, type GenerateArgs } from './runOptions';
 
 /** workspaceState key: models used recently, newest first. */
 const RECENT_MODELS_KEY = 'trajlab.recentModels';
@@ -31,7 +32,10 @@ export async function askRunSettings(ctx: Ctx, folder: vscode.WorkspaceFolder, t
   const s = config.runSettings(folder.uri);
   const hosts = config.dockerHosts();
   const args: GenerateArgs = { tasksFile, model: s.model, workers: s.workers, attempts: s.attempts };
-  let hostName = 'local';
+  const enabled = hosts.filter((h) => h.enabled !== false);
+  const poolLabel = `all enabled hosts (pool of ${enabled.length})`;
+  if (poolByDefault(hosts)) args.pool = true;
+  let hostName = args.pool ? poolLabel : 'local';
   for (;;) {
     const items: SettingItem[] = [
       {
@@ -51,10 +55,16 @@ export async function askRunSettings(ctx: Ctx, folder: vscode.WorkspaceFolder, t
     if (pick.action === 'workers') args.workers = (await askInt('Workers (attempts run at once)', args.workers!)) ?? args.workers;
     if (pick.action === 'attempts') args.attempts = (await askInt('Attempts per task (rollouts for pass@k)', args.attempts!)) ?? args.attempts;
     if (pick.action === 'host') {
-      const h = await vscode.window.showQuickPick([{ label: 'local', url: undefined as string | undefined }, ...hosts.map((x) => ({ label: x.name, description: x.url, url: dockerUrl(x) as string | undefined }))], { title: 'Docker host' });
+      const choices = [
+        ...(enabled.length ? [{ label: poolLabel, description: enabled.map((x) => x.name).join(', '), url: undefined as string | undefined, pool: true }] : []),
+        { label: 'local', description: "the daemon's Docker engine", url: undefined as string | undefined, pool: false },
+        ...hosts.map((x) => ({ label: x.name, description: x.url, url: dockerUrl(x) as string | undefined, pool: false })),
+      ];
+      const h = await vscode.window.showQuickPick(choices, { title: 'Docker host' });
       if (h) {
         hostName = h.label;
         args.host = h.url;
+        args.pool = h.pool || undefined;
       }
     }
   }

@@ -11,8 +11,14 @@ export interface DockerHostSetting {
   url: string;
   /** For `tcp://`: TLS with the Docker client certificates of DOCKER_CERT_PATH. */
   tls?: boolean;
-  /** At most this many containers at once on this host. */
+  /** At most this many containers at once on this host (a cap on `workers` and on a run's workers). */
   maxConcurrent?: number;
+  /** Pool runs: attempts at once on this host (HostSpec.workers); default the run's workers. */
+  workers?: number;
+  /** Pool runs: GPU device ids this host offers (HostSpec.gpus); default the engine's list. */
+  gpus?: string[];
+  /** false: listed in the Hosts view but left out of pool runs; default true. */
+  enabled?: boolean;
 }
 
 /**

@@ -2,7 +2,7 @@
 /**
  * The `trajlab` CLI: the same engine as the daemon, headless.
  *   trajlab validate <tasks.jsonl | source> [--gold]
- *   trajlab generate <tasks.jsonl | source> [--model SPEC] [--workers N] [--attempts K] …
+ *   trajlab generate <tasks.jsonl | source> [--model SPEC] [--workers N] [--attempts K] [--host URL]… [--hosts FILE] [--metrics-port N] …
  *   trajlab serve --stdio | --socket PATH [--metrics-port N [--metrics-host ADDR]]
  *   trajlab show <file> [--step N [--full]] [--json]
  *   trajlab convert <in> --to trajlab|atif|mini-swe-agent [--out FILE [--overwrite]]
@@ -12,13 +12,14 @@
  *   trajlab gc [--host URL]
  *   trajlab import <source>... --out tasks.jsonl [--from F] [--filter GLOB] [--limit N] [--image-template T]
  *   trajlab images pull <tasks|source>... [--host URL] [--parallel N]
+ *   trajlab hosts list [--host URL]… [--hosts FILE] | drain <url> [-o out] | undrain <url> [-o out]
  */
 import * as path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { utcStamp } from '../../common/src/format';
 import type { RunOptions, RunReport } from '../../common/src/run';
 import { RUN_DEFAULTS, RunEngine } from './run/engine';
-import { int, num, runOptionFlags, runOptionsOf } from './cli/runOptionFlags';
+import { int, num, runOptionFlags, runOptionsOf, withHosts } from './cli/runOptionFlags';
 import { formatRejected } from './tasks/reader';
 import { readTasksOrSource } from './import/sourceReader';
 import { addImportCommand } from './cli/importCommand';
@@ -32,6 +33,7 @@ import { addDatasetCommands } from './cli/datasetCommands';
 import { addGcCommand } from './cli/gcCommand';
 import { addImagesCommand } from './cli/imagesCommand';
 import { metricsOptions, withMetricsEndpoint, type MetricsFlags } from './cli/metricsFlags';
+import { addHostsCommand } from './cli/hostsCommand';
 
 /** How `generate` shows a run: JSON events on stdout, or a progress bar (unless `--no-progress`) on stderr. */
 interface OutputFlags {
@@ -114,11 +116,13 @@ export function buildProgram(): Command {
   for (const option of runOptionFlags()) generate.addOption(option);
   for (const option of metricsOptions()) generate.addOption(option);
   generate
+    .option('--hosts <file>', 'a pool of Docker hosts: a YAML or JSON list of {url, name?, workers?, gpus?, labels?, enabled?} (or {hosts: [...]}); adds to --host')
     .option('--json', 'print machine-readable progress events (JSON lines) on stdout')
     .option('--no-progress', 'no progress bar')
     .addHelpText('after', '\nAPI keys (*_API_KEY) and URL passwords are printed and written nowhere: echoed back by an endpoint, they read [redacted].')
     .action(async (tasks: string, f: OutputFlags & MetricsFlags & Record<string, unknown>) => {
-      const { engine, view } = makeEngine({ ...runOptionsOf(f), tasksFile: tasks }, f, 'generate');
+      const options = await withHosts(runOptionsOf(f), f.hosts as string | undefined);
+      const { engine, view } = makeEngine({ ...options, tasksFile: tasks }, f, 'generate');
       process.stderr.write(sanitizeForTerminal(`trajlab: run ${engine.runId} → ${path.relative(process.cwd(), engine.store.dir) || '.'}`) + '\n');
       const report = await withMetricsEndpoint(f, () => runWithProgress(engine, view));
       if (f.json) process.stdout.write(safeJson({ type: 'report', report }, 0) + '\n');
@@ -143,6 +147,7 @@ export function buildProgram(): Command {
   addGcCommand(program);
   addImportCommand(program);
   addImagesCommand(program);
+  addHostsCommand(program);
 
   return program;
 }

@@ -223,7 +223,7 @@ function registerHandlers(connection: Connection, d: Daemon): TasksLanguage {
   registerTrajectoryHandlers(connection, d.logger);
   registerDatasetHandlers(connection, d.logger);
   registerRunHandlers(connection, d.manager);
-  registerHostHandlers(connection);
+  registerHostHandlers(connection, d.manager);
   registerHistoryHandlers(connection, d.language);
   registerTasksHandlers(connection);
   return tasksLanguage;

@@ -176,11 +176,7 @@ export class Workbench {
    */
   viewRows(view: string, timeoutMs = 15_000): Promise<UiRow[]> {
     return this.exclusive(async () => {
-      const title = this.page.locator('.pane-header .title').filter({ hasText: new RegExp(`^\\s*${escapeRegExp(view)}\\s*$`, 'i') });
-      const pane = this.page.locator('.pane', { has: title }).first();
-      await pane.waitFor({ state: 'visible', timeout: timeoutMs });
-      const header = pane.locator('.pane-header').first();
-      if (!(await header.evaluate((el) => el.classList.contains('expanded')))) await header.click();
+      const pane = await this.expandedPane(view, timeoutMs);
       return pane.locator('.pane-body .monaco-list-row').evaluateAll((els) =>
         els.map((el) => {
           const expanded = el.getAttribute('aria-expanded');
@@ -192,6 +188,35 @@ export class Workbench {
           };
         }),
       );
+    });
+  }
+
+  /**
+   * Right-clicks the first row of the view whose pane header says `view` whose text contains
+   * `row`, and clicks the context menu entry labelled `item` ("Drain"), as a user does. Errors
+   * say what the row or the menu offered instead.
+   */
+  viewRowContextMenu(view: string, row: string, item: string, timeoutMs = 15_000): Promise<null> {
+    return this.exclusive(async () => {
+      const pane = await this.expandedPane(view, timeoutMs);
+      const target = pane.locator('.pane-body .monaco-list-row', { hasText: row }).first();
+      const found = await target.waitFor({ state: 'visible', timeout: timeoutMs }).then(() => true, () => false);
+      if (!found) {
+        const rows = await pane.locator('.pane-body .monaco-list-row').allInnerTexts();
+        throw new Error(`no row of ${JSON.stringify(view)} contains ${JSON.stringify(row)}; it shows ${JSON.stringify(rows.map((r) => r.replace(/\n/g, ' / ')))}`);
+      }
+      await target.click({ button: 'right' });
+      // The menu is in a shadow root, which Playwright's CSS locators pierce.
+      const menu = this.page.locator('.context-view .monaco-menu').first();
+      await menu.waitFor({ state: 'visible', timeout: 10_000 });
+      const entry = menu.locator('.action-item .action-label', { hasText: new RegExp(`^\\s*${escapeRegExp(item)}\\s*$`) }).first();
+      if (!(await entry.isVisible())) {
+        const offered = (await menu.locator('.action-item .action-label').allInnerTexts()).map((t) => t.trim()).filter(Boolean);
+        await this.page.keyboard.press('Escape');
+        throw new Error(`the context menu of ${JSON.stringify(row)} in ${JSON.stringify(view)} has no ${JSON.stringify(item)}; it offers ${JSON.stringify(offered)}`);
+      }
+      await entry.click();
+      return null;
     });
   }
 
@@ -255,6 +280,16 @@ export class Workbench {
       }
       await this.page.waitForTimeout(250);
     }
+  }
+
+  /** The pane of the view whose header says `view` (case-insensitive), expanded. */
+  private async expandedPane(view: string, timeoutMs: number): Promise<Locator> {
+    const title = this.page.locator('.pane-header .title').filter({ hasText: new RegExp(`^\\s*${escapeRegExp(view)}\\s*$`, 'i') });
+    const pane = this.page.locator('.pane', { has: title }).first();
+    await pane.waitFor({ state: 'visible', timeout: timeoutMs });
+    const header = pane.locator('.pane-header').first();
+    if (!(await header.evaluate((el) => el.classList.contains('expanded')))) await header.click();
+    return pane;
   }
 
   private exclusive<T>(action: () => Promise<T>): Promise<T> {

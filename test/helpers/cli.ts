@@ -26,9 +26,22 @@ export interface CliProcess {
   killGroup(signal: NodeJS.Signals): void;
 }
 
-/** Starts `node --import tsx server/src/cli.ts ...args` in the repository root. */
-export function startCli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {}): CliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI_ENTRY, ...args], {
+/** The BUILT CLI (`npm run -s build` first). */
+export const BUILT_CLI = path.join(REPO_ROOT, 'dist', 'trajlab.js');
+
+/** How to run the CLI: environment, working folder (default the repository root), time bound, and `built` for dist/trajlab.js. */
+export interface CliOptions {
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+  cwd?: string;
+  /** Run the built `node dist/trajlab.js` instead of the sources through tsx. */
+  built?: boolean;
+}
+
+/** Starts `node --import tsx server/src/cli.ts ...args` (or, `built`, `node dist/trajlab.js ...args`) in the repository root. */
+export function startCli(args: string[], opts: CliOptions = {}): CliProcess {
+  const argv = opts.built ? [BUILT_CLI, ...args] : ['--import', 'tsx', CLI_ENTRY, ...args];
+  const child = spawn(process.execPath, argv, {
     cwd: opts.cwd ?? REPO_ROOT,
     env: opts.env ?? process.env,
     detached: true,
@@ -74,6 +87,6 @@ export function startCli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeou
 }
 
 /** Runs the CLI to the end (bounded by `timeoutMs`). */
-export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {}): Promise<CliResult> {
+export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   return startCli(args, opts).done;
 }

@@ -12,7 +12,6 @@ import type { RunInfo, RunReport } from '../../common/src/run';
 import type { Trajectory } from '../../common/src/trajectory';
 import { runCli, startCli } from '../helpers/cli';
 import { ENGINE_FIXTURES, EXAMPLES_TASKS, REPO_ROOT, containersOfRun, listTree, readJson, readTasks, removeContainersOfRun, tempDir, waitFor, writeLongLineTasksFile } from '../helpers/engineHelpers';
-import { spawn } from 'node:child_process';
 import { bashReply, errorReply, perTask, startScriptedModelServer, submitReply, type Reply } from '../helpers/scriptedModelServer';
 
 /** The environment of the CLI: this one without any model endpoint settings. */
@@ -238,25 +237,6 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
   });
 }
 
-/** Runs the BUILT CLI (`node dist/trajlab.js …`; `npm run build` first) to its end, killed past `timeoutMs`. */
-function runBuiltCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 90_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist', 'trajlab.js'), ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`trajlab ${args.join(' ')} did not exit within ${timeoutMs} ms\nstderr:\n${stderr.slice(-3000)}`));
-    }, timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
 test('generate (built CLI): an endpoint that echoes the API key puts it neither on the terminal nor in the run folder (scripted model server)', { timeout: 180_000 }, async () => {
   const key = 'sk-echoed-key-0123456789';
   const tmp = tempDir('cli-echo-key');
@@ -272,7 +252,7 @@ test('generate (built CLI): an endpoint that echoes the API key puts it neither 
     const out = path.join(tmp.dir, 'out');
     const env = cleanEnv({ OPENAI_API_KEY: key });
     for (const flags of [['--json'], ['--no-progress']]) {
-      const r = await runBuiltCli(['generate', tasksFile, '--model', 'openai:scripted', '--base-url', server.baseUrl, '--out', out, ...flags], env);
+      const r = await runCli(['generate', tasksFile, '--model', 'openai:scripted', '--base-url', server.baseUrl, '--out', out, ...flags], { env, built: true, timeoutMs: 90_000 });
       assert.equal(r.code, 0, r.stderr);
       assert.ok(!r.stdout.includes(key), `${flags.join(' ')}: the key is on stdout:\n${r.stdout}`);
       assert.ok(!r.stderr.includes(key), `${flags.join(' ')}: the key is on stderr:\n${r.stderr}`);

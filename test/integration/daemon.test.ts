@@ -12,7 +12,9 @@ import * as path from 'node:path';
 import Docker from 'dockerode';
 import { createMessageConnection, ErrorCodes, ResponseError, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import {
+  HostDrainRequest,
   HostInfoRequest,
+  HostsStateRequest,
   TasksReadRequest,
   RunCancelRequest,
   RunGetRequest,
@@ -22,6 +24,7 @@ import {
   RunProgressNotification,
   RunStartRequest,
   TaskUpdateNotification,
+  type HostsStateResult,
   type RunProgressParams,
   type TaskUpdateParams,
 } from '../../common/src/protocol';
@@ -695,6 +698,70 @@ test('trajlab/tasks/read: the Tasks view gets the valid tasks and the rejected l
     await assert.rejects(daemon.connection.sendRequest(TasksReadRequest.type, { file: 'tasks.jsonl' }), /absolute path/);
     await assert.rejects(daemon.connection.sendRequest(TasksReadRequest.type, { file: path.join(dir, 'nope.jsonl') }), /cannot read tasks file .*no such file/);
   } finally {
+    await daemon.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('trajlab/host/drain writes the drain file of the daemon\'s output root (or params.out) and answers the hosts drained; bad params are InvalidParams', { timeout: 60_000 }, async () => {
+  const dir = tempDir();
+  const out = path.join(dir, 'out');
+  const daemon = await DaemonClient.stdio(out);
+  try {
+    const drain = (params: object) => daemon.within(10_000, 'host/drain', daemon.connection.sendRequest(HostDrainRequest.type, params as never));
+    assert.deepEqual(await drain({ url: 'ssh://me:s3cret@gpu1', drain: true }), { drained: ['ssh://me@gpu1'] });
+    assert.deepEqual(await drain({ url: 'unix:///run/b.sock', drain: true }), { drained: ['ssh://me@gpu1', 'unix:///run/b.sock'] });
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(out, 'hosts-drained.json'), 'utf8')), ['ssh://me@gpu1', 'unix:///run/b.sock']);
+    assert.deepEqual(await drain({ url: 'ssh://me@gpu1', drain: false }), { drained: ['unix:///run/b.sock'] });
+    const other = path.join(dir, 'other');
+    assert.deepEqual(await drain({ url: 'tcp://c:2375', drain: true, out: other }), { drained: ['tcp://c:2375'] });
+    assert.ok(fs.existsSync(path.join(other, 'hosts-drained.json')));
+    for (const [params, message] of [
+      [{ url: 42, drain: true }, /params\.url: "url" must be a Docker host URL/],
+      [{ url: 'ftp://x', drain: true }, /params\.url: "url" "ftp:\/\/x": ftp:\/\/ is not a Docker host scheme/],
+      [{ url: 'ssh://a', drain: 'yes' }, /params\.drain must be true \(drain\) or false \(undrain\) \(got "yes"\)/],
+    ] as const) {
+      await assert.rejects(drain(params), (err: unknown) => err instanceof ResponseError && err.code === ErrorCodes.InvalidParams && message.test(err.message));
+    }
+  } finally {
+    await daemon.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('run/start with options.hosts: a bad host is InvalidParams naming the entry and field; a good pool run is listed by trajlab/hosts/state with its hosts while it runs', { timeout: 180_000 }, async () => {
+  const dir = tempDir();
+  const link = path.join(dir, 'docker.sock');
+  fs.symlinkSync('/var/run/docker.sock', link);
+  const tasksFile = writeTasks(dir, ['pool-1', 'pool-2', 'pool-3'].map((id) => ({ task_id: id, description: 'x', solution: { commands: ['sleep 8'] }, eval: ['true'] })));
+  const daemon = await DaemonClient.stdio(path.join(dir, 'out'));
+  let runId: string | undefined;
+  try {
+    const start = (options: object, extra: object = {}) => daemon.within(15_000, 'run/start', daemon.connection.sendRequest(RunStartRequest.type, { options: { tasksFile, model: 'gold', ...options }, ...extra } as never));
+    await assert.rejects(start({ hosts: [{ url: 'unix:///var/run/docker.sock' }, { url: `unix://${link}`, workers: 'two' }] }), (err: unknown) => err instanceof ResponseError && err.code === ErrorCodes.InvalidParams && err.message === 'options.hosts[1].workers: "workers" must be an integer ≥ 1 (got "two")');
+    assert.deepEqual(await daemon.within(10_000, 'hosts/state', daemon.connection.sendRequest(HostsStateRequest.type, {})), { runs: [] });
+
+    const hosts = [{ url: 'unix:///var/run/docker.sock', name: 'sock' }, { url: `unix://${link}`, name: 'link', workers: 2 }];
+    // The setting caps the link's workers at 1.
+    ({ runId } = await start({ hosts, workers: 2 }, { dockerHosts: [{ name: 'link', url: `unix://${link}`, maxConcurrent: 1 }] }));
+    // Polled, as the Hosts view polls it.
+    let state: HostsStateResult['runs'][number] | undefined;
+    for (const deadline = Date.now() + 90_000; !state; await new Promise((r) => setTimeout(r, 300))) {
+      if (Date.now() > deadline) assert.fail(`no state with an attempt running on both hosts within 90 s${daemon.diagnostics()}`);
+      const got = await daemon.within(10_000, 'hosts/state', daemon.connection.sendRequest(HostsStateRequest.type, {}));
+      const run = got.runs.find((r) => r.runId === runId);
+      if (run && run.hosts.length === 2 && run.hosts.every((h) => h.running > 0)) state = run;
+      else if (!run && (await daemon.connection.sendRequest(RunGetRequest.type, { runId: runId! }))?.run.status !== 'running') {
+        assert.fail(`the run ended and trajlab/hosts/state never listed it with both hosts busy (last answer ${JSON.stringify(got)})${daemon.diagnostics()}`);
+      }
+    }
+    assert.deepEqual(state.hosts.map((h) => [h.name, h.status, h.slots]), [['sock', 'up', 2], ['link', 'up', 1]]);
+    assert.ok(state.hosts.every((h) => h.running <= h.slots));
+    const got = await daemon.within(10_000, 'run/get', daemon.connection.sendRequest(RunGetRequest.type, { runId: runId! }));
+    assert.deepEqual(got?.run.options.hosts, [hosts[0], { ...hosts[1], workers: 1 }]);
+    await daemon.within(10_000, 'cancel', daemon.connection.sendRequest(RunCancelRequest.type, { runId: runId! }));
+  } finally {
+    await removeContainers(runId);
     await daemon.kill();
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Command } from 'commander';
-import { runOptionFlags, runOptionsOf } from '../../server/src/cli/runOptionFlags';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { runOptionFlags, runOptionsOf, withHosts } from '../../server/src/cli/runOptionFlags';
 
 /** The RunOptions `trajlab generate` passes to the engine for `args` (the flags after the tasks file). */
 function parse(args: string[]): Record<string, unknown> {
@@ -32,4 +35,26 @@ test('generate flags: --resume wins over --run-id; bad values fail with the flag
   assert.equal(parse(['--run-id', 'a']).runId, 'a');
   assert.throws(() => parse(['--workers', '0']), /--workers must be an integer ≥ 1 \(got "0"\)/);
   assert.throws(() => parse(['--mode', 'chat']), /Allowed choices are tools, text/);
+});
+
+test('--host once stays `host`; repeated, or with a --hosts file, it is a pool (`hosts`: the --hosts first, then the file\'s)', async () => {
+  assert.deepEqual(await withHosts(parse([]), undefined), parse([]));
+  assert.equal((await withHosts(parse(['--host', 'ssh://me@a']), undefined)).host, 'ssh://me@a');
+  assert.equal('hosts' in (await withHosts(parse(['--host', 'ssh://me@a']), undefined)), false);
+  const two = await withHosts(parse(['--host', 'ssh://me@a', '--host', 'unix:///run/b.sock', '--host-wait', '30']), undefined);
+  assert.deepEqual(two.hosts, [{ url: 'ssh://me@a' }, { url: 'unix:///run/b.sock' }]);
+  assert.equal(two.host, undefined);
+  assert.equal(two.hostWaitSec, 30);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-hosts-'));
+  try {
+    const file = path.join(dir, 'hosts.yaml');
+    fs.writeFileSync(file, '- {url: "tcp://c:2376", workers: 2, gpus: "0,1"}\n');
+    assert.deepEqual((await withHosts(parse(['--host', 'ssh://me@a']), file)).hosts, [{ url: 'ssh://me@a' }, { url: 'tcp://c:2376', workers: 2, gpus: ['0', '1'] }]);
+    await assert.rejects(withHosts(parse(['--host', 'tcp://c:2376']), file), new RegExp(`^Error: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: host 1: "url" "tcp://c:2376" is already host 1`));
+    await assert.rejects(withHosts(parse(['--host', 'ssh://me@a', '--host', 'ssh://me@a/']), undefined), /^Error: --host: "url" "ssh:\/\/me@a" is already host 1 of the list$/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  assert.throws(() => parse(['--host', 'ftp://x']), /--host: "url" "ftp:\/\/x": ftp:\/\/ is not a Docker host scheme/);
+  assert.throws(() => parse(['--host-wait', '-1']), /--host-wait must be a number ≥ 0/);
 });

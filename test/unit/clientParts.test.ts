@@ -11,7 +11,7 @@ import type { RunCounts, RunInfo } from '../../common/src/run';
 import { attemptStateText, formatCounts, runDescription, runEndMessage, statusBarText } from '../../client/src/format';
 import { RunsState } from '../../client/src/model/runsState';
 import { isRunId, runDir, runIdOf, taskRefOf } from '../../client/src/refs';
-import { buildRunOptions, InvalidArgsError, parseGenerateArgs, resumeOptions, type RunSettings } from '../../client/src/runOptions';
+import { buildRunOptions, InvalidArgsError, parseGenerateArgs, poolByDefault, poolHosts, resumeOptions, type RunSettings } from '../../client/src/runOptions';
 import { groupByType, NO_TYPE } from '../../client/src/tasksFile';
 import { sortTrajectories, type TrajectoryRow } from '../../client/src/trajectories';
 import { Coalescer } from '../../common/src/coalesce';
@@ -170,6 +170,27 @@ test('buildRunOptions: arguments over settings, absolute tasks file, no secrets;
 
   const r = run('20261121-100000-ab12', { options: { ...run('x').options, filter: 'calc-*', runId: undefined } });
   assert.deepEqual(resumeOptions(r), { ...r.options, runId: '20261121-100000-ab12' });
+});
+
+test('a pool run from trajlab.dockerHosts: the enabled entries as options.hosts (tls → https://, workers, gpus), host ignored; the pool is the default with two or more enabled', () => {
+  const dockerHosts = [
+    { name: 'gpu1', url: 'ssh://me@gpu1', workers: 8, gpus: ['0', '1'], maxConcurrent: 6 },
+    { name: 'gpu2', url: 'tcp://gpu2:2376', tls: true },
+    { name: 'old', url: 'tcp://old:2375', enabled: false },
+  ];
+  const settings: RunSettings = { model: 'gold', workers: 4, attempts: 1, maxSteps: 30, timeout: 1800, dockerHosts };
+  const o = buildRunOptions(settings, parseGenerateArgs({ tasksFile: 't', pool: true, host: 'ssh://me@gpu1' }), '/ws', '/out');
+  assert.deepEqual(o.hosts, [
+    { url: 'ssh://me@gpu1', name: 'gpu1', workers: 8, gpus: ['0', '1'] },
+    { url: 'https://gpu2:2376', name: 'gpu2' },
+  ]);
+  assert.equal(o.host, undefined);
+  assert.equal(buildRunOptions(settings, { tasksFile: 't', host: 'ssh://me@gpu1' }, '/ws', '/out').hosts, undefined, 'no pool unless asked');
+  assert.throws(() => poolHosts([{ name: 'old', url: 'tcp://old:2375', enabled: false }]), /no enabled host in trajlab\.dockerHosts/);
+  assert.throws(() => parseGenerateArgs({ tasksFile: 't', pool: 'yes' }), /pool must be true or false \(got "yes"\)/);
+  assert.equal(poolByDefault(dockerHosts), true);
+  assert.equal(poolByDefault(dockerHosts.slice(1)), false, 'one enabled host is no pool');
+  assert.equal(poolByDefault([]), false);
 });
 
 test('groupByType: groups sorted by name, tasks without a task_type last', () => {

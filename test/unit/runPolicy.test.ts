@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { AttemptInfo } from '../../common/src/protocol';
 import type { RunInfo, RunStatus } from '../../common/src/run';
 import { dockerUrl } from '../../common/src/settings';
-import { validateDockerHosts, InvalidRunParamsError } from '../../server/src/daemon/runManager';
+import { validateDockerHosts, validateStartOptions, InvalidRunParamsError } from '../../server/src/daemon/runManager';
 import { capWorkersForHost, failedTaskIds, rerunPlan, runsToResume } from '../../server/src/daemon/runPolicy';
 
 function run(id: string, status: RunStatus = 'finished', over: Partial<RunInfo['options']> = {}): RunInfo {
@@ -77,4 +77,25 @@ test('validateDockerHosts: absent is none; a malformed list is an InvalidRunPara
 test('runsToResume: the interrupted ones, in the order given; running again, ended or unknown runs are not', () => {
   const got = runsToResume([run('a', 'interrupted'), null, run('b', 'running'), run('c', 'finished'), undefined, run('d', 'interrupted'), run('e', 'cancelled')]);
   assert.deepEqual(got.map((r) => r.run_id), ['a', 'd']);
+});
+
+test('capWorkersForHost in a pool: each host\'s workers (default the run\'s) is capped at its entry\'s maxConcurrent', () => {
+  const o = run('x').options;
+  const settings = [{ name: 'gpu', url: 'ssh://me@gpu', maxConcurrent: 2 }, { name: 'tls', url: 'tcp://h:2377', tls: true, maxConcurrent: 3 }];
+  const pool = [{ url: 'ssh://me@gpu', workers: 8 }, { url: 'https://h:2377' }, { url: 'unix:///var/run/docker.sock', workers: 16 }, { url: 'ssh://me@gpu2', workers: 1 }];
+  const capped = capWorkersForHost({ ...o, workers: 6, hosts: pool }, settings);
+  assert.deepEqual(capped.hosts, [{ url: 'ssh://me@gpu', workers: 2 }, { url: 'https://h:2377', workers: 3 }, { url: 'unix:///var/run/docker.sock', workers: 16 }, { url: 'ssh://me@gpu2', workers: 1 }]);
+  assert.equal(capped.workers, 6, "the run's own workers stay (hosts without an entry use it)");
+  assert.deepEqual(capWorkersForHost({ ...o, workers: 2, hosts: [{ url: 'https://h:2377' }] }, settings).hosts, [{ url: 'https://h:2377' }], 'under the cap: unchanged');
+});
+
+test('validateStartOptions: options.hosts is checked as a --hosts file is, the error naming the entry and field; hostWaitSec is seconds ≥ 0', () => {
+  const start = (options: Record<string, unknown>) => validateStartOptions({ options: { tasksFile: 't.jsonl', ...options } });
+  assert.deepEqual(start({ hosts: [{ url: 'ssh://me@gpu', gpus: '0,1', workers: 2 }], hostWaitSec: 30 }).hosts, [{ url: 'ssh://me@gpu', gpus: ['0', '1'], workers: 2 }]);
+  assert.throws(() => start({ hosts: [] }), /^InvalidRunParamsError: options\.hosts must be a non-empty list/);
+  assert.throws(() => start({ hosts: 'ssh://a' }), /options\.hosts must be a non-empty list of \{url, name\?, workers\?, gpus\?, labels\?, enabled\?\} \(got "ssh:\/\/a"\)/);
+  assert.throws(() => start({ hosts: [{ url: 'ssh://a' }, { url: 'ssh://b', workers: 0 }] }), (err: Error) => err instanceof InvalidRunParamsError && err.message === 'options.hosts[1].workers: "workers" must be an integer ≥ 1 (got 0)');
+  assert.throws(() => start({ hosts: [{ name: 'x' }] }), /^InvalidRunParamsError: options\.hosts\[0\]: a host needs "url"/);
+  assert.throws(() => start({ hosts: [{ url: 'ssh://a', slots: 2 }] }), /options\.hosts\[0\]\.slots: unknown key "slots"/);
+  assert.throws(() => start({ hostWaitSec: -1 }), /options\.hostWaitSec must be a number of seconds ≥ 0 \(got -1\)/);
 });

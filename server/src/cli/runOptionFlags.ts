@@ -9,6 +9,8 @@ import { RUN_DEFAULTS } from '../run/runDefaults';
 import { isContainerUser } from '../../../common/src/task';
 import { parseGpuList } from '../runtime/gpus';
 import { CEILING_DEFAULTS, SANDBOX_DEFAULTS } from '../runtime/sandboxLimits';
+import { checkHostSpecs, HostSpecError, hostUrlProblem } from '../pool/hostSpec';
+import { readHostsFile } from '../pool/hostsFile';
 
 /** A commander parser for an integer flag value ≥ `min`. Errors: InvalidArgumentError naming the flag, the rule and the value. */
 export function int(name: string, min: number): (value: string) => number {
@@ -57,7 +59,17 @@ export const RUN_OPTION_FLAGS: readonly AnyRunOptionFlag[] = [
   { flags: '-o, --out <dir>', key: 'out', description: 'output folder (runs go to <out>/runs/<run_id>); an existing run folder resumes it', default: RUN_DEFAULTS.out },
   { flags: '--resume <run_id>', key: 'runId', description: 'resume a run: skip finished attempts, continue unfinished ones' },
   { flags: '--run-id <id>', key: 'runId', description: 'name the run (re-running with the same id resumes it)' },
-  { flags: '--host <url>', key: 'host', description: 'Docker host: unix:///var/run/docker.sock, tcp://host:2376, ssh://user@host (default: DOCKER_HOST)' },
+  {
+    flags: '--host <url>',
+    key: 'hosts',
+    description: 'Docker host: unix:///var/run/docker.sock, tcp://host:2376, ssh://user@host (default: DOCKER_HOST); repeat it for a pool of hosts (with --hosts too)',
+    parse: (v, acc = []) => {
+      const problem = hostUrlProblem(v);
+      if (problem) throw new InvalidArgumentError(`--host: ${problem}`);
+      return [...acc, { url: v }];
+    },
+  },
+  { flags: '--host-wait <s>', key: 'hostWaitSec', description: 'pool runs: seconds to wait while every host is down before the remaining attempts fail (default 600)', parse: num('--host-wait', 0) },
   { flags: '--max-steps <n>', key: 'maxSteps', description: `model calls per attempt (default ${RUN_DEFAULTS.maxSteps}; a task's max_steps wins)`, parse: int('--max-steps', 1) },
   { flags: '--timeout <s>', key: 'timeout', description: `wall-clock seconds per attempt (default ${RUN_DEFAULTS.timeoutSec}; a task's timeout wins)`, parse: num('--timeout', 1) },
   { flags: '--temperature <t>', key: 'temperature', description: 'sampling temperature', parse: num('--temperature', 0) },
@@ -122,4 +134,23 @@ export function runOptionsOf(flags: Record<string, unknown>): Partial<RunOptions
     if (value !== undefined && options[row.key] === undefined) options[row.key] = value;
   }
   return options as Partial<RunOptions>;
+}
+
+/**
+ * The run's Docker hosts from `--host` (in `options.hosts`, as runOptionsOf leaves them) and the
+ * `--hosts` file `hostsFile`: one `--host` and no file stays `host`, as before pools; otherwise
+ * the `--host`s and then the file's hosts are `hosts` (a pool). Errors: the file's
+ * HostsFileError (`file:line:col: message`); a host named twice (`--host "url": …`).
+ */
+export async function withHosts(options: Partial<RunOptions>, hostsFile: string | undefined): Promise<Partial<RunOptions>> {
+  const { hosts: flagHosts = [], ...rest } = options;
+  const fileHosts = hostsFile ? await readHostsFile(hostsFile) : [];
+  if (!fileHosts.length && flagHosts.length <= 1) return flagHosts.length ? { ...rest, host: flagHosts[0]!.url } : rest;
+  try {
+    return { ...rest, hosts: checkHostSpecs([...flagHosts, ...fileHosts]) };
+  } catch (err) {
+    if (!(err instanceof HostSpecError)) throw err;
+    const i = err.at[0] as number;
+    throw new Error(i < flagHosts.length ? `--host: ${err.problem}` : `${hostsFile}: host ${i - flagHosts.length + 1}: ${err.problem} (a --host)`);
+  }
 }

@@ -1,9 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ApiKeys, AttemptInfo, RunListResult, RunProgressParams, TaskUpdateParams } from '../../../common/src/protocol';
+import type { ApiKeys, AttemptInfo, HostsStateResult, RunListResult, RunProgressParams, TaskUpdateParams } from '../../../common/src/protocol';
 import type { RunCounts, RunInfo, RunOptions, RunStatus } from '../../../common/src/run';
 import type { DockerHostSetting } from '../../../common/src/settings';
 import { isContainerUser } from '../../../common/src/task';
+import { checkHostSpecs, HostSpecError } from '../pool/hostSpec';
 import { RunEngine, type EngineEvent } from '../run/engine';
 import { RunStore, listRuns } from '../store/runStore';
 import { throwIfAborted } from '../util/abort';
@@ -69,6 +70,25 @@ export class RunManager {
 
   constructor(private readonly hooks: RunManagerHooks) {}
 
+  /** The output root of requests that name none (absolute). */
+  get out(): string {
+    return this.hooks.out;
+  }
+
+  /**
+   * The live host state of each running run that has one (RunEngine.hostsState: a pool run's
+   * hosts, or a single host's), for the Hosts view. Runs not connected yet are left out.
+   */
+  hostsState(): HostsStateResult {
+    const runs: HostsStateResult['runs'] = [];
+    for (const [runId, run] of this.runs) {
+      if (run.status !== 'running') continue;
+      const hosts = run.engine.hostsState();
+      if (hosts) runs.push({ runId, hosts });
+    }
+    return { runs };
+  }
+
   /** Ids of the runs still running. */
   get activeRunIds(): string[] {
     return [...this.runs].filter(([, r]) => r.status === 'running').map(([id]) => id);
@@ -77,8 +97,8 @@ export class RunManager {
   /**
    * Starts a run and returns its id at once; the run continues in the background and reports
    * through the hooks. Relative paths are resolved against the daemon's working directory;
-   * `out` defaults to the daemon's output root; `workers` is capped at the `maxConcurrent` of
-   * `params.dockerHosts`' entry for `options.host` (capWorkersForHost).
+   * `out` defaults to the daemon's output root; `workers` (of the run, or of each pool host) is
+   * capped at the `maxConcurrent` of `params.dockerHosts`' entry for the host (capWorkersForHost).
    * Errors: InvalidRunParamsError when the parameters are malformed, the tasks file does not
    * exist or is not a file, the run id is invalid or that run is already running here.
    */
@@ -320,6 +340,10 @@ export function validateStartOptions(params: unknown): Partial<RunOptions> & { t
   if (o.gpus !== undefined && !(Array.isArray(o.gpus) && o.gpus.every((id) => typeof id === 'string' && id))) {
     throw new InvalidRunParamsError(`options.gpus must be a list of GPU device id strings (got ${JSON.stringify(o.gpus)})`);
   }
+  if (o.hosts !== undefined) o.hosts = validateHosts(o.hosts);
+  if (o.hostWaitSec !== undefined && !(typeof o.hostWaitSec === 'number' && Number.isFinite(o.hostWaitSec) && o.hostWaitSec >= 0)) {
+    throw new InvalidRunParamsError(`options.hostWaitSec must be a number of seconds ≥ 0 (got ${JSON.stringify(o.hostWaitSec)})`);
+  }
   // Only known fields go on: run.json records the options, and nothing unexpected (a key a
   // client put in the wrong place) may reach a file.
   const unknown = Object.keys(o).filter((k) => !RUN_OPTION_KEYS.has(k));
@@ -330,8 +354,26 @@ export function validateStartOptions(params: unknown): Partial<RunOptions> & { t
 const RUN_OPTION_KEYS = new Set<string>([
   'tasksFile', 'model', 'baseUrl', 'workers', 'attempts', 'out', 'runId', 'host', 'maxSteps', 'timeout', 'temperature',
   'mode', 'filter', 'taskIds', 'costLimit', 'defaultImage', 'network', 'commandTimeout', 'outputCap', 'maxDiffFileBytes', 'gpus',
-  'maxMemoryMb', 'maxCpus', 'maxPids', 'allowNetwork', 'user', 'diskLimitMb',
+  'maxMemoryMb', 'maxCpus', 'maxPids', 'allowNetwork', 'user', 'diskLimitMb', 'hosts', 'hostWaitSec',
 ] satisfies (keyof RunOptions)[]);
+
+/**
+ * `options.hosts` of `trajlab/run/start` checked as a `--hosts` file is (checkHostSpecs): a
+ * non-empty list of HostSpec. Errors: InvalidRunParamsError naming the entry
+ * (`options.hosts[1].workers: "workers" must be an integer ≥ 1 (got 0)`).
+ */
+function validateHosts(hosts: unknown): RunOptions['hosts'] {
+  if (!Array.isArray(hosts) || !hosts.length) {
+    throw new InvalidRunParamsError(`options.hosts must be a non-empty list of {url, name?, workers?, gpus?, labels?, enabled?} (got ${String(JSON.stringify(hosts)).slice(0, 80)})`);
+  }
+  try {
+    return checkHostSpecs(hosts);
+  } catch (err) {
+    if (!(err instanceof HostSpecError)) throw err;
+    const [i, ...rest] = err.at;
+    throw new InvalidRunParamsError(`options.hosts[${i}]${rest.length ? `.${rest.join('.')}` : ''}: ${err.problem}`);
+  }
+}
 
 /**
  * Checks `apiKeys` of `trajlab/run/start` (ApiKeys in common/src/protocol.ts): an object from

@@ -6,6 +6,7 @@
 import type { AttemptInfo, RunPlanRerunResult } from '../../../common/src/protocol';
 import type { RunInfo, RunOptions } from '../../../common/src/run';
 import { dockerUrl, type DockerHostSetting } from '../../../common/src/settings';
+import { RUN_DEFAULTS } from '../run/runDefaults';
 
 /**
  * The task ids of a run worth running again: those with no resolved attempt (unresolved,
@@ -29,14 +30,26 @@ export function rerunPlan(run: RunInfo, attempts: readonly AttemptInfo[]): RunPl
 }
 
 /**
- * Applies the `maxConcurrent` of the `trajlab.dockerHosts` entry whose url (as given, or as
- * `dockerUrl` makes it) is `options.host`: the run's workers (attempts at once, each one
- * container) never exceed it. Options for other hosts, or hosts without a limit, come back
- * unchanged.
+ * Applies the `maxConcurrent` of the `trajlab.dockerHosts` entries (matched by url as given, or
+ * as `dockerUrl` makes it): a single-host run's `workers` (attempts at once, each one container)
+ * never exceed its host's limit; in a pool run (`options.hosts`) each host's `workers` (default:
+ * the run's) never exceeds its entry's. Hosts without an entry or a limit are left unchanged.
  */
 export function capWorkersForHost<T extends Partial<RunOptions>>(options: T, hosts: readonly DockerHostSetting[]): T {
-  const limit = options.host ? hosts.find((h) => h.url === options.host || dockerUrl(h) === options.host)?.maxConcurrent : undefined;
-  if (!limit || !Number.isInteger(limit) || limit < 1 || (options.workers !== undefined && options.workers <= limit)) return options;
+  const limitOf = (url: string) => {
+    const limit = hosts.find((h) => h.url === url || dockerUrl(h) === url)?.maxConcurrent;
+    return limit && Number.isInteger(limit) && limit >= 1 ? limit : undefined;
+  };
+  if (options.hosts) {
+    const capped = options.hosts.map((h) => {
+      const limit = limitOf(h.url);
+      const workers = h.workers ?? options.workers ?? RUN_DEFAULTS.workers;
+      return limit !== undefined && workers > limit ? { ...h, workers: limit } : h;
+    });
+    return { ...options, hosts: capped };
+  }
+  const limit = options.host ? limitOf(options.host) : undefined;
+  if (!limit || (options.workers !== undefined && options.workers <= limit)) return options;
   return { ...options, workers: limit };
 }
 

@@ -38,6 +38,12 @@ export function attemptEnded(host: string, exitStatus: string, seconds?: number)
   if (seconds !== undefined) attemptDuration.observe(seconds);
 }
 
+/** An attempt that ran on `host` left it because the host went down: it waits in the queue again (to run elsewhere). */
+export function attemptRequeued(host: string): void {
+  attemptsRunning.dec({ host });
+  attemptsQueued.inc();
+}
+
 /** A step finished: its duration (started_at to ended_at), seconds. */
 export function stepFinished(step: Step): void {
   const ms = Date.parse(step.ended_at) - Date.parse(step.started_at);

@@ -68,7 +68,7 @@ export function readRunJson(api: TrajLabApi, runId: string): RunInfo {
 }
 
 /** The unix socket of the local Docker engine (DOCKER_HOST when it is a unix:// URL). */
-function dockerSocket(): string {
+export function dockerSocket(): string {
   const host = process.env.DOCKER_HOST;
   return host?.startsWith('unix://') ? host.slice('unix://'.length) : '/var/run/docker.sock';
 }
