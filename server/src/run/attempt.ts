@@ -17,6 +17,7 @@ import { computeDiff, extractTree, type PreparedWorkspace } from '../runtime/wor
 import { TrajectoryWriter } from '../store/trajectoryWriter';
 import type { RunStore } from '../store/runStore';
 import { AbortedError } from '../util/abort';
+import { traced } from '../util/trace';
 import { TRAJLAB_VERSION } from '../version';
 import { DEFAULT_WORKDIR, releaseEnvironment, removeEnvironment, SetupError, type Environment, type EnvironmentContext, type PendingEnvironment } from './environment';
 import { DEFAULT_SOLUTION_FILES_TO, runTaskSteps } from './taskSteps';
@@ -56,8 +57,13 @@ export interface AttemptContext extends EnvironmentContext {
  * Returns the finished trajectory. Throws AbortedError when the run is cancelled (the
  * trajectory is left unfinished on disk, so a resume continues it).
  */
-export async function runAttempt(ctx: AttemptContext, previous?: Trajectory): Promise<Trajectory> {
+export function runAttempt(ctx: AttemptContext, previous?: Trajectory): Promise<Trajectory> {
+  return traced('attempt', `${ctx.task.task_id}#${ctx.attempt}`, () => runAttemptNow(ctx, previous));
+}
+
+async function runAttemptNow(ctx: AttemptContext, previous?: Trajectory): Promise<Trajectory> {
   const task = ctx.task;
+  const key = `${task.task_id}#${ctx.attempt}`;
   const workdir = task.workspace?.path ?? DEFAULT_WORKDIR;
   const image = task.image ?? ctx.defaultImage;
   const resumed = previous && previous.status === 'running' && previous.steps.length ? previous : undefined;
@@ -84,7 +90,7 @@ export async function runAttempt(ctx: AttemptContext, previous?: Trajectory): Pr
     t.totals = totalsOf(t.steps, priorMs + (performance.now() - started));
     return t;
   }, { secrets: ctx.store.secrets });
-  const save = () => writer.save();
+  const save = () => traced('save', key, () => writer.save());
   await save();
 
   const controller = new AbortController();
@@ -119,7 +125,7 @@ export async function runAttempt(ctx: AttemptContext, previous?: Trajectory): Pr
     if (controller.signal.aborted) stop();
     controller.signal.addEventListener('abort', stop, { once: true });
     try {
-      env = await pending.ready;
+      env = await traced('wait-env', key, () => pending!.ready);
     } finally {
       controller.signal.removeEventListener('abort', stop);
     }
@@ -149,23 +155,23 @@ export async function runAttempt(ctx: AttemptContext, previous?: Trajectory): Pr
     if (!stepped && solutionFiles) await copyTaskFolders(sandbox, taskFolders(task.solution?.files, ctx.tasksDir, DEFAULT_SOLUTION_FILES_TO), 'solution.files');
     if (resumed && !stepped) await restoreSteps(t.steps, sandbox, { commandTimeoutSec: ctx.commandTimeoutSec, outputCap: ctx.outputCap, signal: controller.signal });
     ctx.onState({ kind: 'running', step: t.steps.length });
-    loop = stepped?.loop ?? await runAgentLoop(
+    loop = stepped?.loop ?? await traced('agent', key, () => runAgentLoop(
       ctx.model,
       sandbox,
       { messages: t.messages, steps: t.steps, costUsd: t.totals.cost_usd },
       { mode: ctx.mode, maxSteps: ctx.maxSteps, costLimit: ctx.costLimit, commandTimeoutSec: ctx.commandTimeoutSec, outputCap: ctx.outputCap, signal: controller.signal },
       onStep,
-    );
+    ));
     stopClock();
     // Diff and eval run even after a wall-clock timeout; only a cancel stops them.
     const evalSignal = ctx.signal;
     ctx.onState({ kind: 'evaluating' });
-    const { diff, stats } = await captureDiff(task, ws, sandbox, workdir, ctx.maxDiffFileBytes, evalSignal);
+    const { diff, stats } = await traced('diff', key, () => captureDiff(task, ws, sandbox, workdir, ctx.maxDiffFileBytes, evalSignal));
     const tampered = await tamperedPathsOf(task, stats, workdir, ctx.tasksDir);
     // A multi-step task's steps were evaluated (and restored) one by one above.
-    if (!stepped) await restoreForEval(task, ws, sandbox, workdir, evalSignal);
+    if (!stepped) await traced('restore', key, () => restoreForEval(task, ws, sandbox, workdir, evalSignal));
     const lastReply = [...t.messages].reverse().find((m) => m.role === 'assistant')?.content ?? null;
-    const evaluation = stepped?.evaluation ?? await evaluate(task, sandbox, { submission: loop.submission, lastReply }, { outputCap: ctx.outputCap, signal: evalSignal, tasksDir: ctx.tasksDir });
+    const evaluation = stepped?.evaluation ?? await traced('eval', key, () => evaluate(task, sandbox, { submission: loop!.submission, lastReply }, { outputCap: ctx.outputCap, signal: evalSignal, tasksDir: ctx.tasksDir }));
     t.result = {
       exit_status: loop.exitStatus,
       submission: loop.submission,
@@ -201,6 +207,8 @@ export async function runAttempt(ctx: AttemptContext, previous?: Trajectory): Pr
     // failed instead, it released what it made itself and this attempt has its own error.
     if (env) {
       ctx.gpus.release(env.gpuIds);
+      // The container stops by itself now, while its removal waits its turn.
+      env.sandbox.release();
       const made = env;
       ctx.background(() => removeEnvironment(made, ctx.logger));
     } else if (pending) {
