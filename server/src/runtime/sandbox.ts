@@ -308,7 +308,7 @@ export class Sandbox {
    * `signal` fires (the container is removed by the caller), or an engine error.
    */
   exec(command: string, options: ExecOptions): Promise<Observation> {
-    return traced(() => `exec ${command.split(/\s/, 1)[0]}`, this.id, () => this.execNow(command, options));
+    return traced(() => `exec ${traceName(command)}`, this.id, () => this.execNow(command, options));
   }
 
   private async execNow(command: string, options: ExecOptions): Promise<Observation> {
@@ -473,6 +473,15 @@ function withOwner(tar: Readable, owner: { uid: number; gid: number }): Readable
   tar.on('error', (err) => extract.destroy(err));
   tar.pipe(extract);
   return pack as unknown as Readable;
+}
+
+/**
+ * A command's name for the trace (util/trace.ts): its first word when that is a short plain name
+ * (`sleep`, `./run.sh`), else `…`, so that no assignment or token in a command reaches the file.
+ */
+function traceName(command: string): string {
+  const first = command.trimStart().split(/\s/, 1)[0]!;
+  return /^[\w./-]{1,24}$/.test(first) ? first : '…';
 }
 
 /**
