@@ -5,8 +5,11 @@
  * traced phase (TRAJLAB_TRACE: server/src/util/trace.ts), and the CPU seconds the Docker engine
  * (dockerd, containerd with the shim and runc commands it runs, the shims' daemons with their
  * runc children) and this process used during the traced run, against the machine's total.
- * Needs the local Docker engine (/var/run/docker.sock) and Linux /proc; run as root to read the
- * engine's processes. Usage: `node --import tsx bench/traceScheduling.ts [workers] [tasks]`.
+ * Needs a Docker engine on this machine and Linux /proc; run as root to read the engine's
+ * processes. Usage: `node --import tsx bench/traceScheduling.ts [workers] [tasks] [--host
+ * unix:///…/docker.sock --pidfile …/dockerd.pid]` (default: the system engine,
+ * /var/run/docker.sock and /var/run/docker.pid). An engine of one's own, started under `nice`
+ * with this script, shows the figure of a quiet machine on a busy one.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -56,9 +59,9 @@ function parentOf(pid: number): number {
   return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]);
 }
 
-/** The system engine's dockerd (its pid file) and the containerd it started. */
-function enginePids(): { dockerd: number; containerd: number } {
-  const dockerd = Number(fs.readFileSync('/var/run/docker.pid', 'utf8').trim());
+/** The engine's dockerd (its pid file) and the containerd it started. */
+function enginePids(pidFile: string): { dockerd: number; containerd: number } {
+  const dockerd = Number(fs.readFileSync(pidFile, 'utf8').trim());
   const containerd = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d) && /^containerd /.test(cmdline(d))).map(Number).find((p) => parentOf(p) === dockerd);
   if (!containerd) throw new Error(`no containerd started by dockerd ${dockerd}`);
   return { dockerd, containerd };
@@ -126,6 +129,12 @@ async function startSampler(): Promise<{ stop(containers: Set<string>): Promise<
 }
 
 async function main(): Promise<void> {
+  const option = (name: string) => {
+    const at = process.argv.indexOf(name);
+    return at < 0 ? undefined : process.argv.splice(at, 2)[1];
+  };
+  const host = option('--host');
+  const pidFile = option('--pidfile') ?? '/var/run/docker.pid';
   const workers = Number(process.argv[2] ?? 16);
   const count = Number(process.argv[3] ?? 32);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trajlab-trace-'));
@@ -134,12 +143,12 @@ async function main(): Promise<void> {
   const tasks = path.join(dir, 'tasks.jsonl');
   fs.writeFileSync(tasks, Array.from({ length: count }, (_, i) => JSON.stringify({ task_id: `sleep-${i}`, description: 'sleep', solution: { commands: ['sleep 1'] }, eval: ['true'] })).join('\n') + '\n');
   const run = async (name: string) => {
-    const report = await new RunEngine({ tasksFile: tasks, model: 'gold', out: path.join(dir, name), workers }, { logger: silentLogger }).run();
+    const report = await new RunEngine({ tasksFile: tasks, model: 'gold', out: path.join(dir, name), workers, host }, { logger: silentLogger }).run();
     if (report.resolved !== count) throw new Error(`only ${report.resolved}/${count} resolved`);
   };
   await run('warm-up');
 
-  const { dockerd, containerd } = enginePids();
+  const { dockerd, containerd } = enginePids(pidFile);
   const shims = await startSampler();
   const before = { dockerd: cpuOf(dockerd, true), containerd: cpuOf(containerd, true), machine: machineBusy(), us: process.cpuUsage() };
   const t0 = performance.timeOrigin + performance.now();
