@@ -10,7 +10,11 @@
  * - overhead: harness time per step minus exec time, with a zero-latency scripted model and
  *   `true` as every action. Target: ≤ 2 ms median.
  * - scheduling: 32 tasks whose only action is `sleep 1`, --workers 16 vs --workers 1, after a
- *   warm-up run; the median of TRAJLAB_BENCH_REPEATS (default 3) pairs. Target: ≥ 12×.
+ *   warm-up run; the median of TRAJLAB_BENCH_REPEATS (default 3) pairs. Target: ≥ 12×. On two
+ *   cores the 16-worker run is bound by the engine's CPU per container (create, start, remove:
+ *   ~0.16–0.19 CPU-s here, mostly runc and the shim), and the last attempt cannot start its
+ *   `sleep` before all 32 containers are made. bench/traceScheduling.ts breaks one 16-worker
+ *   run down by phase (TRAJLAB_TRACE, server/src/util/trace.ts) and by the engine's CPU.
  * - import: large foreign trajectories (bench/importScale.ts) against JSON.parse; no Docker.
  * - import-tasks: `trajlab import` of 2,294 SWE-bench instances from JSON Lines, a JSON list and
  *   Parquet (bench/importTasks.ts): < 2 s each, with the ratio against JSON.parse of the same

@@ -82,6 +82,20 @@ test('grow raises the limit and starts the waiting calls that now fit; it never 
   assert.equal(slots.size, Infinity);
 });
 
+test('a freed slot goes to the waiting call of the lowest rank, in arrival order within a rank', { timeout: 10_000 }, async () => {
+  const slots = new Slots(1);
+  const log: string[] = [];
+  const holder = gate();
+  const held = slots.use(() => holder.promise);
+  const waiter = (name: string, rank: number) => slots.use(async () => void log.push(name), rank);
+  const done = [waiter('removal', 2), waiter('ahead 1', 1), waiter('on demand 1', 0), waiter('ahead 2', 1), waiter('on demand 2', 0)];
+  await new Promise(setImmediate);
+  assert.deepEqual(log, [], 'nothing starts while the only slot is held');
+  holder.open();
+  await Promise.all([held, ...done]);
+  assert.deepEqual(log, ['on demand 1', 'on demand 2', 'ahead 1', 'ahead 2', 'removal']);
+});
+
 test('a size below 1 is refused', () => {
   assert.throws(() => new Slots(0), /at least 1/);
   assert.throws(() => new Slots(Number.NaN), /at least 1/);

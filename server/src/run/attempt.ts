@@ -17,6 +17,7 @@ import { computeDiff, extractTree, type PreparedWorkspace } from '../runtime/wor
 import { TrajectoryWriter } from '../store/trajectoryWriter';
 import type { RunStore } from '../store/runStore';
 import { AbortedError } from '../util/abort';
+import { traced } from '../util/trace';
 import { HostLostError } from './jobRunner';
 import { TRAJLAB_VERSION } from '../version';
 import { DEFAULT_WORKDIR, releaseEnvironment, removeEnvironment, SetupError, type Environment, type EnvironmentContext, type PendingEnvironment } from './environment';
@@ -64,8 +65,13 @@ export interface AttemptContext extends EnvironmentContext {
  * HostLostError when its host was lost (pool runs: the failure is not recorded, the step in
  * flight neither); either way the trajectory is left unfinished on disk, so a resume continues it.
  */
-export async function runAttempt(ctx: AttemptContext, previous?: Trajectory): Promise<Trajectory> {
+export function runAttempt(ctx: AttemptContext, previous?: Trajectory): Promise<Trajectory> {
+  return traced('attempt', `${ctx.task.task_id}#${ctx.attempt}`, () => runAttemptNow(ctx, previous));
+}
+
+async function runAttemptNow(ctx: AttemptContext, previous?: Trajectory): Promise<Trajectory> {
   const task = ctx.task;
+  const key = `${task.task_id}#${ctx.attempt}`;
   const workdir = task.workspace?.path ?? DEFAULT_WORKDIR;
   const image = task.image ?? ctx.defaultImage;
   const resumed = previous && previous.status === 'running' && previous.steps.length ? previous : undefined;
@@ -95,7 +101,7 @@ export async function runAttempt(ctx: AttemptContext, previous?: Trajectory): Pr
     t.totals = totalsOf(t.steps, priorMs + (performance.now() - started));
     return t;
   }, { secrets: ctx.store.secrets });
-  const save = () => writer.save();
+  const save = () => traced('save', key, () => writer.save());
   await save();
   // Messages up to the last finished step: a reply whose actions did not finish (cancel, lost
   // host) is dropped before the trajectory is left for a resume, which asks the model again.
@@ -143,7 +149,7 @@ export async function runAttempt(ctx: AttemptContext, previous?: Trajectory): Pr
     if (controller.signal.aborted) stop();
     controller.signal.addEventListener('abort', stop, { once: true });
     try {
-      env = await pending.ready;
+      env = await traced('wait-env', key, () => pending!.ready);
     } finally {
       controller.signal.removeEventListener('abort', stop);
     }
@@ -174,24 +180,24 @@ export async function runAttempt(ctx: AttemptContext, previous?: Trajectory): Pr
     if (!stepped && solutionFiles) await copyTaskFolders(sandbox, taskFolders(task.solution?.files, ctx.tasksDir, DEFAULT_SOLUTION_FILES_TO), 'solution.files');
     if (resumed && !stepped) await restoreSteps(t.steps, sandbox, { commandTimeoutSec: ctx.commandTimeoutSec, outputCap: ctx.outputCap, signal: controller.signal });
     ctx.onState({ kind: 'running', step: t.steps.length });
-    loop = stepped?.loop ?? await runAgentLoop(
+    loop = stepped?.loop ?? await traced('agent', key, () => runAgentLoop(
       ctx.model,
       sandbox,
       { messages: t.messages, steps: t.steps, costUsd: t.totals.cost_usd },
       { mode: ctx.mode, maxSteps: ctx.maxSteps, costLimit: ctx.costLimit, commandTimeoutSec: ctx.commandTimeoutSec, outputCap: ctx.outputCap, signal: controller.signal },
       onStep,
-    );
+    ));
     stopClock();
     // An engine call that failed ends the loop with `error`: on a lost host that is no result.
     if (loop.exitStatus === 'error' && ctx.hostLost && (lost = await ctx.hostLost())) throw new HostLostError(lost);
     // Diff and eval run even after a wall-clock timeout; only a cancel (or a lost host) stops them.
     ctx.onState({ kind: 'evaluating' });
-    const { diff, stats } = await captureDiff(task, ws, sandbox, workdir, ctx.maxDiffFileBytes, evalSignal);
+    const { diff, stats } = await traced('diff', key, () => captureDiff(task, ws, sandbox, workdir, ctx.maxDiffFileBytes, evalSignal));
     const tampered = await tamperedPathsOf(task, stats, workdir, ctx.tasksDir);
     // A multi-step task's steps were evaluated (and restored) one by one above.
-    if (!stepped) await restoreForEval(task, ws, sandbox, workdir, evalSignal);
+    if (!stepped) await traced('restore', key, () => restoreForEval(task, ws, sandbox, workdir, evalSignal));
     const lastReply = [...t.messages].reverse().find((m) => m.role === 'assistant')?.content ?? null;
-    const evaluation = stepped?.evaluation ?? await evaluate(task, sandbox, { submission: loop.submission, lastReply }, { outputCap: ctx.outputCap, signal: evalSignal, tasksDir: ctx.tasksDir });
+    const evaluation = stepped?.evaluation ?? await traced('eval', key, () => evaluate(task, sandbox, { submission: loop!.submission, lastReply }, { outputCap: ctx.outputCap, signal: evalSignal, tasksDir: ctx.tasksDir }));
     t.result = {
       exit_status: loop.exitStatus,
       submission: loop.submission,
@@ -235,7 +241,9 @@ export async function runAttempt(ctx: AttemptContext, previous?: Trajectory): Pr
     // failed instead, it released what it made itself and this attempt has its own error.
     if (env) {
       ctx.gpus.release(env.gpuIds);
-      // On a lost host only the temp workspace goes: its containers are removed when it answers again.
+      // On a lost host only the temp workspace goes: its containers are removed when it answers
+      // again. Otherwise the container stops by itself now, while its removal waits its turn.
+      if (!lost) env.sandbox.release();
       const made = lost ? { ws: env.ws } : env;
       ctx.background(() => removeEnvironment(made, ctx.logger));
     } else if (pending) {

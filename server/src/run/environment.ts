@@ -8,6 +8,7 @@ import { commitImageSetupTree, initImageBase } from '../runtime/imageWorkspace';
 import { commitSetupTree, extractTree, packTree, prepareWorkspace, type PreparedWorkspace } from '../runtime/workspace';
 import { AbortedError } from '../util/abort';
 import type { Logger } from '../util/log';
+import { traced } from '../util/trace';
 
 export const DEFAULT_WORKDIR = '/workspace';
 
@@ -52,6 +53,8 @@ export interface EnvironmentContext {
   buildLogDir?: string;
   /** The task's image is being pulled or built (`detail`: the latest line), or that ended (`undefined`). */
   onImageProgress?(detail: string | undefined): void;
+  /** Prepared ahead of its attempt (Lookahead): its container yields to those attempts wait for (SandboxOptions.ahead). */
+  ahead?: boolean;
 }
 
 /** A `setup` command failed: the attempt is recorded as an error with this message. */
@@ -72,6 +75,7 @@ export async function prepareEnvironment(ctx: EnvironmentContext, signal: AbortS
   const task = ctx.task;
   const workdir = task.workspace?.path ?? DEFAULT_WORKDIR;
   const network = task.network ?? ctx.network;
+  const key = `${task.task_id}#${ctx.attempt}`;
   try {
     checkSandboxLimits({ network, resources: task.resources }, ctx.ceilings, ctx.ceilings.maxCpus === undefined ? await engineCpus(ctx.docker) : undefined);
   } catch (err) {
@@ -80,15 +84,16 @@ export async function prepareEnvironment(ctx: EnvironmentContext, signal: AbortS
   const made: Partial<Environment> = {};
   try {
     try {
-      made.image = await taskImage(ctx, signal);
+      made.image = await traced('image', key, () => taskImage(ctx, signal));
     } finally {
       onImageReady?.();
     }
-    made.ws = await prepareWorkspace(task.workspace, ctx.tasksDir, ctx.cacheDir);
+    made.ws = await traced('workspace', key, () => prepareWorkspace(task.workspace, ctx.tasksDir, ctx.cacheDir));
     made.gpuIds = await ctx.gpus.acquire(task.gpus, signal);
     if (signal.aborted) throw new AbortedError(String(signal.reason));
-    made.sandbox = await Sandbox.create(ctx.docker, {
-      image: made.image,
+    const image = made.image;
+    made.sandbox = await traced('sandbox', key, () => Sandbox.create(ctx.docker, {
+      image,
       runId: ctx.runId,
       taskId: task.task_id,
       attempt: ctx.attempt,
@@ -102,14 +107,15 @@ export async function prepareEnvironment(ctx: EnvironmentContext, signal: AbortS
       logger: ctx.logger,
       env: task.env,
       host: ctx.host,
-    });
+      ahead: ctx.ahead,
+    }));
     if (made.ws.inImage) {
       // The repository is the image's: nothing is copied in; its base is found in the container.
       made.ws.baseCommit = made.ws.diffBase = await initImageBase(made.sandbox, workdir, task.workspace, signal);
     } else {
       // A task without a repository starts in an empty folder: nothing to copy in.
-      await made.sandbox.giveWorkdirToUser();
-      if (task.workspace?.repo) await made.sandbox.putArchive(packTree(made.ws.dir, workdir), '/');
+      await traced('chown', key, () => made.sandbox!.giveWorkdirToUser());
+      if (task.workspace?.repo) await traced('copy', key, () => made.sandbox!.putArchive(packTree(made.ws!.dir, workdir), '/'));
     }
     const limits = { timeoutSec: ctx.commandTimeoutSec, outputCap: ctx.outputCap, signal };
     for (const [i, command] of (task.setup ?? []).entries()) {

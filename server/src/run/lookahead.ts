@@ -1,6 +1,7 @@
 import type { GpuAllocator } from '../runtime/gpus';
 import { AbortedError } from '../util/abort';
 import type { Logger } from '../util/log';
+import { tracePoint } from '../util/trace';
 import { releaseEnvironment, startEnvironment, type EnvironmentContext, type PendingEnvironment } from './environment';
 
 /** A job turned out to need nothing prepared ahead (see Lookahead.fill). */
@@ -9,16 +10,23 @@ class NotPreparedAhead extends Error {}
 /**
  * Prepares environments ahead of the attempts that will use them (the run's next jobs, in
  * order), so that container start, the tree copy and `setup` overlap the running attempts'
- * agent loops instead of delaying the next ones. At most `limit` environments wait ahead, and
- * none is started while an attempt is itself waiting for its own: those come first. Tasks
- * with GPUs are not prepared ahead (their devices would sit idle). An environment prepared
- * ahead is not charged to its attempt's wall-clock limit, which starts when the attempt does.
+ * agent loops instead of delaying the next ones. At most `limit` environments wait ahead. None
+ * is started while an attempt waits for its own image (a pull or build: those come first), but
+ * they are started while attempts wait for their containers, which come first too: containers
+ * prepared ahead yield to theirs in the engine's slots (EnvironmentContext.ahead, see
+ * Sandbox.create). So with 16 workers on a small host the next 16 containers are made while the
+ * first 16 attempts run, not after the last of the first 16 containers is up (by when the first
+ * attempts are finishing).
+ * Tasks with GPUs are not prepared ahead (their devices would sit idle). An environment
+ * prepared ahead is not charged to its attempt's wall-clock limit, which starts when the
+ * attempt does.
  */
 export class Lookahead<J> {
   private readonly ahead = new Map<J, PendingEnvironment>();
   /** Jobs found to need nothing prepared ahead. */
   private readonly passed = new Set<J>();
-  private onDemand = 0;
+  /** Environments started for attempts waiting for them whose image step has not ended. */
+  private imagesOnDemand = 0;
 
   constructor(
     private readonly limit: number,
@@ -69,20 +77,20 @@ export class Lookahead<J> {
   }
 
   private startNow(ctx: EnvironmentContext): PendingEnvironment {
-    this.onDemand++;
+    tracePoint('prepare-now', `${ctx.task.task_id}#${ctx.attempt}`);
     const pending = startEnvironment(ctx, this.signal);
-    // Once it is settled, preparing ahead may go on (a failure reaches the attempt through `ready`).
-    const settled = () => {
-      this.onDemand--;
+    this.imagesOnDemand++;
+    // Once its image is there, preparing ahead may go on (its containers yield to this one's).
+    void pending.imageReady.then(() => {
+      this.imagesOnDemand--;
       this.fill();
-    };
-    void pending.ready.then(settled, settled);
+    });
     return pending;
   }
 
   /** Starts preparing upcoming jobs' environments while there is room. */
   fill(): void {
-    if (this.onDemand > 0 || this.signal.aborted) return;
+    if (this.imagesOnDemand > 0 || this.signal.aborted) return;
     for (const job of this.upcoming()) {
       if (this.ahead.size >= this.limit) return;
       if (this.ahead.has(job) || this.passed.has(job)) continue;
@@ -92,7 +100,8 @@ export class Lookahead<J> {
       const imageReady = new Promise<void>((resolve) => (imageDone = resolve));
       const ready = this.contextOf(job).then((ctx) => {
         if (!ctx || dropped) throw new NotPreparedAhead();
-        started = startEnvironment(ctx, this.signal);
+        tracePoint('prepare-ahead', `${ctx.task.task_id}#${ctx.attempt}`);
+        started = startEnvironment({ ...ctx, ahead: true }, this.signal);
         void started.imageReady.then(imageDone);
         return started.ready;
       });

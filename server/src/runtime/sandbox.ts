@@ -15,6 +15,7 @@ import { waitForCommand } from '../util/backstop';
 import type { Logger } from '../util/log';
 import { containerStart } from '../metrics/metrics';
 import { Slots } from '../util/slots';
+import { traced, tracePoint } from '../util/trace';
 import { CappedBuffer, observationOf } from './cappedBuffer';
 import { LABEL_ATTEMPT, LABEL_OWNER, LABEL_RUN, LABEL_TASK, OWNER, removeContainer } from './reaper';
 import { SANDBOX_DEFAULTS } from './sandboxLimits';
@@ -49,6 +50,8 @@ export interface SandboxOptions {
   env?: Record<string, string>;
   /** The Docker host's name (hostName in connection.ts), the `host` label of `trajlab_container_start_seconds`; default `local`. */
   host?: string;
+  /** Made for an attempt that is not waiting for it yet (prepared ahead): it yields to containers attempts wait for (see startSlotsOf). */
+  ahead?: boolean;
 }
 
 /** Options of one command run in a sandbox. */
@@ -61,17 +64,25 @@ export interface ExecOptions {
   signal?: AbortSignal;
 }
 
+/** How long a container whose lifeline was closed is given to stop by itself before it is removed by force, ms. */
+const STOP_WAIT_MS = 3000;
+
 /** Exit code coreutils `timeout` returns when it killed the command. */
 const TIMEOUT_EXIT = 124;
 
 /**
- * How many containers may be starting at once on each engine: twice the engine host's CPUs
- * (`docker info` NCPU; 4 when it does not say). A start is CPU-bound on that host (runc, the
- * shim, the kernel); sixteen at once on two cores all finish late together, while four at a
- * time get each one running sooner (the scheduling bench's 16-worker run ends ~0.09 s, ~3%,
- * earlier on two cores).
+ * How many containers may be made (created, attached, started) or removed at once on each
+ * engine: twice the engine host's CPUs (`docker info` NCPU; 4 when it does not say). Both are
+ * CPU-bound on that host (dockerd, containerd, the shim, runc, the kernel: ~0.17 CPU-s per
+ * container on two cores); sixteen at once all finish late together, while four at a time get
+ * each one running sooner. A free slot goes first to a container an attempt is waiting for
+ * (SLOT_RANK.now), then to one prepared ahead (SLOT_RANK.ahead: see Lookahead), then to a
+ * removal (SLOT_RANK.removal), so that neither delays an attempt that could start.
  */
 const startSlots = new WeakMap<Docker, Promise<Slots>>();
+
+/** Ranks of the engine's slots (see startSlotsOf and Slots.use): lower goes first. */
+const SLOT_RANK = { now: 0, ahead: 1, removal: 2 } as const;
 
 function startSlotsOf(docker: Docker): Promise<Slots> {
   let slots = startSlots.get(docker);
@@ -146,9 +157,17 @@ export class Sandbox {
    * sandboxLimits.ts); it runs as `user` when given, else as the image's user; `gpuIds` go to Docker's `nvidia` device driver as explicit device ids
    * (the container sees them in NVIDIA_VISIBLE_DEVICES). Errors: the image is missing on the
    * host (the message says to build or pull it), the host has no NVIDIA GPU support (says to
-   * install the NVIDIA Container Toolkit), or the engine is unreachable.
+   * install the NVIDIA Container Toolkit), or the engine is unreachable. Creating, attaching and
+   * starting wait for one of the engine's slots (startSlotsOf).
    */
   static async create(docker: Docker, options: SandboxOptions): Promise<Sandbox> {
+    const slots = await startSlotsOf(docker);
+    const key = `${options.taskId}#${options.attempt}`;
+    return traced('make', key, () => slots.use(() => Sandbox.make(docker, options, key), options.ahead ? SLOT_RANK.ahead : SLOT_RANK.now));
+  }
+
+  /** Sandbox.create, once it holds a slot. */
+  private static async make(docker: Docker, options: SandboxOptions, key: string): Promise<Sandbox> {
     const res = options.resources ?? {};
     const network = options.network ?? SANDBOX_DEFAULTS.network;
     const hostConfig: Docker.HostConfig = {
@@ -198,7 +217,7 @@ export class Sandbox {
     const createdAt = performance.now();
     try {
       // The main process is the shell session (attached below), so commands need no Docker exec.
-      container = await docker.createContainer(createOptions()).catch((err: Error) => {
+      container = await traced('create', key, () => docker.createContainer(createOptions())).catch((err: Error) => {
         // overlay2 on xfs without pquota, or a driver that refuses the option: the watchdog limits it.
         if (!diskByEngine || !/storage-?opt|quota/i.test(err.message)) throw err;
         storageOptEngines.set(docker, Promise.resolve(false));
@@ -216,18 +235,19 @@ export class Sandbox {
     const sandbox = new Sandbox(docker, container, options.workdir, options.logger, options.user);
     if (options.diskLimitMb !== undefined) sandbox.disk = { limitMb: options.diskLimitMb, byEngine: diskByEngine };
     try {
-      const stdio = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as unknown as Duplex;
+      tracePoint('container', key, container.id);
+      const stdio = (await traced('attach', key, () => container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true }))) as unknown as Duplex;
       sandbox.lifeline = stdio;
       sandbox.session = ShellSession.over(docker, stdio, noBashMarker, true);
-      const slots = await startSlotsOf(docker);
-      await slots.use(() => container.start()).catch((err: Error) => {
+      await traced('start', key, () => container.start()).catch((err: Error) => {
         if (options.gpuIds?.length && /device driver/i.test(err.message)) {
           throw new Error(`the Docker host cannot give this container GPUs ${options.gpuIds.join(', ')} (${err.message.replace(/^\(HTTP code \d+\) [^-]*- /, '').trim()}): install the NVIDIA Container Toolkit there, or run tasks with "gpus" on a host that has it`);
         }
         throw err;
       });
     } catch (err) {
-      await sandbox.remove();
+      // Not through the slots: this call holds one.
+      await sandbox.removeNow();
       throw err;
     }
     containerStart.observe({ host: options.host ?? 'local' }, (performance.now() - createdAt) / 1000);
@@ -292,7 +312,11 @@ export class Sandbox {
    * without bash fall back to one Docker exec per command (`sh -c`). Errors: AbortedError when
    * `signal` fires (the container is removed by the caller), or an engine error.
    */
-  async exec(command: string, options: ExecOptions): Promise<Observation> {
+  exec(command: string, options: ExecOptions): Promise<Observation> {
+    return traced(() => `exec ${traceName(command)}`, this.id, () => this.execNow(command, options));
+  }
+
+  private async execNow(command: string, options: ExecOptions): Promise<Observation> {
     if (!this.sessionUnavailable) {
       try {
         if (!this.session || this.session.broken) this.session = await ShellSession.start(this.docker, this.container);
@@ -389,14 +413,50 @@ export class Sandbox {
   }
 
   /**
-   * Removes the container (force, with its anonymous volumes); never throws (a container
-   * already gone is fine; another failure is logged and counted: see removeContainer). Its
-   * lifeline is closed first, so a container whose removal fails still stops by itself.
+   * Lets the container go: no more commands, and its lifeline is closed, so that it stops by
+   * itself (see sessionCommand) while its removal waits (Sandbox.remove). Idempotent.
    */
-  async remove(): Promise<void> {
+  release(): void {
     this.session?.close();
     this.lifeline?.destroy();
+  }
+
+  /**
+   * Removes the container (force, with its anonymous volumes); never throws (a container
+   * already gone is fine; another failure is logged and counted: see removeContainer). It is
+   * released first (a container whose removal fails still stops) and given up to STOP_WAIT_MS
+   * to stop by itself: a stopped container is removed without the engine's kill (one runc
+   * command less). The removal itself waits for one of the engine's slots with no container
+   * waiting for one (startSlotsOf).
+   */
+  async remove(): Promise<void> {
+    this.release();
+    if (this.lifeline) await traced('stop', this.id, () => this.stopped(STOP_WAIT_MS));
+    const slots = await startSlotsOf(this.docker);
+    await traced('remove', this.id, () => slots.use(() => removeContainer(this.container, this.logger, true), SLOT_RANK.removal));
+  }
+
+  /** Sandbox.remove without waiting for a slot (the caller holds one). */
+  private async removeNow(): Promise<void> {
+    this.release();
+    if (this.lifeline) await this.stopped(STOP_WAIT_MS);
     await removeContainer(this.container, this.logger, true);
+  }
+
+  /**
+   * Resolves once the container is not running (the engine's `wait` with condition
+   * `not-running`: at once when it never started or already stopped) or after `ms`. Never
+   * throws: when the engine cannot say (the container is gone, the engine failed), the forced
+   * removal that follows has the last word and reports what matters (removeContainer).
+   */
+  private async stopped(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const waited = this.container.wait({ condition: 'not-running' }).then(
+      () => undefined,
+      (err: Error) => void err, // reported, if it matters, by the removal that follows
+    );
+    await Promise.race([waited, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+    clearTimeout(timer);
   }
 }
 
@@ -418,6 +478,15 @@ function withOwner(tar: Readable, owner: { uid: number; gid: number }): Readable
   tar.on('error', (err) => extract.destroy(err));
   tar.pipe(extract);
   return pack as unknown as Readable;
+}
+
+/**
+ * A command's name for the trace (util/trace.ts): its first word when that is a short plain name
+ * (`sleep`, `./run.sh`), else `…`, so that no assignment or token in a command reaches the file.
+ */
+function traceName(command: string): string {
+  const first = command.trimStart().split(/\s/, 1)[0]!;
+  return /^[\w./-]{1,24}$/.test(first) ? first : '…';
 }
 
 /**

@@ -1,11 +1,12 @@
 /**
  * A counting semaphore: at most `size` calls of `use` run their work at once; the others wait
- * in the order they came. Used where running more at once only makes each slower: container
+ * in the order of their `rank` (lower first), and of their coming within a rank. Used where running more at once only makes each slower: container
  * starts on an engine host with few cores, container removal while attempts run
  * (BackgroundQueue), trajectory files read at once.
  */
 export class Slots {
-  private readonly waiting: (() => void)[] = [];
+  /** Waiting calls, by rank then arrival. */
+  private readonly waiting: { rank: number; go: () => void }[] = [];
   private busy = 0;
   private limit: number;
 
@@ -20,16 +21,24 @@ export class Slots {
     return this.limit;
   }
 
-  /** Runs `work` once a slot is free and frees it when `work` settles; resolves or rejects as `work` does. */
-  async use<T>(work: () => Promise<T>): Promise<T> {
-    if (this.busy >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.busy++;
+  /**
+   * Runs `work` once a slot is free and no call of a lower `rank` waits (default 0: a free slot
+   * goes to calls of rank 0 first, then 1…), and frees the slot when `work` settles; resolves or
+   * rejects as `work` does. A call already running is never stopped for a lower rank.
+   */
+  async use<T>(work: () => Promise<T>, rank = 0): Promise<T> {
+    if (this.busy >= this.limit) {
+      await new Promise<void>((go) => {
+        const at = this.waiting.findIndex((w) => w.rank > rank);
+        this.waiting.splice(at < 0 ? this.waiting.length : at, 0, { rank, go });
+      });
+    } else this.busy++;
     try {
       return await work();
     } finally {
       // The slot passes straight to the next waiter, or is given back.
       const next = this.waiting.shift();
-      if (next) next();
+      if (next) next.go();
       else this.busy--;
     }
   }
@@ -40,7 +49,7 @@ export class Slots {
     this.limit = size;
     while (this.waiting.length && this.busy < this.limit) {
       this.busy++;
-      this.waiting.shift()!();
+      this.waiting.shift()!.go();
     }
   }
 }
