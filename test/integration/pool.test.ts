@@ -317,6 +317,30 @@ describe('a pool of Docker hosts', { skip: unavailable ?? false, timeout: 900_00
     assert.ok(startedOnTls.some((t) => t > undrainedAt), 'undrained, it took work again');
   });
 
+  test('GPU tasks go only to a host with free devices (the TLS engine with the stand-in NVIDIA hook), never two on one device at once', async () => {
+    const dir = path.join(tmp.dir, 'gpus');
+    fs.mkdirSync(dir);
+    const tasksFile = path.join(dir, 'gpus.tasks.jsonl');
+    const gpuTask = (i: number) => ({ task_id: `gpu-${i}`, description: 'one GPU', gpus: 1, solution: { commands: ['echo "$NVIDIA_VISIBLE_DEVICES" > visible.txt', 'sleep 1'] }, eval: ['test -n "$NVIDIA_VISIBLE_DEVICES"'] });
+    const cpuTask = (i: number) => ({ task_id: `cpu-${i}`, description: 'no GPU', solution: { commands: ['sleep 1'] }, eval: ['test -z "$NVIDIA_VISIBLE_DEVICES"'] });
+    fs.writeFileSync(tasksFile, [...[0, 1, 2, 3, 4, 5].map(gpuTask), ...[0, 1, 2, 3].map(cpuTask)].map((t) => JSON.stringify(t)).join('\n') + '\n');
+    const hosts: HostSpec[] = [{ url: LOCAL, name: 'local', workers: 2, gpus: [] }, { url: tls.url, name: 'tls', workers: 4, gpus: ['0', '1'] }];
+    const engine = new RunEngine({ tasksFile, model: 'gold', out: path.join(dir, 'out'), runId: 'pool-gpus', hosts, workers: 1 }, { logger: memoryLogger() });
+    const { report, runDir } = await runOf(engine);
+    assert.equal(report.resolved, 10, JSON.stringify(report));
+    const ts = trajectories(runDir);
+    const gpu = ts.filter((t) => t.task_id.startsWith('gpu-'));
+    assert.ok(gpu.every((t) => t.environment.host === 'tls'), 'GPU tasks only where devices are');
+    const device = (t: Trajectory) => /^\+(?!\+\+ )(.*)$/m.exec(t.result?.diff ?? '')?.[1] ?? '';
+    for (const d of ['0', '1']) {
+      const on = gpu.filter((t) => device(t) === d).sort((a, b) => Date.parse(a.started_at) - Date.parse(b.started_at));
+      for (let i = 1; i < on.length; i++) assert.ok(Date.parse(on[i]!.started_at) >= Date.parse(on[i - 1]!.ended_at!), `device ${d}: ${on[i - 1]!.task_id} and ${on[i]!.task_id} overlap`);
+    }
+    assert.deepEqual(new Set(gpu.map(device)), new Set(['0', '1']), 'both devices used');
+    assert.ok(peakPerHost(gpu).tls! <= 2, 'two devices: at most two GPU attempts at once');
+    assert.equal(readJson<RunInfo>(path.join(runDir, 'run.json')).hosts?.find((h) => h.name === 'tls')?.gpus?.join(), '0,1');
+  });
+
   test('a single host keeps its own runner; hostsState shows it up with its load', async () => {
     const dir = path.join(tmp.dir, 'single');
     fs.mkdirSync(dir);

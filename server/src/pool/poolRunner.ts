@@ -392,7 +392,8 @@ export class PoolRunner implements JobRunner {
   /** During runAll: gives an up host its GPU allocator (once) and a fresh Lookahead. */
   private async ready(h: PoolHost): Promise<void> {
     const o = this.run.options;
-    h.gpus ??= new GpuAllocator(await gpuPool(h.spec.gpus ?? o.gpus, this.needGpus, () => h.docker.info()));
+    // A host's own list wins, also when empty (no GPUs there); else the run's, TRAJLAB_GPUS or its engine's (gpuPool).
+    h.gpus ??= new GpuAllocator(h.spec.gpus ?? (await gpuPool(o.gpus, this.needGpus, () => h.docker.info())));
     if (h.placeable && !h.lookahead) h.lookahead = this.newLookahead(h);
   }
 
