@@ -18,7 +18,7 @@ import { RunEngine } from '../../server/src/run/engine';
 import type { RunEvent } from '../../server/src/store/runStore';
 import { readTrajectoryWithJournal } from '../../server/src/store/trajectoryWriter';
 import { memoryLogger, readJson, tempDir, waitFor } from '../helpers/engineHelpers';
-import { remoteHostsUnavailable, startTlsEngine, type TlsEngine } from '../helpers/remoteHosts';
+import { remoteHostsUnavailable, startSshHost, startTlsEngine, type TlsEngine } from '../helpers/remoteHosts';
 
 const SANDBOX = 'trajlab/sandbox:1';
 const LOCAL = 'unix:///var/run/docker.sock';
@@ -339,6 +339,31 @@ describe('a pool of Docker hosts', { skip: unavailable ?? false, timeout: 900_00
     assert.deepEqual(new Set(gpu.map(device)), new Set(['0', '1']), 'both devices used');
     assert.ok(peakPerHost(gpu).tls! <= 2, 'two devices: at most two GPU attempts at once');
     assert.equal(readJson<RunInfo>(path.join(runDir, 'run.json')).hosts?.find((h) => h.name === 'tls')?.gpus?.join(), '0,1');
+  });
+
+  test('an ssh:// host in the pool (sshd reaching the local engine) beside the TLS one: both take attempts, and the periodic pings over ssh keep it up', async () => {
+    const dir = path.join(tmp.dir, 'ssh');
+    fs.mkdirSync(dir);
+    const ssh = await startSshHost(path.join(dir, 'sshd'));
+    const saved = { HOME: process.env.HOME, SSH_AUTH_SOCK: process.env.SSH_AUTH_SOCK };
+    Object.assign(process.env, ssh.env);
+    try {
+      const tasksFile = goldTasks(dir, 'ssh', 6, ['sleep 2']);
+      const hosts: HostSpec[] = [{ url: ssh.url, name: 'ssh', workers: 2 }, { url: tls.url, name: 'tls', workers: 2 }];
+      const engine = new RunEngine({ tasksFile, model: 'gold', out: path.join(dir, 'out'), runId: 'pool-ssh', hosts, workers: 1 }, { logger: memoryLogger() });
+      const { report, runDir } = await runOf(engine);
+      assert.equal(report.resolved, 6, JSON.stringify(report));
+      assert.equal(report.host_failures, 0, 'no host was taken for down');
+      const started = Object.fromEntries(readJson<RunInfo>(path.join(runDir, 'run.json')).hosts!.map((h) => [h.name, h.attempts_started]));
+      assert.ok(started.ssh! >= 1 && started.tls! >= 1, JSON.stringify(started));
+      assert.equal(readJson<RunInfo>(path.join(runDir, 'run.json')).hosts!.find((h) => h.name === 'ssh')!.url, ssh.url, 'the ssh user is kept, no password');
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      await ssh.stop();
+    }
   });
 
   test('a single host keeps its own runner; hostsState shows it up with its load', async () => {

@@ -294,11 +294,14 @@ export class PoolRunner implements JobRunner {
 
   /**
    * Whether the attempt's host `h` is lost: its reason when `h` was marked down since the attempt
-   * started, else after a quick ping that got no answer (`h` is marked down then).
+   * started, else after a quick ping that got no answer (two, when the first only timed out;
+   * `h` is marked down then).
    */
   private async hostLost(h: PoolHost, attempt: AbortController): Promise<string | undefined> {
     if (!attempt.signal.aborted) {
-      const err = await pingHost(h.docker, PING_MS);
+      let err = await pingHost(h.docker, PING_MS);
+      // A slow answer (a loaded host, an ssh handshake) is asked once more before its attempts all move.
+      if ((err as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT') err = await pingHost(h.docker, PING_MS);
       if (err) this.down(h, err);
     }
     return attempt.signal.aborted ? String(attempt.signal.reason) : undefined;

@@ -56,8 +56,8 @@ interface RunModel {
 
 /**
  * One run of tasks × attempts: reads tasks.jsonl (bad lines are reported, good ones run),
- * hands the attempts to a JobRunner (today LocalRunner: a pool of `workers` on one Docker
- * host), writes trajectories, events, run.json and report.json under `<out>/runs/<run_id>/`.
+ * hands the attempts to a JobRunner (LocalRunner: a pool of `workers` on one Docker host;
+ * PoolRunner: several hosts, `options.hosts`), writes trajectories, events, run.json and report.json under `<out>/runs/<run_id>/`.
  * Resuming (same run id, or an existing run dir as
  * `out`) skips finished attempts and continues unfinished ones from their last finished step.
  * `cancel()` aborts every attempt and removes their containers.
