@@ -181,6 +181,7 @@ export class RunEngine {
     const finished: Trajectory[] = [];
     const earlier = new EarlierTrajectories(this.store, this.hooks.logger);
     this.emitProgress();
+    // Settled also when runAll fails (a record could not be written): environments prepared ahead are released either way.
     await runner.runAll(jobs, {
       attempt: async (job, place) => {
         const t = await this.runJob(job, await earlier.take(job), model, place);
@@ -192,8 +193,7 @@ export class RunEngine {
       },
       waiting: (job, detail) => this.imageProgress(job.entry.task.task_id, job.attempt, detail),
       wantsEnvironment: async (job) => hasModel(model, job.entry.task) && (await earlier.peek(job))?.status !== 'finished',
-    });
-    await runner.settle();
+    }).finally(() => runner.settle());
 
     if (this.signal.aborted) {
       this.status = 'cancelled';
