@@ -32,6 +32,9 @@ interface OwnEngine {
   url: string;
   start(): Promise<void>;
   kill(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a host that stops answering without refusing or resetting connections. */
+  pause(): void;
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -113,8 +116,15 @@ async function ownEngine(dir: string): Promise<OwnEngine> {
       killShims();
       unmountExecRoot();
     },
+    pause() {
+      child?.kill('SIGSTOP');
+    },
+    resume() {
+      child?.kill('SIGCONT');
+    },
     async stop() {
       if (child) {
+        child.kill('SIGCONT');
         // Its containers first (they outlive dockerd otherwise), then dockerd, then its containerd.
         try {
           const ids = cli('ps', '-aq', '--filter', 'label=trajlab.run').toString().split('\n').filter(Boolean);
@@ -288,6 +298,42 @@ describe('a pool of Docker hosts', { skip: unavailable ?? false, timeout: 900_00
       assert.deepEqual(await e3Docker.listContainers({ all: true, filters: { label: [`trajlab.run=${runId}`] } }), [], 'e3\'s leftovers removed');
       assert.deepEqual(await new Docker().listContainers({ all: true, filters: { label: [`trajlab.run=${runId}`] } }), []);
     } finally {
+      engine.cancel();
+      await ended;
+    }
+  });
+
+  test('a host that stops answering (dockerd frozen with SIGSTOP: no refusal, no reset) is marked down after its pings time out, and its attempts move', async () => {
+    const dir = path.join(tmp.dir, 'frozen');
+    fs.mkdirSync(dir);
+    const tasksFile = goldTasks(dir, 'frozen', 4, ['echo one >> log.txt', 'sleep 2', 'echo two >> log.txt', 'sleep 2']);
+    const hosts: HostSpec[] = [{ url: LOCAL, name: 'local', workers: 2 }, { url: e3.url, name: 'e3', workers: 2 }];
+    const logger = memoryLogger();
+    const engine = new RunEngine({ tasksFile, model: 'gold', out: path.join(dir, 'out'), runId: 'pool-frozen', hosts, workers: 2 }, { logger });
+    const running = runOf(engine);
+    const ended = running.catch(() => undefined);
+    const runDir = engine.store.dir;
+    let frozen = false;
+    try {
+      const onE3 = await waitFor('an attempt on e3 past its first step', () => engine.attemptStates().find((a) => a.state.kind === 'running' && a.state.host === 'e3' && a.state.step >= 1), 60_000, 50);
+      e3.pause();
+      frozen = true;
+      const frozenAt = Date.now();
+      await waitFor('host_down', () => events(runDir).some((e) => e.type === 'host_down' && e.host === 'e3'), 30_000, 100);
+      const detectedMs = Date.now() - frozenAt;
+      await waitFor('the attempt moved', () => events(runDir).some((e) => e.type === 'attempt_moved' && e.task_id === onE3.taskId), 60_000, 100);
+      e3.resume();
+      frozen = false;
+      const { report } = await running;
+      assert.equal(report.resolved, 4, `${JSON.stringify(report)}\n${logger.lines.join('\n')}`);
+      assert.ok(detectedMs < 15_000, `a frozen host noticed in ${detectedMs} ms`);
+      process.stderr.write(`frozen host noticed in ${detectedMs} ms\n`);
+      const t = readJson<Trajectory>(onE3.trajectoryPath);
+      assert.equal(t.environment.moves?.[0]?.from, 'e3');
+      assert.match(t.environment.moves![0]!.reason, /^host down: no answer to a ping within 3 s/);
+      assert.equal(events(runDir).filter((e) => e.type === 'attempt_finished').length, 4);
+    } finally {
+      if (frozen) e3.resume();
       engine.cancel();
       await ended;
     }

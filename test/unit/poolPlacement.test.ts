@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { chooseHost, couldEverFit, fitsNow, imageKey, probeDelaySec, withTag, type HostView } from '../../server/src/pool/placement';
 import { hostMoves, messagesToKeep } from '../../server/src/pool/moves';
 import { isConnectionError } from '../../server/src/runtime/hostErrors';
+import { AbortedError, untilAborted } from '../../server/src/util/abort';
 import type { ChatMessage } from '../../common/src/trajectory';
 
 function host(o: Partial<HostView> = {}): HostView {
@@ -81,4 +82,15 @@ test('messagesToKeep: the reply in flight and what followed it go; a multi-step 
   assert.equal(messagesToKeep(finished, 4), 4, 'nothing in flight');
   assert.equal(messagesToKeep([...finished, m('assistant', 'in flight')], 4), 4);
   assert.equal(messagesToKeep([...finished, m('user', 'step 2'), m('assistant', 'in flight'), m('tool')], 4), 5);
+});
+
+test('untilAborted: the work\'s outcome, or AbortedError as soon as the signal fires (a wait on a host that no longer answers ends)', async () => {
+  assert.equal(await untilAborted(Promise.resolve(1), undefined), 1);
+  assert.equal(await untilAborted(Promise.resolve(2), new AbortController().signal), 2);
+  const lost = new AbortController();
+  const never = new Promise<number>(() => undefined);
+  const waiting = untilAborted(never, lost.signal);
+  lost.abort('host down: no answer');
+  await assert.rejects(waiting, (err: Error) => err instanceof AbortedError && err.message === 'host down: no answer');
+  await assert.rejects(untilAborted(Promise.reject(new Error('engine')), new AbortController().signal), /engine/);
 });

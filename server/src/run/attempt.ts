@@ -16,7 +16,7 @@ import { copyTaskFolders, makeContainerDirs, taskFolders } from '../runtime/task
 import { computeDiff, extractTree, type PreparedWorkspace } from '../runtime/workspace';
 import { TrajectoryWriter } from '../store/trajectoryWriter';
 import type { RunStore } from '../store/runStore';
-import { AbortedError } from '../util/abort';
+import { AbortedError, untilAborted } from '../util/abort';
 import { hostMoves, messagesToKeep } from '../pool/moves';
 import { HostLostError } from './jobRunner';
 import { TRAJLAB_VERSION } from '../version';
@@ -143,7 +143,9 @@ export async function runAttempt(ctx: AttemptContext, previous?: Trajectory): Pr
     if (controller.signal.aborted) stop();
     controller.signal.addEventListener('abort', stop, { once: true });
     try {
-      env = await pending.ready;
+      // A lost host stops the wait even where its engine no longer answers at all (no reset, no
+      // refusal): the environment, if it ever comes, is released in the background (below).
+      env = await untilAborted(pending.ready, ctx.hostSignal);
     } finally {
       controller.signal.removeEventListener('abort', stop);
     }
