@@ -347,7 +347,8 @@ export class PoolRunner implements JobRunner {
   private probeLater(h: PoolHost): void {
     if (this.stopped) return;
     clearTimeout(h.probeTimer);
-    h.probeTimer = setTimeout(() => void this.probe(h), probeDelaySec(h.probes++) * 1000);
+    // Unref'd: a run that failed between open and runAll must not be kept alive by probes (runAll's ticker keeps the process up meanwhile).
+    h.probeTimer = setTimeout(() => void this.probe(h), probeDelaySec(h.probes++) * 1000).unref();
   }
 
   /** Pings a down host; when it answers, it rejoins (join), else the next probe is scheduled. */
@@ -440,12 +441,14 @@ export class PoolRunner implements JobRunner {
     }
   }
 
-  /** Each second: pings the hosts that are up (while the run has work) and reads the drain file. */
+  /** Each second while the run goes on: pings the hosts that are up and reads the drain file. */
   private async tick(): Promise<void> {
     if (this.ticking || this.stopped) return;
     this.ticking = true;
+    // Each host's ping goes on by itself (a host that does not answer takes up to PING_MS); the drain file is read meanwhile.
+    for (const h of this.hosts) if (h.status === 'up' && !h.pinging) void this.ping(h);
     try {
-      await Promise.all([this.pollDrain(), ...this.hosts.filter((h) => h.status === 'up' && !h.pinging).map((h) => this.ping(h))]);
+      await this.pollDrain();
     } finally {
       this.ticking = false;
     }
@@ -460,7 +463,8 @@ export class PoolRunner implements JobRunner {
       return;
     }
     if ((err as NodeJS.ErrnoException).code === 'ETIMEDOUT' && ++h.slowPings < SLOW_PINGS_DOWN) return;
-    if (h.status === 'up') this.down(h, err);
+    // One that ends after the run did records nothing.
+    if (h.status === 'up' && !this.stopped) this.down(h, err);
   }
 
   /** Reads the drain file: a host newly drained drops its prepared environments; one undrained takes work again. A bad file is a warning. */
