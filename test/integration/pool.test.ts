@@ -1,5 +1,5 @@
 /**
- * Integration tests of the host pool (server/src/pool/poolRunner.ts) through RunEngine with
+ * Integration tests of the host pool (server/src/run/poolRunner.ts) through RunEngine with
  * `hosts`, on real Docker engines of this machine: the system engine (unix socket), the TLS
  * engine of test/helpers/remoteHosts.ts, and a third dockerd started here on its own socket and
  * roots (killed with SIGKILL for the host-death test, then started again). Gold tasks whose

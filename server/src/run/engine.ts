@@ -19,7 +19,7 @@ import { runAttempt } from './attempt';
 import { HostLostError, type JobPlace, type JobRunner } from './jobRunner';
 import { jobList, selectTasks, type Job } from './jobs';
 import { LocalRunner } from './localRunner';
-import { PoolRunner } from '../pool/poolRunner';
+import { PoolRunner } from './poolRunner';
 import { buildReport } from './report';
 import { RUN_DEFAULTS } from './runDefaults';
 

@@ -9,10 +9,10 @@ import { connectDocker, hostName } from '../runtime/connection';
 import type { GpuAllocator } from '../runtime/gpus';
 import { BackgroundQueue } from '../util/backgroundQueue';
 import type { Logger } from '../util/log';
-import type { Job } from '../run/jobs';
-import type { Lookahead } from '../run/lookahead';
-import { hostKey } from './drain';
-import { withTag, type HostView } from './placement';
+import type { Job } from './jobs';
+import type { Lookahead } from './lookahead';
+import { hostKey } from '../pool/drain';
+import { withTag, type HostView } from '../pool/placement';
 
 export class PoolHost {
   /** HostSpec.name, or the URL without credentials. */

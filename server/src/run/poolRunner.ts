@@ -8,14 +8,14 @@ import { imageSourceOf, imageWorkOn } from '../runtime/images';
 import { reapContainers, reapOrphans } from '../runtime/reaper';
 import type { RunEvent } from '../store/runStore';
 import { removeStaleProcessTempDirs } from '../util/processTemp';
-import { HostLostError, type JobPlace, type JobRunner, type JobWork } from '../run/jobRunner';
-import type { Job } from '../run/jobs';
-import { jobEnvironment, type LocalRunnerContext } from '../run/localRunner';
-import { Lookahead } from '../run/lookahead';
-import type { PendingEnvironment } from '../run/environment';
-import { RUN_DEFAULTS } from '../run/runDefaults';
-import { readDrained } from './drain';
-import { chooseHost, fitsNow, gpuCount, imageKey, probeDelaySec } from './placement';
+import { HostLostError, type JobPlace, type JobRunner, type JobWork } from './jobRunner';
+import type { Job } from './jobs';
+import { jobEnvironment, type LocalRunnerContext } from './localRunner';
+import { Lookahead } from './lookahead';
+import type { PendingEnvironment } from './environment';
+import { RUN_DEFAULTS } from './runDefaults';
+import { readDrained } from '../pool/drain';
+import { chooseHost, fitsNow, gpuCount, imageKey, probeDelaySec } from '../pool/placement';
 import { PoolHost, imageKeysOn, pingHost } from './poolHost';
 
 /** How long a host has to answer the ping at open, ms. */
@@ -40,7 +40,7 @@ export interface PoolRunnerContext extends LocalRunnerContext {
  * (every URL form connectDocker takes), `workers` slots, GPU allocator, removal queue and
  * Lookahead of environments prepared ahead. A job goes to a host that is up, not drained, has a
  * free slot and, for a GPU task, free devices; a job prepared ahead on a host runs there; else
- * the host holding the task's image is preferred, then the least loaded (placement.ts). Jobs
+ * the host holding the task's image is preferred, then the least loaded (pool/placement.ts). Jobs
  * keep their order of preference.
  *
  * Host death: a failed Docker call (confirmed by a quick ping) or a periodic ping (every second,
@@ -52,7 +52,7 @@ export interface PoolRunnerContext extends LocalRunnerContext {
  * (event `host_up`) and it takes work again. While every host is down, jobs wait up to
  * `hostWaitSec` (default 600 s), then fail one by one (JobWork.fail), not the run.
  *
- * Drain: the drain file (drain.ts) is read every second; a drained host takes no new attempt
+ * Drain: the drain file (pool/drain.ts) is read every second; a drained host takes no new attempt
  * and drops its prepared environments; its running attempts finish.
  */
 export class PoolRunner implements JobRunner {
