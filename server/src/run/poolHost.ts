@@ -69,9 +69,9 @@ export class PoolHost {
     this.cleanups = new BackgroundQueue(2, (err) => logger.error(`clean-up in the background on Docker host ${this.name} failed: ${(err as Error)?.message ?? String(err)}`));
   }
 
-  /** Up and not drained: it may take a new attempt. */
+  /** Up, not drained, and ready for the run's attempts (its Lookahead made: PoolRunner.takeWork): it may take a new attempt. */
   get placeable(): boolean {
-    return this.status === 'up' && !this.drained;
+    return this.status === 'up' && !this.drained && this.lookahead !== undefined;
   }
 
   /** What placement sees of it for a task whose image has key `image`. */

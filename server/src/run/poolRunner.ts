@@ -128,8 +128,10 @@ export class PoolRunner implements JobRunner {
     this.needGpus = jobs.some((j) => needsGpus(j.entry.task.gpus));
     const { signal } = this.run;
     for (const h of this.hosts) {
-      if (h.status === 'up') await this.ready(h);
-      else await this.record({ type: 'host_down', time: h.downSince ?? new Date().toISOString(), host: h.name, error: h.lastError ?? 'no answer' });
+      if (h.status === 'up') {
+        await this.gpusOf(h);
+        this.takeWork(h);
+      } else await this.record({ type: 'host_down', time: h.downSince ?? new Date().toISOString(), host: h.name, error: h.lastError ?? 'no answer' });
     }
     await this.pollDrain();
     const finished = new Promise<void>((resolve) => (this.done = resolve));
@@ -380,6 +382,8 @@ export class PoolRunner implements JobRunner {
     const reaped = atOpen ? await reapOrphans(h.docker, logger) : await reapContainers(h.docker, logger, this.run.runId);
     if (reaped && atOpen) logger.info(`removed ${reaped} container(s) left by an earlier crash on Docker host ${h.name}`);
     h.images = await imageKeysOn(h.docker);
+    if (this.work) await this.gpusOf(h);
+    // From here on nothing is awaited before it takes work (no placement sees it half ready).
     const wasDown = !!h.downSince;
     h.status = 'up';
     h.downSince = undefined;
@@ -387,18 +391,22 @@ export class PoolRunner implements JobRunner {
     metrics.hostUp.set({ host: h.name }, 1);
     if (wasDown && !atOpen) logger.info(`Docker host ${h.name} answers again${reaped ? ` (removed ${reaped} leftover container(s) of this run)` : ''}; it takes work again`);
     if (!this.work) return;
-    if (wasDown) await this.record({ type: 'host_up', time: new Date().toISOString(), host: h.name });
-    await this.ready(h);
+    if (wasDown) void this.record({ type: 'host_up', time: new Date().toISOString(), host: h.name });
+    this.takeWork(h);
     this.checkAllDown();
     this.schedule();
   }
 
-  /** During runAll: gives an up host its GPU allocator (once) and a fresh Lookahead. */
-  private async ready(h: PoolHost): Promise<void> {
+  /** During runAll: gives a host its GPU allocator (once, when it first answers). */
+  private async gpusOf(h: PoolHost): Promise<void> {
     const o = this.run.options;
     // A host's own list wins, also when empty (no GPUs there); else the run's, TRAJLAB_GPUS or its engine's (gpuPool).
     h.gpus ??= new GpuAllocator(h.spec.gpus ?? (await gpuPool(o.gpus, this.needGpus, () => h.docker.info())));
-    if (h.placeable && !h.lookahead) h.lookahead = this.newLookahead(h);
+  }
+
+  /** During runAll: an up, undrained host with its GPUs gets a fresh Lookahead, which makes it placeable. */
+  private takeWork(h: PoolHost): void {
+    if (h.status === 'up' && !h.drained && h.gpus && !h.lookahead) h.lookahead = this.newLookahead(h);
   }
 
   private newLookahead(h: PoolHost): Lookahead<Job> {
@@ -488,7 +496,7 @@ export class PoolRunner implements JobRunner {
         this.dropAhead(h);
       } else {
         this.logger.info(`Docker host ${h.name} is undrained: it takes work again`);
-        if (this.work && h.status === 'up') await this.ready(h);
+        this.takeWork(h);
         this.schedule();
       }
     }
