@@ -142,6 +142,12 @@ async function ownEngine(dir: string): Promise<OwnEngine> {
       killContainerd();
       killShims();
       unmountExecRoot();
+      // dockerd mounts its data root on itself (and overlays under it); what a SIGKILL left stays mounted otherwise.
+      try {
+        execFileSync('sh', ['-c', `grep -o " ${E3_DATA_ROOT}[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l`], { stdio: 'ignore' });
+      } catch (err) {
+        process.stderr.write(`third dockerd: mounts under its data root not unmounted: ${(err as Error).message}\n`);
+      }
     },
   };
   await engine.start();
