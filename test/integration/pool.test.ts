@@ -1,5 +1,5 @@
 /**
- * Integration tests of the host pool (server/src/pool/poolRunner.ts) through RunEngine with
+ * Integration tests of the host pool (server/src/run/poolRunner.ts) through RunEngine with
  * `hosts`, on real Docker engines of this machine: the system engine (unix socket), the TLS
  * engine of test/helpers/remoteHosts.ts, and a third dockerd started here on its own socket and
  * roots (killed with SIGKILL for the host-death test, then started again). Gold tasks whose
@@ -18,7 +18,7 @@ import { RunEngine } from '../../server/src/run/engine';
 import type { RunEvent } from '../../server/src/store/runStore';
 import { readTrajectoryWithJournal } from '../../server/src/store/trajectoryWriter';
 import { memoryLogger, readJson, tempDir, waitFor } from '../helpers/engineHelpers';
-import { remoteHostsUnavailable, startTlsEngine, type TlsEngine } from '../helpers/remoteHosts';
+import { remoteHostsUnavailable, startSshHost, startTlsEngine, type TlsEngine } from '../helpers/remoteHosts';
 
 const SANDBOX = 'trajlab/sandbox:1';
 const LOCAL = 'unix:///var/run/docker.sock';
@@ -32,6 +32,9 @@ interface OwnEngine {
   url: string;
   start(): Promise<void>;
   kill(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a host that stops answering without refusing or resetting connections. */
+  pause(): void;
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -113,8 +116,15 @@ async function ownEngine(dir: string): Promise<OwnEngine> {
       killShims();
       unmountExecRoot();
     },
+    pause() {
+      child?.kill('SIGSTOP');
+    },
+    resume() {
+      child?.kill('SIGCONT');
+    },
     async stop() {
       if (child) {
+        child.kill('SIGCONT');
         // Its containers first (they outlive dockerd otherwise), then dockerd, then its containerd.
         try {
           const ids = cli('ps', '-aq', '--filter', 'label=trajlab.run').toString().split('\n').filter(Boolean);
@@ -132,6 +142,12 @@ async function ownEngine(dir: string): Promise<OwnEngine> {
       killContainerd();
       killShims();
       unmountExecRoot();
+      // dockerd mounts its data root on itself (and overlays under it); what a SIGKILL left stays mounted otherwise.
+      try {
+        execFileSync('sh', ['-c', `grep -o " ${E3_DATA_ROOT}[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l`], { stdio: 'ignore' });
+      } catch (err) {
+        process.stderr.write(`third dockerd: mounts under its data root not unmounted: ${(err as Error).message}\n`);
+      }
     },
   };
   await engine.start();
@@ -281,6 +297,7 @@ describe('a pool of Docker hosts', { skip: unavailable ?? false, timeout: 900_00
       assert.ok(before.length >= 1 && move.at_step >= before.length, `the ${before.length} step(s) journaled before the kill are kept`);
       assert.deepEqual(t.steps.slice(0, before.length).map((s) => [s.index, s.started_at, s.observations]), before.map((s) => [s.index, s.started_at, s.observations]), 'the steps finished on e3 are the ones kept');
       assert.ok(detectedMs < 10_000, `host death noticed in ${detectedMs} ms`);
+      if (process.env.POOL_TEST_LOG) process.stderr.write(logger.lines.join('\n') + '\n');
       process.stderr.write(`host death noticed in ${detectedMs} ms; the watched attempt running again on local ${movedMs} ms after the kill\n`);
       // No container of the run is left on either engine.
       const e3Docker = new Docker({ socketPath: e3.url.slice('unix://'.length) });
@@ -292,24 +309,127 @@ describe('a pool of Docker hosts', { skip: unavailable ?? false, timeout: 900_00
     }
   });
 
-  test('drain mid-run: a drained host takes no new attempt while its running one finishes', async () => {
+  test('a host that stops answering (dockerd frozen with SIGSTOP: no refusal, no reset) is marked down after its pings time out, and its attempts move', async () => {
+    const dir = path.join(tmp.dir, 'frozen');
+    fs.mkdirSync(dir);
+    const tasksFile = goldTasks(dir, 'frozen', 4, ['echo one >> log.txt', 'sleep 2', 'echo two >> log.txt', 'sleep 2']);
+    const hosts: HostSpec[] = [{ url: LOCAL, name: 'local', workers: 2 }, { url: e3.url, name: 'e3', workers: 2 }];
+    const logger = memoryLogger();
+    const engine = new RunEngine({ tasksFile, model: 'gold', out: path.join(dir, 'out'), runId: 'pool-frozen', hosts, workers: 2 }, { logger });
+    const running = runOf(engine);
+    const ended = running.catch(() => undefined);
+    const runDir = engine.store.dir;
+    let frozen = false;
+    try {
+      const onE3 = await waitFor('an attempt on e3 past its first step', () => engine.attemptStates().find((a) => a.state.kind === 'running' && a.state.host === 'e3' && a.state.step >= 1), 60_000, 50);
+      e3.pause();
+      frozen = true;
+      const frozenAt = Date.now();
+      await waitFor('host_down', () => events(runDir).some((e) => e.type === 'host_down' && e.host === 'e3'), 30_000, 100);
+      const detectedMs = Date.now() - frozenAt;
+      await waitFor('the attempt moved', () => events(runDir).some((e) => e.type === 'attempt_moved' && e.task_id === onE3.taskId), 60_000, 100);
+      e3.resume();
+      frozen = false;
+      const { report } = await running;
+      assert.equal(report.resolved, 4, `${JSON.stringify(report)}\n${logger.lines.join('\n')}`);
+      assert.ok(detectedMs < 15_000, `a frozen host noticed in ${detectedMs} ms`);
+      process.stderr.write(`frozen host noticed in ${detectedMs} ms\n`);
+      const t = readJson<Trajectory>(onE3.trajectoryPath);
+      assert.equal(t.environment.moves?.[0]?.from, 'e3');
+      assert.match(t.environment.moves![0]!.reason, /^host down: no answer to a ping within 3 s/);
+      assert.equal(events(runDir).filter((e) => e.type === 'attempt_finished').length, 4);
+    } finally {
+      if (frozen) e3.resume();
+      engine.cancel();
+      await ended;
+    }
+  });
+
+  test('drain mid-run: a drained host takes no new attempt while its running one finishes; undrained, it takes work again', async () => {
     const dir = path.join(tmp.dir, 'drain');
     fs.mkdirSync(dir);
     const out = path.join(dir, 'out');
-    const tasksFile = goldTasks(dir, 'drain', 8, ['sleep 1']);
+    const tasksFile = goldTasks(dir, 'drain', 12, ['sleep 1']);
     const hosts: HostSpec[] = [{ url: LOCAL, name: 'local', workers: 1 }, { url: tls.url, name: 'tls', workers: 1 }];
     const engine = new RunEngine({ tasksFile, model: 'gold', out, runId: 'pool-drain', hosts, workers: 1 }, { logger: memoryLogger() });
     const running = runOf(engine);
     await waitFor('an attempt running on tls', () => engine.attemptStates().some((a) => a.state.kind === 'running' && a.state.host === 'tls'), 60_000, 50);
     await setDrained(out, tls.url, true);
     const drainedAt = Date.now();
+    const state = await waitFor('tls shown draining', () => engine.hostsState()?.find((h) => h.name === 'tls' && h.status === 'draining'), 5_000, 50);
+    assert.deepEqual([state.url, state.slots, state.gpus], [tls.url, 1, []]);
+    await new Promise((r) => setTimeout(r, 4000));
+    await setDrained(out, tls.url, false);
+    const undrainedAt = Date.now();
     const { report, runDir } = await running;
-    assert.equal(report.resolved, 8);
+    assert.equal(report.resolved, 12);
     // Placements decided before the drain file was read (at most about a second) may still start.
-    const late = events(runDir).filter((e) => e.type === 'attempt_started' && e.host === 'tls' && Date.parse(e.time) > drainedAt + 2500);
-    assert.deepEqual(late, [], 'no attempt started on the drained host');
-    const started = readJson<RunInfo>(path.join(runDir, 'run.json')).hosts!;
-    assert.ok(started.find((h) => h.name === 'local')!.attempts_started >= 5, JSON.stringify(started));
+    const startedOnTls = events(runDir).flatMap((e) => (e.type === 'attempt_started' && e.host === 'tls' ? [Date.parse(e.time)] : []));
+    assert.deepEqual(startedOnTls.filter((t) => t > drainedAt + 2500 && t < undrainedAt), [], 'no attempt started on the drained host');
+    assert.ok(startedOnTls.some((t) => t > undrainedAt), 'undrained, it took work again');
+  });
+
+  test('GPU tasks go only to a host with free devices (the TLS engine with the stand-in NVIDIA hook), never two on one device at once', async () => {
+    const dir = path.join(tmp.dir, 'gpus');
+    fs.mkdirSync(dir);
+    const tasksFile = path.join(dir, 'gpus.tasks.jsonl');
+    const gpuTask = (i: number) => ({ task_id: `gpu-${i}`, description: 'one GPU', gpus: 1, solution: { commands: ['echo "$NVIDIA_VISIBLE_DEVICES" > visible.txt', 'sleep 1'] }, eval: ['test -n "$NVIDIA_VISIBLE_DEVICES"'] });
+    const cpuTask = (i: number) => ({ task_id: `cpu-${i}`, description: 'no GPU', solution: { commands: ['sleep 1'] }, eval: ['test -z "$NVIDIA_VISIBLE_DEVICES"'] });
+    fs.writeFileSync(tasksFile, [...[0, 1, 2, 3, 4, 5].map(gpuTask), ...[0, 1, 2, 3].map(cpuTask)].map((t) => JSON.stringify(t)).join('\n') + '\n');
+    const hosts: HostSpec[] = [{ url: LOCAL, name: 'local', workers: 2, gpus: [] }, { url: tls.url, name: 'tls', workers: 4, gpus: ['0', '1'] }];
+    const engine = new RunEngine({ tasksFile, model: 'gold', out: path.join(dir, 'out'), runId: 'pool-gpus', hosts, workers: 1 }, { logger: memoryLogger() });
+    const { report, runDir } = await runOf(engine);
+    assert.equal(report.resolved, 10, JSON.stringify(report));
+    const ts = trajectories(runDir);
+    const gpu = ts.filter((t) => t.task_id.startsWith('gpu-'));
+    assert.ok(gpu.every((t) => t.environment.host === 'tls'), 'GPU tasks only where devices are');
+    const device = (t: Trajectory) => /^\+(?!\+\+ )(.*)$/m.exec(t.result?.diff ?? '')?.[1] ?? '';
+    for (const d of ['0', '1']) {
+      const on = gpu.filter((t) => device(t) === d).sort((a, b) => Date.parse(a.started_at) - Date.parse(b.started_at));
+      for (let i = 1; i < on.length; i++) assert.ok(Date.parse(on[i]!.started_at) >= Date.parse(on[i - 1]!.ended_at!), `device ${d}: ${on[i - 1]!.task_id} and ${on[i]!.task_id} overlap`);
+    }
+    assert.deepEqual(new Set(gpu.map(device)), new Set(['0', '1']), 'both devices used');
+    assert.ok(peakPerHost(gpu).tls! <= 2, 'two devices: at most two GPU attempts at once');
+    assert.equal(readJson<RunInfo>(path.join(runDir, 'run.json')).hosts?.find((h) => h.name === 'tls')?.gpus?.join(), '0,1');
+  });
+
+  test('an ssh:// host in the pool (sshd reaching the local engine) beside the TLS one: both take attempts, and the periodic pings over ssh keep it up', async () => {
+    const dir = path.join(tmp.dir, 'ssh');
+    fs.mkdirSync(dir);
+    const ssh = await startSshHost(path.join(dir, 'sshd'));
+    const saved = { HOME: process.env.HOME, SSH_AUTH_SOCK: process.env.SSH_AUTH_SOCK };
+    Object.assign(process.env, ssh.env);
+    try {
+      const tasksFile = goldTasks(dir, 'ssh', 6, ['sleep 2']);
+      const hosts: HostSpec[] = [{ url: ssh.url, name: 'ssh', workers: 2 }, { url: tls.url, name: 'tls', workers: 2 }];
+      const engine = new RunEngine({ tasksFile, model: 'gold', out: path.join(dir, 'out'), runId: 'pool-ssh', hosts, workers: 1 }, { logger: memoryLogger() });
+      const { report, runDir } = await runOf(engine);
+      assert.equal(report.resolved, 6, JSON.stringify(report));
+      assert.equal(report.host_failures, 0, 'no host was taken for down');
+      const started = Object.fromEntries(readJson<RunInfo>(path.join(runDir, 'run.json')).hosts!.map((h) => [h.name, h.attempts_started]));
+      assert.ok(started.ssh! >= 1 && started.tls! >= 1, JSON.stringify(started));
+      assert.equal(readJson<RunInfo>(path.join(runDir, 'run.json')).hosts!.find((h) => h.name === 'ssh')!.url, ssh.url, 'the ssh user is kept, no password');
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      await ssh.stop();
+    }
+  });
+
+  test('a single host keeps its own runner; hostsState shows it up with its load', async () => {
+    const dir = path.join(tmp.dir, 'single');
+    fs.mkdirSync(dir);
+    const tasksFile = goldTasks(dir, 'single', 2, ['sleep 2']);
+    const engine = new RunEngine({ tasksFile, model: 'gold', out: path.join(dir, 'out'), runId: 'pool-single', host: LOCAL, workers: 2 }, { logger: memoryLogger() });
+    const running = runOf(engine);
+    const state = await waitFor('two attempts shown running', () => engine.hostsState()?.find((h) => h.running === 2), 60_000, 50);
+    assert.deepEqual([state.name, state.status, state.slots], [LOCAL, 'up', 2]);
+    const { report, runDir } = await running;
+    assert.equal(report.resolved, 2);
+    assert.equal(report.host_failures, undefined, 'no pool counts for a single host');
+    assert.equal(readJson<RunInfo>(path.join(runDir, 'run.json')).hosts, undefined);
   });
 
   test('every host down: attempts wait up to hostWaitSec, then fail one by one with a clear error (the run ends, not throws)', async () => {

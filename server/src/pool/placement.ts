@@ -1,5 +1,5 @@
 /**
- * The pure decisions of the host pool (poolRunner.ts): which host an attempt goes to, how long
+ * The pure decisions of the host pool (run/poolRunner.ts): which host an attempt goes to, how long
  * to wait before probing a down host again, and what key an image is known by on a host.
  */
 import type { ImageSource } from '../runtime/images';

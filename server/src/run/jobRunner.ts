@@ -56,7 +56,7 @@ export interface JobWork {
  * the places need (connections, GPUs, environments prepared ahead). The engine keeps the run's
  * records (run.json, events, counts) and talks only to this interface. Implementations:
  * LocalRunner (a pool of workers on one Docker host, localRunner.ts) and PoolRunner (several
- * hosts, pool/poolRunner.ts); a queue is the one to come. Calls come in this order: open, runAll, settle,
+ * hosts, poolRunner.ts); a queue is the one to come. Calls come in this order: open, runAll, settle,
  * then removeLeftovers after a cancel.
  */
 export interface JobRunner {

@@ -8,14 +8,14 @@ import { imageSourceOf, imageWorkOn } from '../runtime/images';
 import { reapContainers, reapOrphans } from '../runtime/reaper';
 import type { RunEvent } from '../store/runStore';
 import { removeStaleProcessTempDirs } from '../util/processTemp';
-import { HostLostError, type JobPlace, type JobRunner, type JobWork } from '../run/jobRunner';
-import type { Job } from '../run/jobs';
-import { jobEnvironment, type LocalRunnerContext } from '../run/localRunner';
-import { Lookahead } from '../run/lookahead';
-import type { PendingEnvironment } from '../run/environment';
-import { RUN_DEFAULTS } from '../run/runDefaults';
-import { readDrained } from './drain';
-import { chooseHost, fitsNow, gpuCount, imageKey, probeDelaySec } from './placement';
+import { HostLostError, type JobPlace, type JobRunner, type JobWork } from './jobRunner';
+import type { Job } from './jobs';
+import { jobEnvironment, type LocalRunnerContext } from './localRunner';
+import { Lookahead } from './lookahead';
+import type { PendingEnvironment } from './environment';
+import { RUN_DEFAULTS } from './runDefaults';
+import { readDrained } from '../pool/drain';
+import { chooseHost, fitsNow, gpuCount, imageKey, probeDelaySec } from '../pool/placement';
 import { PoolHost, imageKeysOn, pingHost } from './poolHost';
 
 /** How long a host has to answer the ping at open, ms. */
@@ -40,7 +40,7 @@ export interface PoolRunnerContext extends LocalRunnerContext {
  * (every URL form connectDocker takes), `workers` slots, GPU allocator, removal queue and
  * Lookahead of environments prepared ahead. A job goes to a host that is up, not drained, has a
  * free slot and, for a GPU task, free devices; a job prepared ahead on a host runs there; else
- * the host holding the task's image is preferred, then the least loaded (placement.ts). Jobs
+ * the host holding the task's image is preferred, then the least loaded (pool/placement.ts). Jobs
  * keep their order of preference.
  *
  * Host death: a failed Docker call (confirmed by a quick ping) or a periodic ping (every second,
@@ -52,7 +52,7 @@ export interface PoolRunnerContext extends LocalRunnerContext {
  * (event `host_up`) and it takes work again. While every host is down, jobs wait up to
  * `hostWaitSec` (default 600 s), then fail one by one (JobWork.fail), not the run.
  *
- * Drain: the drain file (drain.ts) is read every second; a drained host takes no new attempt
+ * Drain: the drain file (pool/drain.ts) is read every second; a drained host takes no new attempt
  * and drops its prepared environments; its running attempts finish.
  */
 export class PoolRunner implements JobRunner {
@@ -128,8 +128,10 @@ export class PoolRunner implements JobRunner {
     this.needGpus = jobs.some((j) => needsGpus(j.entry.task.gpus));
     const { signal } = this.run;
     for (const h of this.hosts) {
-      if (h.status === 'up') await this.ready(h);
-      else await this.record({ type: 'host_down', time: h.downSince ?? new Date().toISOString(), host: h.name, error: h.lastError ?? 'no answer' });
+      if (h.status === 'up') {
+        await this.gpusOf(h);
+        this.takeWork(h);
+      } else await this.record({ type: 'host_down', time: h.downSince ?? new Date().toISOString(), host: h.name, error: h.lastError ?? 'no answer' });
     }
     await this.pollDrain();
     const finished = new Promise<void>((resolve) => (this.done = resolve));
@@ -294,11 +296,14 @@ export class PoolRunner implements JobRunner {
 
   /**
    * Whether the attempt's host `h` is lost: its reason when `h` was marked down since the attempt
-   * started, else after a quick ping that got no answer (`h` is marked down then).
+   * started, else after a quick ping that got no answer (two, when the first only timed out;
+   * `h` is marked down then).
    */
   private async hostLost(h: PoolHost, attempt: AbortController): Promise<string | undefined> {
     if (!attempt.signal.aborted) {
-      const err = await pingHost(h.docker, PING_MS);
+      let err = await pingHost(h.docker, PING_MS);
+      // A slow answer (a loaded host, an ssh handshake) is asked once more before its attempts all move.
+      if ((err as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT') err = await pingHost(h.docker, PING_MS);
       if (err) this.down(h, err);
     }
     return attempt.signal.aborted ? String(attempt.signal.reason) : undefined;
@@ -344,7 +349,8 @@ export class PoolRunner implements JobRunner {
   private probeLater(h: PoolHost): void {
     if (this.stopped) return;
     clearTimeout(h.probeTimer);
-    h.probeTimer = setTimeout(() => void this.probe(h), probeDelaySec(h.probes++) * 1000);
+    // Unref'd: a run that failed between open and runAll must not be kept alive by probes (runAll's ticker keeps the process up meanwhile).
+    h.probeTimer = setTimeout(() => void this.probe(h), probeDelaySec(h.probes++) * 1000).unref();
   }
 
   /** Pings a down host; when it answers, it rejoins (join), else the next probe is scheduled. */
@@ -376,6 +382,8 @@ export class PoolRunner implements JobRunner {
     const reaped = atOpen ? await reapOrphans(h.docker, logger) : await reapContainers(h.docker, logger, this.run.runId);
     if (reaped && atOpen) logger.info(`removed ${reaped} container(s) left by an earlier crash on Docker host ${h.name}`);
     h.images = await imageKeysOn(h.docker);
+    if (this.work) await this.gpusOf(h);
+    // From here on nothing is awaited before it takes work (no placement sees it half ready).
     const wasDown = !!h.downSince;
     h.status = 'up';
     h.downSince = undefined;
@@ -383,17 +391,22 @@ export class PoolRunner implements JobRunner {
     metrics.hostUp.set({ host: h.name }, 1);
     if (wasDown && !atOpen) logger.info(`Docker host ${h.name} answers again${reaped ? ` (removed ${reaped} leftover container(s) of this run)` : ''}; it takes work again`);
     if (!this.work) return;
-    if (wasDown) await this.record({ type: 'host_up', time: new Date().toISOString(), host: h.name });
-    await this.ready(h);
+    if (wasDown) void this.record({ type: 'host_up', time: new Date().toISOString(), host: h.name });
+    this.takeWork(h);
     this.checkAllDown();
     this.schedule();
   }
 
-  /** During runAll: gives an up host its GPU allocator (once) and a fresh Lookahead. */
-  private async ready(h: PoolHost): Promise<void> {
+  /** During runAll: gives a host its GPU allocator (once, when it first answers). */
+  private async gpusOf(h: PoolHost): Promise<void> {
     const o = this.run.options;
-    h.gpus ??= new GpuAllocator(await gpuPool(h.spec.gpus ?? o.gpus, this.needGpus, () => h.docker.info()));
-    if (h.placeable && !h.lookahead) h.lookahead = this.newLookahead(h);
+    // A host's own list wins, also when empty (no GPUs there); else the run's, TRAJLAB_GPUS or its engine's (gpuPool).
+    h.gpus ??= new GpuAllocator(h.spec.gpus ?? (await gpuPool(o.gpus, this.needGpus, () => h.docker.info())));
+  }
+
+  /** During runAll: an up, undrained host with its GPUs gets a fresh Lookahead, which makes it placeable. */
+  private takeWork(h: PoolHost): void {
+    if (h.status === 'up' && !h.drained && h.gpus && !h.lookahead) h.lookahead = this.newLookahead(h);
   }
 
   private newLookahead(h: PoolHost): Lookahead<Job> {
@@ -436,12 +449,14 @@ export class PoolRunner implements JobRunner {
     }
   }
 
-  /** Each second: pings the hosts that are up (while the run has work) and reads the drain file. */
+  /** Each second while the run goes on: pings the hosts that are up and reads the drain file. */
   private async tick(): Promise<void> {
     if (this.ticking || this.stopped) return;
     this.ticking = true;
+    // Each host's ping goes on by itself (a host that does not answer takes up to PING_MS); the drain file is read meanwhile.
+    for (const h of this.hosts) if (h.status === 'up' && !h.pinging) void this.ping(h);
     try {
-      await Promise.all([this.pollDrain(), ...this.hosts.filter((h) => h.status === 'up' && !h.pinging).map((h) => this.ping(h))]);
+      await this.pollDrain();
     } finally {
       this.ticking = false;
     }
@@ -456,7 +471,8 @@ export class PoolRunner implements JobRunner {
       return;
     }
     if ((err as NodeJS.ErrnoException).code === 'ETIMEDOUT' && ++h.slowPings < SLOW_PINGS_DOWN) return;
-    if (h.status === 'up') this.down(h, err);
+    // One that ends after the run did records nothing.
+    if (h.status === 'up' && !this.stopped) this.down(h, err);
   }
 
   /** Reads the drain file: a host newly drained drops its prepared environments; one undrained takes work again. A bad file is a warning. */
@@ -480,7 +496,7 @@ export class PoolRunner implements JobRunner {
         this.dropAhead(h);
       } else {
         this.logger.info(`Docker host ${h.name} is undrained: it takes work again`);
-        if (this.work && h.status === 'up') await this.ready(h);
+        this.takeWork(h);
         this.schedule();
       }
     }

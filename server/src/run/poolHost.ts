@@ -9,10 +9,10 @@ import { connectDocker, hostName } from '../runtime/connection';
 import type { GpuAllocator } from '../runtime/gpus';
 import { BackgroundQueue } from '../util/backgroundQueue';
 import type { Logger } from '../util/log';
-import type { Job } from '../run/jobs';
-import type { Lookahead } from '../run/lookahead';
-import { hostKey } from './drain';
-import { withTag, type HostView } from './placement';
+import type { Job } from './jobs';
+import type { Lookahead } from './lookahead';
+import { hostKey } from '../pool/drain';
+import { withTag, type HostView } from '../pool/placement';
 
 export class PoolHost {
   /** HostSpec.name, or the URL without credentials. */
@@ -69,9 +69,9 @@ export class PoolHost {
     this.cleanups = new BackgroundQueue(2, (err) => logger.error(`clean-up in the background on Docker host ${this.name} failed: ${(err as Error)?.message ?? String(err)}`));
   }
 
-  /** Up and not drained: it may take a new attempt. */
+  /** Up, not drained, and ready for the run's attempts (its Lookahead made: PoolRunner.takeWork): it may take a new attempt. */
   get placeable(): boolean {
-    return this.status === 'up' && !this.drained;
+    return this.status === 'up' && !this.drained && this.lookahead !== undefined;
   }
 
   /** What placement sees of it for a task whose image has key `image`. */
