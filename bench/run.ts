@@ -1,7 +1,7 @@
 /**
  * Benchmarks of the engine, each printed as a ratio against a baseline measured in the same
  * process (never a timed unit test). Needs a Docker engine and the sandbox image
- * (`npm run setup`). Usage: `npm run bench [-- transport|overhead|scheduling|language|language-duplicates|import|import-tasks|export|chat-template|write|inspector|diff-capture]`.
+ * (`npm run setup`). Usage: `npm run bench [-- transport|overhead|scheduling|language|language-duplicates|import|import-tasks|export|chat-template|write|inspector|diff-capture|pool]`.
  *
  * - transport: median latency of one trivial command through TrajLab's session (the container's
  *   main process, commands on its attached stdin through the Docker Engine API) and through one
@@ -35,6 +35,11 @@
  * - diff-capture: the diff of a 20,000-file, ~106 MB repository that lives in the image, by git
  *   inside the container vs the archive API + host git of a repository copied in, same change
  *   (bench/diffCapture.ts). Target: ≤ 0.1×. Builds (once, cached) a local test image.
+ * - pool: the host pool on two extra dockerds it starts (bench/pool.ts; needs root): 64 `sleep 1`
+ *   tasks on two engines with workers 8 each vs one engine with workers 8 (≥ 1.9×); time per
+ *   attempt of 32 `true` tasks, a pool of one engine vs that engine as the single host (≤ 1.05×);
+ *   SIGKILL of an engine's dockerd to its attempts started again on the other, median of
+ *   TRAJLAB_BENCH_KILLS (default 3) kills (< 10 s).
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -55,6 +60,7 @@ import { diffCaptureBench } from './diffCapture';
 import { importBench } from './importScale';
 import { importTasksBench } from './importTasks';
 import { inspectorBench } from './inspector';
+import { poolBench } from './pool';
 import { trajectoryWriteBench } from './trajectoryWrite';
 
 const run = promisify(execFile);
@@ -171,7 +177,7 @@ async function scheduling(tasks = 32, repeats = Number(process.env.TRAJLAB_BENCH
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-const benches: Record<string, () => Promise<void>> = { transport: () => transport(), overhead: () => overhead(), scheduling: () => scheduling(), language: () => languageBench(), 'language-duplicates': () => languageDuplicatesBench(), export: () => exportBench(), 'chat-template': () => chatTemplateBench(), import: () => importBench(), 'import-tasks': () => importTasksBench(), write: () => trajectoryWriteBench(), inspector: () => inspectorBench(), 'diff-capture': () => diffCaptureBench() };
+const benches: Record<string, () => Promise<void>> = { transport: () => transport(), overhead: () => overhead(), scheduling: () => scheduling(), language: () => languageBench(), 'language-duplicates': () => languageDuplicatesBench(), export: () => exportBench(), 'chat-template': () => chatTemplateBench(), import: () => importBench(), 'import-tasks': () => importTasksBench(), write: () => trajectoryWriteBench(), inspector: () => inspectorBench(), 'diff-capture': () => diffCaptureBench(), pool: () => poolBench() };
 
 (async () => {
   const which = process.argv.slice(2).filter((a) => !a.startsWith('-'));

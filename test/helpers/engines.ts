@@ -238,7 +238,8 @@ function livePid(file: string): number | undefined {
 
 /**
  * Starts dockerd `options.name` (see the file's comment for its roots), waits until it answers
- * (30 s), removes containers a previous test left in it, and loads `options.images` it lacks.
+ * (120 s: a first start on a busy machine takes 30 s and more), removes containers a previous
+ * test left in it, and loads `options.images` it lacks.
  * Errors: the engine is already running (another test process uses it: its pid is named), or
  * dockerd exits or does not answer (the message ends with its log's last lines).
  */
@@ -286,7 +287,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
     );
     fs.closeSync(out);
     const started = child;
-    await waitUntil(`test engine "${options.name}" (${url})`, 30_000, () => {
+    await waitUntil(`test engine "${options.name}" (${url})`, 120_000, () => {
       if (started.exitCode !== null || started.signalCode !== null) throw new Error(`dockerd of test engine "${options.name}" exited (${started.exitCode ?? started.signalCode})${logTail(log)}`);
       try {
         docker([...cliArgs, 'version'], 5000);
@@ -341,6 +342,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
       try {
         docker([...cliArgs, 'image', 'inspect', image]);
       } catch {
+        // Not in this engine yet (inspect fails for a missing image): load it from the local engine.
         execFileSync('bash', ['-c', `docker save "$1" | docker ${cliArgs.map((a) => `'${a}'`).join(' ')} load`, 'load', image], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 120_000 });
       }
     }

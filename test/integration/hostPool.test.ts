@@ -1,0 +1,273 @@
+/**
+ * The host pool (RunOptions.hosts) across real Docker engines of its own on this machine
+ * (test/helpers/engines.ts): one on a unix socket, one with mutual TLS on 127.0.0.1, one reached
+ * over ssh through a local sshd whose `docker system dial-stdio` lands on it. The acceptance of
+ * issue 16:
+ * - one run across the three: attempts land on all of them, never more at once on a host than
+ *   its `workers`;
+ * - SIGKILL of one engine's dockerd mid-run: every attempt accounted for, the moved attempts keep
+ *   every step finished before the kill (their journal) and record the move, none runs twice;
+ *   the engine, started again, rejoins and its orphan containers of the run are removed;
+ * - GPU placement with the stand-in NVIDIA hook: two hosts of two devices, eight 1-GPU tasks,
+ *   never two attempts on one (host, device) at once.
+ * Gold policy with `sleep` commands: no model, only the engines' work.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { HostSpec, RunInfo, RunReport } from '../../common/src/run';
+import type { Step, Trajectory } from '../../common/src/trajectory';
+import { RunEngine } from '../../server/src/run/engine';
+import { journalPath } from '../../server/src/store/trajectoryWriter';
+import { memoryLogger, readJson, tempDir, waitFor } from '../helpers/engineHelpers';
+import { startEngine, type Engine } from '../helpers/engines';
+import { attemptKey, hostStays, killMidAttempt, maxOverlap, readRunEvents, type HostStay, type MidRunKill } from '../helpers/poolEvents';
+import { remoteHostsUnavailable, startSshHost, startTlsEngine, type SshHost, type TlsEngine } from '../helpers/remoteHosts';
+
+const SANDBOX = process.env.TRAJLAB_SANDBOX_IMAGE ?? 'trajlab/sandbox:1';
+const unavailable = remoteHostsUnavailable();
+
+/** A gold task whose solution is `commands` (one step each, then the submit step). */
+function goldTask(taskId: string, commands: string[], extra: object = {}): object {
+  return { task_id: taskId, description: 'sleeps', solution: { commands }, eval: ['true'], ...extra };
+}
+
+function writeTasks(dir: string, tasks: object[]): string {
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'tasks.jsonl');
+  fs.writeFileSync(file, tasks.map((t) => JSON.stringify(t)).join('\n') + '\n');
+  return file;
+}
+
+/** `docker <args>` against one engine (the test's own checks, not TrajLab's code path). */
+function dockerOn(engine: Engine, args: string[]): string[] {
+  return execFileSync('docker', [...engine.cliArgs, ...args], { encoding: 'utf8', timeout: 30_000 }).split('\n').filter(Boolean);
+}
+
+/** Ids of the containers of `runId` on `engine`, running or not. */
+function containersOfRun(engine: Engine, runId: string): string[] {
+  return dockerOn(engine, ['ps', '-aq', '--no-trunc', '--filter', `label=trajlab.run=${runId}`]);
+}
+
+/** Ids of the containers the engine created for `runId` since `since` (unix seconds), from its event log. */
+function createdOn(engine: Engine, runId: string, since: number): string[] {
+  return dockerOn(engine, ['events', '--since', String(since), '--until', String(Math.ceil(Date.now() / 1000)), '--filter', 'type=container', '--filter', 'event=create', '--filter', `label=trajlab.run=${runId}`, '--format', '{{.ID}}']);
+}
+
+/** The trajectory of `<task>.1` in `runDir`. */
+function trajectory(runDir: string, taskId: string): Trajectory {
+  return readJson<Trajectory>(path.join(runDir, 'trajectories', `${taskId}.1.json`));
+}
+
+/** The steps in an attempt's step journal now (empty when it has none). */
+function journalSteps(runDir: string, taskId: string): Step[] {
+  const file = journalPath(path.join(runDir, 'trajectories', `${taskId}.1.json`));
+  if (!fs.existsSync(file)) return [];
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => (JSON.parse(l) as { step: Step }).step);
+}
+
+describe('host pool across three real Docker engines', { skip: unavailable ?? false, timeout: 600_000 }, () => {
+  let tmp: { dir: string; cleanup(): void };
+  let unix: Engine;
+  let tls: TlsEngine;
+  let sshEngine: Engine;
+  let ssh: SshHost;
+  const savedEnv = new Map<string, string | undefined>();
+  /** Host name (HostSpec.name) of an event's or a trajectory's host field: the name itself, or the URL without credentials. */
+  let hostName: (value: string) => string;
+
+  before(async () => {
+    tmp = tempDir('host-pool');
+    const started = await Promise.allSettled([
+      startEngine({ name: 'pool-unix', dir: tmp.dir, images: [SANDBOX], fakeNvidia: true }).then((e) => (unix = e)),
+      startTlsEngine(path.join(tmp.dir, 'tls'), [SANDBOX], 'pool-tls').then((e) => (tls = e)),
+      startEngine({ name: 'pool-ssh', dir: tmp.dir, images: [SANDBOX] }).then((e) => (sshEngine = e)),
+    ]);
+    const failed = started.find((s) => s.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    ssh = await startSshHost(path.join(tmp.dir, 'ssh'), sshEngine.url);
+    // connectDocker reads these in this process: the TLS client certificate, the ssh agent and known_hosts.
+    for (const [k, v] of Object.entries({ ...tls.env, ...ssh.env, DOCKER_HOST: undefined, DOCKER_TLS_VERIFY: undefined })) {
+      savedEnv.set(k, process.env[k]);
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    const names = new Map([
+      [unix.url, 'unix'],
+      [tls.url, 'tls'],
+      [ssh.url.replace('root@', ''), 'ssh'],
+    ]);
+    hostName = (value) => (['unix', 'tls', 'ssh'].includes(value) ? value : names.get(value) ?? value);
+  });
+  after(async () => {
+    for (const [k, v] of savedEnv) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    await Promise.all([unix?.stop(), tls?.stop(), sshEngine?.stop(), ssh?.stop()]);
+    tmp?.cleanup();
+  });
+
+  const threeHosts = (workers: number): HostSpec[] => [
+    { url: unix.url, name: 'unix', workers },
+    { url: tls.url, name: 'tls', workers },
+    { url: ssh.url, name: 'ssh', workers },
+  ];
+
+  test('one run across a unix, a TLS and an ssh engine: attempts land on all three, never more at once on a host than its workers', async () => {
+    const dir = path.join(tmp.dir, 'three');
+    const runId = 'pool-three';
+    const tasks = Array.from({ length: 12 }, (_, i) => goldTask(`sleep-${i}`, ['sleep 1']));
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const log = memoryLogger();
+    const report = await new RunEngine({ tasksFile: writeTasks(dir, tasks), model: 'gold', out: path.join(dir, 'out'), runId, workers: 2, hosts: threeHosts(2), hostWaitSec: 60 }, { logger: log }).run();
+    const runDir = path.join(dir, 'out', 'runs', runId);
+    assert.equal(report.total, 12, log.lines.join('\n'));
+    assert.equal(report.resolved, 12, log.lines.join('\n'));
+
+    const stays = hostStays(readRunEvents(runDir));
+    assert.equal(stays.length, 12, 'one stay per attempt: no host went down');
+    for (const host of ['unix', 'tls', 'ssh']) {
+      const here = stays.filter((s) => hostName(s.host) === host);
+      assert.ok(here.length > 0, `attempts ran on ${host}: ${JSON.stringify(stays.map((s) => s.host))}`);
+      assert.ok(maxOverlap(here) <= 2, `at most 2 attempts at once on ${host} (saw ${maxOverlap(here)})`);
+    }
+    assert.ok(maxOverlap(stays) > 2, `attempts ran on several hosts at once (at most ${maxOverlap(stays)} at a time)`);
+
+    // Each engine really ran what the events say it ran, and the system engine ran nothing.
+    for (const [engine, host] of [[unix, 'unix'], [tls, 'tls'], [sshEngine, 'ssh']] as const) {
+      const here = stays.filter((s) => hostName(s.host) === host);
+      assert.equal(createdOn(engine, runId, since).length, here.length, `containers created on ${host}`);
+      assert.deepEqual(containersOfRun(engine, runId), [], `no container of the run left on ${host}`);
+      for (const s of here) assert.equal(hostName(trajectory(runDir, s.attempt.replace(/\.1$/, '')).environment.host), host, `${s.attempt}'s trajectory names ${host}`);
+    }
+    const system = execFileSync('docker', ['events', '--since', String(since), '--until', String(Math.ceil(Date.now() / 1000)), '--filter', 'event=create', '--filter', `label=trajlab.run=${runId}`, '--format', '{{.ID}}'], { encoding: 'utf8' });
+    assert.equal(system.trim(), '', 'no container of the run on the system engine');
+
+    const info = readJson<RunInfo>(path.join(runDir, 'run.json'));
+    assert.deepEqual(info.hosts?.map((h) => [h.name, h.workers]), [['unix', 2], ['tls', 2], ['ssh', 2]]);
+    assert.equal(info.hosts?.reduce((n, h) => n + h.attempts_started, 0), 12);
+    assert.ok(info.hosts?.every((h) => !h.url.includes('root@')), 'no user name in run.json');
+  });
+
+  test('SIGKILL of one engine mid-run: every attempt accounted for once, moved attempts keep their finished steps and record the move; the engine rejoins and its orphans are removed', async () => {
+    const dir = path.join(tmp.dir, 'kill');
+    const runId = 'pool-kill';
+    const sleeps = ['sleep 1', 'sleep 1', 'sleep 1'];
+    const tasks = Array.from({ length: 24 }, (_, i) => goldTask(`steps-${String(i).padStart(2, '0')}`, sleeps));
+    const log = memoryLogger();
+    const runDir = path.join(dir, 'out', 'runs', runId);
+    const engine = new RunEngine({ tasksFile: writeTasks(dir, tasks), model: 'gold', out: path.join(dir, 'out'), runId, workers: 2, hosts: threeHosts(2), hostWaitSec: 120 }, { logger: log });
+    const running = engine.run();
+    let report: RunReport;
+    let kill: MidRunKill;
+    /** Per attempt running on the killed host: its journal's steps and its `step` events, as written before the kill. */
+    const before = new Map<string, { journal: Step[]; stepEvents: number[] }>();
+    try {
+      kill = await killMidAttempt(runDir, unix, 'unix');
+      const events = readRunEvents(runDir).filter((e) => Date.parse(e.time) <= kill.time);
+      for (const { attempt } of kill.running) {
+        before.set(attempt, {
+          journal: journalSteps(runDir, attempt.replace(/\.1$/, '')).filter((s) => Date.parse(s.ended_at) <= kill.time),
+          stepEvents: events.filter((e) => e.type === 'step' && attemptKey(e) === attempt).map((e) => (e.type === 'step' ? e.index : -1)),
+        });
+      }
+      assert.ok([...before.values()].some((b) => b.journal.length > 0), `an attempt on the killed host had finished steps: ${JSON.stringify([...before])}`);
+      // The killed engine still records its containers in its data root: it comes back with them (orphans).
+      assert.ok(kill.containers.length > 0, 'the killed engine had containers of the run');
+      for (const id of kill.containers) assert.ok(fs.existsSync(path.join(unix.dataRoot, 'containers', id)), `container ${id} is still recorded by the killed engine`);
+
+      await waitFor('the killed host\'s attempts to move', () => {
+        const moved = readRunEvents(runDir).filter((e) => e.type === 'attempt_moved').map((e) => attemptKey(e as { task_id: string; attempt: number }));
+        return kill.running.every((o) => moved.includes(o.attempt));
+      }, 60_000, 250);
+      await unix.restart();
+      report = await running;
+    } catch (err) {
+      engine.cancel();
+      await running.catch((e: Error) => log.error(`the run, cancelled after the test failed: ${e.message}`));
+      throw err;
+    }
+
+    // Every attempt accounted for, once.
+    assert.equal(report.total, 24, log.lines.join('\n'));
+    assert.equal(report.resolved, 24, log.lines.join('\n'));
+    assert.equal(report.error, 0);
+    const events = readRunEvents(runDir);
+    const stays: HostStay[] = hostStays(events); // throws on an attempt started while it still ran elsewhere
+    const finished = events.filter((e) => e.type === 'attempt_finished').map((e) => attemptKey(e as { task_id: string; attempt: number }));
+    assert.equal(finished.length, 24);
+    assert.equal(new Set(finished).size, 24, 'no attempt finished twice');
+    assert.deepEqual(fs.readdirSync(path.join(runDir, 'trajectories')).filter((f) => f.endsWith('.json')).sort(), tasks.map((t) => `${(t as { task_id: string }).task_id}.1.json`).sort());
+
+    // The moves: recorded in events, the report and the trajectories, with every step finished before the kill.
+    const downs = events.filter((e) => e.type === 'host_down');
+    assert.ok(downs.some((e) => hostName(e.host) === 'unix'), 'host_down for the killed host');
+    const moves = events.filter((e) => e.type === 'attempt_moved');
+    assert.ok(report.host_failures! >= 1, `host_failures ${report.host_failures}`);
+    assert.equal(report.moved_attempts, moves.length);
+    for (const { attempt: key } of kill.running) {
+      const { journal, stepEvents } = before.get(key)!;
+      assert.deepEqual(stepEvents, journal.map((s) => s.index), `${key}: the journal holds the steps the events reported before the kill`);
+      const t = trajectory(runDir, key.replace(/\.1$/, ''));
+      const move = t.environment.moves?.find((m) => hostName(m.from) === 'unix');
+      assert.ok(move, `${key} records its move: ${JSON.stringify(t.environment)}`);
+      assert.notEqual(hostName(move.to), 'unix');
+      assert.equal(move.at_step, journal.length, `${key} moved at the step it had reached`);
+      assert.notEqual(hostName(t.environment.host), 'unix', `${key} finished elsewhere`);
+      assert.deepEqual(t.steps.slice(0, journal.length), journal, `${key} keeps every step finished before the kill as recorded`);
+      assert.equal(t.result?.reward, 1);
+    }
+    for (const t of tasks as { task_id: string }[]) {
+      const steps = trajectory(runDir, t.task_id).steps;
+      assert.deepEqual(steps.map((s) => s.index), [0, 1, 2, 3], `${t.task_id}: three sleeps and the submit, none twice`);
+    }
+
+    // The restarted engine rejoined this run and its orphans are gone.
+    const up = events.find((e) => e.type === 'host_up' && hostName(e.host) === 'unix' && Date.parse(e.time) > kill.time);
+    assert.ok(up, `host_up for the restarted engine: ${JSON.stringify(events.filter((e) => e.type.startsWith('host_')))}`);
+    assert.ok(stays.some((s) => hostName(s.host) === 'unix' && s.start >= Date.parse(up.time)), 'the restarted engine took attempts again');
+    const left = containersOfRun(unix, runId);
+    assert.deepEqual(left, [], 'no container of the run on the restarted engine');
+    for (const id of kill.containers) assert.ok(!fs.existsSync(path.join(unix.dataRoot, 'containers', id)), `orphan ${id} removed`);
+  });
+
+  test('GPU placement with the stand-in NVIDIA hook: two hosts of two devices, eight 1-GPU tasks, never two attempts on one device at once', async () => {
+    const dir = path.join(tmp.dir, 'gpus');
+    const runId = 'pool-gpus';
+    const tasks = Array.from({ length: 8 }, (_, i) => goldTask(`gpu-${i}`, ['echo "devices=$NVIDIA_VISIBLE_DEVICES"', 'sleep 1'], { gpus: 1 }));
+    const hosts: HostSpec[] = [
+      { url: unix.url, name: 'unix', workers: 4, gpus: ['0', '1'] },
+      { url: tls.url, name: 'tls', workers: 4, gpus: ['0', '1'] },
+    ];
+    const log = memoryLogger();
+    const report = await new RunEngine({ tasksFile: writeTasks(dir, tasks), model: 'gold', out: path.join(dir, 'out'), runId, workers: 4, hosts, hostWaitSec: 60 }, { logger: log }).run();
+    const runDir = path.join(dir, 'out', 'runs', runId);
+    assert.equal(report.resolved, 8, log.lines.join('\n'));
+
+    const hookLogs = { unix: fs.readFileSync(unix.nvidiaHookLog!, 'utf8'), tls: fs.readFileSync(tls.nvidiaHookLog, 'utf8') };
+    const held = (tasks as { task_id: string }[]).map(({ task_id }) => {
+      const t = trajectory(runDir, task_id);
+      const host = hostName(t.environment.host) as 'unix' | 'tls';
+      const devices = /devices=(.*)/.exec(t.steps[0]?.observations[0]?.stdout ?? '')?.[1] ?? '';
+      assert.ok(['0', '1'].includes(devices), `${task_id} got one device of its host: "${devices}"`);
+      const container = t.environment.container_id!;
+      assert.equal(hookLogs[host].split('\n').filter((l) => l.startsWith('prestart ') && l.includes(container)).length, 1, `the NVIDIA hook of ${host} ran once for ${task_id}'s container`);
+      assert.ok(!hookLogs[host === 'unix' ? 'tls' : 'unix'].includes(container), `${task_id}'s container ran on ${host} only`);
+      return { task_id, host, devices, start: Date.parse(t.steps[0]!.started_at), end: Date.parse(t.steps.at(-1)!.ended_at) };
+    });
+    const pairs = new Set(held.map((h) => `${h.host}/${h.devices}`));
+    assert.equal(pairs.size, 4, `the four devices were all used: ${[...pairs].join(', ')}`);
+    for (const pair of pairs) {
+      const on = held.filter((h) => `${h.host}/${h.devices}` === pair);
+      assert.equal(maxOverlap(on), 1, `never two attempts at once on ${pair}: ${JSON.stringify(on)}`);
+    }
+    assert.ok(maxOverlap(held) > 1, 'GPU attempts ran side by side on different devices');
+  });
+});
