@@ -142,8 +142,16 @@ export async function startSshHost(dir: string, dockerHost?: string): Promise<Ss
     },
   };
   try {
-    await waitUntil('ssh-agent', 10_000, () => fs.existsSync(sock));
-    execFileSync('ssh-add', [userKey], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+    // The socket file exists from the agent's bind(), a moment before it listens: retry ssh-add until it is in.
+    await waitUntil('ssh-agent', 10_000, () => {
+      if (!fs.existsSync(sock)) return false;
+      try {
+        execFileSync('ssh-add', [userKey], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+        return true;
+      } catch {
+        return false; // exit 2: could not reach the agent yet
+      }
+    });
     await waitUntil('sshd', 10_000, () => {
       if (sshd.exitCode !== null) throw new Error(`sshd exited ${sshd.exitCode}: ${fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : ''}`);
       try {
