@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import type OpenAI from 'openai';
 import type { Action, ChatMessage, Observation } from '../../../common/src/trajectory';
 import { readContainerFile, writeContainerFile } from '../runtime/archive';
+import { isConnectionError } from '../runtime/hostErrors';
 import { shellQuote, type Sandbox } from '../runtime/sandbox';
 
 /** First output line by which a text-mode agent submits (mini-swe-agent's convention). */
@@ -126,7 +127,7 @@ export interface ActionOutcome {
  * Executes one action in the sandbox and returns its observation. `bash` runs through the exec
  * API; `edit` reads and writes files through the archive API; `submit` ends the attempt;
  * `format_error` is answered without touching the container. Never throws for a failing
- * command; throws on abort or engine errors.
+ * command; throws on abort, engine errors and a broken connection to the Docker host.
  */
 export async function executeAction(
   action: Action,
@@ -210,7 +211,9 @@ async function runEdit(
         return fail(`Unknown ${EDIT_TOOL} command "${action.command}"; use view, create, str_replace or insert.`);
     }
   } catch (err) {
-    if ((err as Error).name === 'AbortedError') throw err;
+    // A broken connection to the Docker host is no observation of the edit: the attempt ends
+    // (and on a pool, moves to another host), as for a bash action.
+    if ((err as Error).name === 'AbortedError' || isConnectionError(err)) throw err;
     return fail(`Edit failed: ${(err as Error).message}`);
   }
 }

@@ -17,6 +17,7 @@ import { computeDiff, extractTree, type PreparedWorkspace } from '../runtime/wor
 import { TrajectoryWriter } from '../store/trajectoryWriter';
 import type { RunStore } from '../store/runStore';
 import { AbortedError } from '../util/abort';
+import { HostLostError } from './jobRunner';
 import { TRAJLAB_VERSION } from '../version';
 import { DEFAULT_WORKDIR, releaseEnvironment, removeEnvironment, SetupError, type Environment, type EnvironmentContext, type PendingEnvironment } from './environment';
 import { DEFAULT_SOLUTION_FILES_TO, runTaskSteps } from './taskSteps';
@@ -44,6 +45,12 @@ export interface AttemptContext extends EnvironmentContext {
   background(work: () => Promise<unknown>): void;
   onState(state: AttemptState): void;
   onStep(trajectory: Trajectory, step: Step): Promise<void>;
+  /** Pool runs: fires when the host is judged down (JobPlace.hostSignal): the attempt stops and throws HostLostError. */
+  hostSignal?: AbortSignal;
+  /** Pool runs: whether the host is lost, asked before an error is recorded (JobPlace.hostLost). */
+  hostLost?(): Promise<string | undefined>;
+  /** Pool runs: the attempt comes here from a host that went down; a HostMove is added to `environment.moves`. */
+  move?: { from: string; reason: string };
 }
 
 /**
@@ -53,8 +60,9 @@ export interface AttemptContext extends EnvironmentContext {
  * every step. `previous` is an unfinished trajectory of the same
  * attempt: its steps are kept and re-executed in the fresh container, then the loop continues.
  * The container and the temp workspace are removed on every path.
- * Returns the finished trajectory. Throws AbortedError when the run is cancelled (the
- * trajectory is left unfinished on disk, so a resume continues it).
+ * Returns the finished trajectory. Throws AbortedError when the run is cancelled, and
+ * HostLostError when its host was lost (pool runs: the failure is not recorded, the step in
+ * flight neither); either way the trajectory is left unfinished on disk, so a resume continues it.
  */
 export async function runAttempt(ctx: AttemptContext, previous?: Trajectory): Promise<Trajectory> {
   const task = ctx.task;
@@ -64,6 +72,9 @@ export async function runAttempt(ctx: AttemptContext, previous?: Trajectory): Pr
   const t: Trajectory = resumed
     ? { ...resumed, task, environment: { image, host: ctx.hostLabel } }
     : newTrajectory(ctx, image, workdir);
+  // Host changes of a pool run: the earlier ones kept (also when no step had finished), this one added.
+  const moves = [...(previous?.environment.moves ?? []), ...(ctx.move ? [{ ...ctx.move, to: ctx.hostLabel, at_step: resumed?.steps.length ?? 0, time: new Date().toISOString() }] : [])];
+  if (moves.length) t.environment.moves = moves;
   // The task's images go with the first user message before the first write, so the JSON that a
   // resume starts from always has them (the step journal holds only later messages). A resumed
   // trajectory already has them. A missing file fails the attempt in the try below.
@@ -86,11 +97,24 @@ export async function runAttempt(ctx: AttemptContext, previous?: Trajectory): Pr
   }, { secrets: ctx.store.secrets });
   const save = () => writer.save();
   await save();
+  // Messages up to the last finished step: a reply whose actions did not finish (cancel, lost
+  // host) is dropped before the trajectory is left for a resume, which asks the model again.
+  let finishedMessages = t.messages.length;
+  const dropStepInFlight = () => {
+    const i = t.messages.findIndex((m, j) => j >= finishedMessages && m.role === 'assistant');
+    if (i >= 0) t.messages.length = i;
+  };
 
   const controller = new AbortController();
   const onCancel = () => controller.abort('cancelled');
   if (ctx.signal.aborted) onCancel();
   ctx.signal.addEventListener('abort', onCancel, { once: true });
+  // A lost host stops the agent and the evaluation alike (nothing more can be recorded there).
+  const onHostLost = () => controller.abort('host lost');
+  if (ctx.hostSignal?.aborted) onHostLost();
+  ctx.hostSignal?.addEventListener('abort', onHostLost, { once: true });
+  const evalSignal = ctx.hostSignal ? AbortSignal.any([ctx.signal, ctx.hostSignal]) : ctx.signal;
+  let lost: string | undefined;
   // The wall clock starts once the task's image is on its host (PendingEnvironment.imageReady):
   // pulling or building it is not the agent's time. A cancel stops the pull or build all the same.
   const wallMs = Math.max(1000, ctx.timeoutSec * 1000 - priorMs);
@@ -133,6 +157,7 @@ export async function runAttempt(ctx: AttemptContext, previous?: Trajectory): Pr
     // A Harbor task's log folders exist before the agent starts (harness/harbor.ts HARBOR_LOG_DIRS).
     if (isHarborTask(task)) await makeContainerDirs(sandbox, HARBOR_LOG_DIRS);
     const onStep = async (step: Step) => {
+      finishedMessages = t.messages.length;
       writer.step();
       ctx.onState({ kind: 'running', step: t.steps.length });
       await ctx.onStep(t, step);
@@ -143,8 +168,8 @@ export async function runAttempt(ctx: AttemptContext, previous?: Trajectory): Pr
     const stepped = task.steps?.length ? await runTaskSteps({
       task, sandbox, model: ctx.model, state: { messages: t.messages, steps: t.steps, costUsd: t.totals.cost_usd }, tasksDir: ctx.tasksDir, workdir,
       mode: ctx.mode, maxSteps: ctx.maxSteps, costLimit: ctx.costLimit, commandTimeoutSec: ctx.commandTimeoutSec, outputCap: ctx.outputCap,
-      signal: controller.signal, evalSignal: ctx.signal, resumed: !!resumed, solutionFiles, onStep, onEvaluating: () => ctx.onState({ kind: 'evaluating' }),
-      beforeEvaluate: (stepTask) => restoreForEval(stepTask, ws, sandbox, workdir, ctx.signal),
+      signal: controller.signal, evalSignal, resumed: !!resumed, solutionFiles, onStep, onEvaluating: () => ctx.onState({ kind: 'evaluating' }),
+      beforeEvaluate: (stepTask) => restoreForEval(stepTask, ws, sandbox, workdir, evalSignal),
     }) : undefined;
     if (!stepped && solutionFiles) await copyTaskFolders(sandbox, taskFolders(task.solution?.files, ctx.tasksDir, DEFAULT_SOLUTION_FILES_TO), 'solution.files');
     if (resumed && !stepped) await restoreSteps(t.steps, sandbox, { commandTimeoutSec: ctx.commandTimeoutSec, outputCap: ctx.outputCap, signal: controller.signal });
@@ -157,8 +182,9 @@ export async function runAttempt(ctx: AttemptContext, previous?: Trajectory): Pr
       onStep,
     );
     stopClock();
-    // Diff and eval run even after a wall-clock timeout; only a cancel stops them.
-    const evalSignal = ctx.signal;
+    // An engine call that failed ends the loop with `error`: on a lost host that is no result.
+    if (loop.exitStatus === 'error' && ctx.hostLost && (lost = await ctx.hostLost())) throw new HostLostError(lost);
+    // Diff and eval run even after a wall-clock timeout; only a cancel (or a lost host) stops them.
     ctx.onState({ kind: 'evaluating' });
     const { diff, stats } = await captureDiff(task, ws, sandbox, workdir, ctx.maxDiffFileBytes, evalSignal);
     const tampered = await tamperedPathsOf(task, stats, workdir, ctx.tasksDir);
@@ -185,8 +211,15 @@ export async function runAttempt(ctx: AttemptContext, previous?: Trajectory): Pr
     stopClock();
     if (ctx.signal.aborted) {
       t.ended_at = new Date().toISOString();
+      dropStepInFlight();
       await save();
       throw new AbortedError('cancelled');
+    }
+    // Pool runs: a failure on a lost host is no result; the attempt continues elsewhere from its journal.
+    if (ctx.hostLost && (lost ??= await ctx.hostLost())) {
+      dropStepInFlight();
+      await save();
+      throw new HostLostError(lost);
     }
     const message = err instanceof AbortedError && String(controller.signal.reason) === 'timeout'
       ? `the attempt's wall-clock limit (${ctx.timeoutSec} s) ran out before the agent started`
@@ -196,12 +229,14 @@ export async function runAttempt(ctx: AttemptContext, previous?: Trajectory): Pr
     stopClock();
     stopDiskWatch();
     ctx.signal.removeEventListener('abort', onCancel);
+    ctx.hostSignal?.removeEventListener('abort', onHostLost);
     // Removing a container takes ~0.1 s of engine time: let the worker go on meanwhile. An
     // environment whose wait was stopped (wall clock, cancel) is released once it settles; if it
     // failed instead, it released what it made itself and this attempt has its own error.
     if (env) {
       ctx.gpus.release(env.gpuIds);
-      const made = env;
+      // On a lost host only the temp workspace goes: its containers are removed when it answers again.
+      const made = lost ? { ws: env.ws } : env;
       ctx.background(() => removeEnvironment(made, ctx.logger));
     } else if (pending) {
       pending.abort('not used');

@@ -16,9 +16,10 @@ import { runSecrets, type Secrets } from '../util/secrets';
 import { withoutCredentials } from '../util/urlCredentials';
 import { TRAJLAB_VERSION } from '../version';
 import { runAttempt } from './attempt';
-import type { JobPlace, JobRunner } from './jobRunner';
+import { HostLostError, type JobPlace, type JobRunner } from './jobRunner';
 import { jobList, selectTasks, type Job } from './jobs';
 import { LocalRunner } from './localRunner';
+import { PoolRunner } from '../pool/poolRunner';
 import { buildReport } from './report';
 import { RUN_DEFAULTS } from './runDefaults';
 
@@ -97,7 +98,7 @@ export class RunEngine {
     o.tasksFile = path.resolve(o.tasksFile);
     o.out = path.resolve(o.out);
     this.options = o;
-    this.secrets = runSecrets({ ...process.env, ...hooks.env }, [o.baseUrl, o.host]);
+    this.secrets = runSecrets({ ...process.env, ...hooks.env }, [o.baseUrl, o.host, ...(o.hosts ?? []).map((h) => h.url)]);
     const secrets = this.secrets;
     const { onEvent } = hooks;
     this.hooks = { ...hooks, logger: secrets.logger(hooks.logger), onEvent: onEvent && ((e) => onEvent(secrets.value(e))) };
@@ -185,6 +186,11 @@ export class RunEngine {
         const t = await this.runJob(job, await earlier.take(job), model, place);
         if (t) finished.push(t);
       },
+      fail: async (job, error) => {
+        this.counts.queued--;
+        await this.fail(job.entry.task.task_id, job.attempt, error);
+      },
+      waiting: (job, detail) => this.imageProgress(job.entry.task.task_id, job.attempt, detail),
       wantsEnvironment: async (job) => hasModel(model, job.entry.task) && (await earlier.peek(job))?.status !== 'finished',
     });
     await runner.settle();
@@ -195,22 +201,24 @@ export class RunEngine {
     } else {
       this.status = 'finished';
     }
-    const report = buildReport(this.runId, tasks.map((t) => t.task.task_id), finished, o.attempts, rejected);
+    const report = { ...buildReport(this.runId, tasks.map((t) => t.task.task_id), finished, o.attempts, rejected), ...runner.poolReport?.() };
     await this.recordEnd(report);
     return this.secrets.value(report);
   }
 
-  /** Where this run's jobs run: the local worker pool on `options.host`. */
+  /** Where this run's jobs run: the pool of `options.hosts` when given, else the local worker pool on `options.host`. */
   private createRunner(): JobRunner {
-    return new LocalRunner({
+    const context = {
       runId: this.runId,
       runDir: this.store.dir,
       options: this.options,
       gpus: this.hooks.gpus,
       logger: this.hooks.logger,
       signal: this.signal,
-      onImageProgress: (taskId, attempt, detail) => this.imageProgress(taskId, attempt, detail),
-    });
+      onImageProgress: (taskId: string, attempt: number, detail: string | undefined) => this.imageProgress(taskId, attempt, detail),
+    };
+    if (this.options.hosts?.length) return new PoolRunner({ ...context, record: (event) => this.store.appendEvent(event) });
+    return new LocalRunner(context);
   }
 
   /** Each attempt's state from before its image step began (see imageProgress). */
@@ -317,9 +325,16 @@ export class RunEngine {
       return previous;
     }
     this.counts.running++;
-    this.setState(task.task_id, job.attempt, { kind: 'running', step: previous?.steps.length ?? 0 });
+    // Pool runs name the host in the running state and the events.
+    const host = o.hosts?.length ? place.hostLabel : undefined;
+    const withHost = (state: AttemptState): AttemptState => (host && state.kind === 'running' ? { ...state, host } : state);
+    this.setState(task.task_id, job.attempt, withHost({ kind: 'running', step: previous?.steps.length ?? 0 }));
     this.emitProgress();
-    await this.store.appendEvent({ type: 'attempt_started', time: new Date().toISOString(), task_id: task.task_id, attempt: job.attempt, resumed_from_step: previous?.steps.length ?? 0 });
+    if (place.move) {
+      const { from, reason } = place.move;
+      await this.store.appendEvent({ type: 'attempt_moved', time: new Date().toISOString(), task_id: task.task_id, attempt: job.attempt, from, to: place.hostLabel, at_step: previous?.status === 'running' ? previous.steps.length : 0, reason });
+    }
+    await this.store.appendEvent({ type: 'attempt_started', time: new Date().toISOString(), task_id: task.task_id, attempt: job.attempt, resumed_from_step: previous?.steps.length ?? 0, ...(host ? { host } : {}) });
     let attemptModel: ModelClient | undefined;
     let modelError: string | undefined;
     try {
@@ -343,8 +358,11 @@ export class RunEngine {
           costLimit: o.costLimit ?? Infinity,
           replaySource: model.replay,
           signal: this.signal,
+          hostSignal: place.hostSignal,
+          hostLost: place.hostLost && (() => place.hostLost!()),
+          move: place.move,
           background: (work) => place.background(work),
-          onState: (state) => this.setState(task.task_id, job.attempt, state),
+          onState: (state) => this.setState(task.task_id, job.attempt, withHost(state)),
           onStep: async (trajectory, step) => {
             const u = step.usage;
             this.counts.prompt_tokens += u?.prompt_tokens ?? 0;
@@ -379,6 +397,13 @@ export class RunEngine {
       return t;
     } catch (err) {
       this.counts.running--;
+      if (err instanceof HostLostError) {
+        // Its host went down: queued again, the runner runs it elsewhere from its journal.
+        this.counts.queued++;
+        this.setState(task.task_id, job.attempt, { kind: 'queued' });
+        this.emitProgress();
+        throw err;
+      }
       if (err instanceof AbortedError) {
         this.setState(task.task_id, job.attempt, { kind: 'cancelled' });
         this.emitProgress();
@@ -429,10 +454,16 @@ export class RunEngine {
   /** run.json, written in the background and coalesced (progress changes often; only the newest state matters). */
   private readonly infoWriter = new CoalescingJsonWriter(
     () => this.store.infoPath,
-    (): RunInfo => ({ ...this.info!, status: this.status, counts: { ...this.counts }, updated_at: new Date().toISOString() }),
+    (): RunInfo => ({ ...this.info!, status: this.status, counts: { ...this.counts }, updated_at: new Date().toISOString(), ...this.poolHosts() }),
     undefined,
     (value) => this.secrets.json(value, 2),
   );
+
+  /** Pool runs: run.json's `hosts` (each with the attempts started there). */
+  private poolHosts(): Pick<RunInfo, 'hosts'> {
+    const hosts = this.runner?.hostsInfo?.();
+    return hosts ? { hosts } : {};
+  }
 
   /** Writes run.json now and waits for it. Errors: the write failed (disk full, permissions). */
   private writeInfo(): Promise<void> {
@@ -501,11 +532,12 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** The run's options as run.json records them: no password in a URL, no user name in the model's base URL (util/urlCredentials.ts). */
+/** The run's options as run.json records them: no password in a URL (the pool's hosts too), no user name in the model's base URL (util/urlCredentials.ts). */
 function recordedOptions(options: RunOptions): RunOptions {
   return {
     ...options,
     ...(options.baseUrl !== undefined ? { baseUrl: withoutCredentials(options.baseUrl) } : {}),
     ...(options.host !== undefined ? { host: withoutCredentials(options.host, { keepUser: true }) } : {}),
+    ...(options.hosts ? { hosts: options.hosts.map((h) => ({ ...h, url: withoutCredentials(h.url, { keepUser: true }) })) } : {}),
   };
 }

@@ -1,4 +1,5 @@
 import type { PoolHostState } from '../../../common/src/protocol';
+import type { RunInfo, RunReport } from '../../../common/src/run';
 import type { EnvironmentContext, PendingEnvironment } from './environment';
 import type { Job } from './jobs';
 
@@ -12,12 +13,40 @@ export interface JobPlace {
   hostLabel: string;
   /** Queues clean-up (container removal) that need not hold up the next job; done before `settle()` resolves. */
   background(work: () => Promise<unknown>): void;
+  /**
+   * Pool runs: fires (reason `host down: …`) when the place's Docker host is judged down; the
+   * attempt stops at once, records no result and no step in flight, and rejects with
+   * HostLostError (its job then runs again on another host, from its journal).
+   */
+  hostSignal?: AbortSignal;
+  /**
+   * Pool runs: asked before an attempt records an error: whether its host is lost (the failed
+   * call may come before the periodic ping's verdict, so this confirms with a quick ping).
+   * Resolves to the reason (`host down: …`) or undefined when the host answers.
+   */
+  hostLost?(): Promise<string | undefined>;
+  /** Pool runs: set when this job comes here from a host that went down (HostMove's `from` and `reason`). */
+  move?: { from: string; reason: string };
 }
+
+/**
+ * An attempt ended without a result because its Docker host was lost (JobPlace.hostLost): the
+ * trajectory is left `running` on disk with every finished step in its journal, as a cancel
+ * leaves it. JobWork.attempt rejects with it; the runner runs the job again elsewhere.
+ */
+export class HostLostError extends Error {}
 
 /** What the engine does with each job a JobRunner runs. */
 export interface JobWork {
   /** Runs the job's attempt at `place` and records it; resolves when it has ended, however it went. */
   attempt(job: Job, place: JobPlace): Promise<void>;
+  /**
+   * Records that the job could not run at all (every host stayed down past `hostWaitSec`): the
+   * attempt is counted failed with `error` and no trajectory result (a resume runs it again).
+   */
+  fail?(job: Job, error: string): Promise<void>;
+  /** The job waits for a place (`detail` says why) or stopped waiting (`undefined`). */
+  waiting?(job: Job, detail: string | undefined): void;
   /** Whether the job will want an environment: false when an earlier process finished it or it has no model (nothing is prepared ahead for it). */
   wantsEnvironment(job: Job): Promise<boolean>;
 }
@@ -25,9 +54,9 @@ export interface JobWork {
 /**
  * Runs a run's jobs somewhere: decides when and where each job's attempt runs, and holds what
  * the places need (connections, GPUs, environments prepared ahead). The engine keeps the run's
- * records (run.json, events, counts) and talks only to this interface. Today's one
- * implementation is LocalRunner (a pool of workers on one Docker host, localRunner.ts); a pool
- * of hosts or a queue are the ones to come. Calls come in this order: open, runAll, settle,
+ * records (run.json, events, counts) and talks only to this interface. Implementations:
+ * LocalRunner (a pool of workers on one Docker host, localRunner.ts) and PoolRunner (several
+ * hosts, pool/poolRunner.ts); a queue is the one to come. Calls come in this order: open, runAll, settle,
  * then removeLeftovers after a cancel.
  */
 export interface JobRunner {
@@ -39,7 +68,8 @@ export interface JobRunner {
   /**
    * Runs `work.attempt` for each of `jobs`, in that order of preference, and resolves when all
    * have ended, or once the run's signal has fired and the attempts started have ended (no job
-   * starts after it). Rejects only if `work.attempt` does.
+   * starts after it). Rejects only if `work.attempt` does (other than with HostLostError: that
+   * job runs again at another place).
    */
   runAll(jobs: readonly Job[], work: JobWork): Promise<void>;
   /** Releases what the run still holds (environments prepared for no attempt) and waits for queued clean-up. Never throws: failures are logged. */
@@ -48,4 +78,8 @@ export interface JobRunner {
   removeLeftovers(): Promise<void>;
   /** The live state of each host the run uses (the Hosts view; `trajlab/hosts/state`); undefined before `open`. */
   hostsState?(): PoolHostState[] | undefined;
+  /** Pool runs: the hosts as run.json records them (RunInfo.hosts). */
+  hostsInfo?(): RunInfo['hosts'];
+  /** Pool runs: report.json's pool counts (host failures, attempts moved). */
+  poolReport?(): Pick<RunReport, 'host_failures' | 'moved_attempts'>;
 }

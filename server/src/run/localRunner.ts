@@ -1,8 +1,10 @@
 import * as path from 'node:path';
 import type Docker from 'dockerode';
+import type { PoolHostState } from '../../../common/src/protocol';
 import type { RunOptions } from '../../../common/src/run';
 import { connectDocker, hostName } from '../runtime/connection';
 import { explainDockerError } from '../runtime/hostErrors';
+import { imageWorkOn } from '../runtime/images';
 import { reapContainers, reapOrphans } from '../runtime/reaper';
 import { removeStaleProcessTempDirs } from '../util/processTemp';
 import { GpuAllocator, gpuPool, needsGpus } from '../runtime/gpus';
@@ -43,6 +45,9 @@ export class LocalRunner implements JobRunner {
   /** Set by runAll. */
   private lookahead: Lookahead<Job> | undefined;
   private gpus: GpuAllocator | undefined;
+  /** Attempts running now (hostsState). */
+  private running = 0;
+  private opened = false;
 
   constructor(private readonly run: LocalRunnerContext) {
     this.docker = connectDocker(run.options.host);
@@ -62,6 +67,24 @@ export class LocalRunner implements JobRunner {
     const temp = await removeStaleProcessTempDirs();
     if (temp.removed.length) logger.info(`removed ${temp.removed.length} temp folder(s) left by an earlier crash`);
     for (const f of temp.failed) logger.warn(`temp folder ${f.dir} left by an earlier crash not removed: ${f.error}`);
+    this.opened = true;
+  }
+
+  /** The one host, as the Hosts view shows it: always `up` (a host that stops answering fails its attempts here). */
+  hostsState(): PoolHostState[] | undefined {
+    if (!this.opened) return undefined;
+    const { options } = this.run;
+    const host = hostName(options.host);
+    return [{
+      name: host,
+      url: host,
+      status: 'up',
+      running: this.running,
+      slots: options.workers,
+      gpus: this.gpus?.devices ?? [],
+      gpusInUse: this.gpus?.inUse() ?? [],
+      ...imageWorkOn(host),
+    }];
   }
 
   /** Runs the jobs on `min(workers, jobs)` workers (at least one); see JobRunner.runAll. */
@@ -81,7 +104,12 @@ export class LocalRunner implements JobRunner {
     const worker = async () => {
       while (next < jobs.length && !signal.aborted) {
         const job = jobs[next++]!;
-        await work.attempt(job, this.placeOf(job, gpus, lookahead));
+        this.running++;
+        try {
+          await work.attempt(job, this.placeOf(job, gpus, lookahead));
+        } finally {
+          this.running--;
+        }
       }
     };
     await Promise.all(Array.from({ length: workers }, worker));
@@ -109,28 +137,36 @@ export class LocalRunner implements JobRunner {
   }
 
   private environmentOf(job: Job, gpus: GpuAllocator): EnvironmentContext {
-    const o = this.run.options;
-    return {
-      runId: this.run.runId,
-      task: job.entry.task,
-      attempt: job.attempt,
-      tasksDir: path.dirname(o.tasksFile),
-      cacheDir: path.join(o.out, 'cache', 'repos'),
-      docker: this.docker,
-      gpus,
-      defaultImage: o.defaultImage ?? RUN_DEFAULTS.defaultImage,
-      network: o.network,
-      ceilings: { maxMemoryMb: o.maxMemoryMb, maxCpus: o.maxCpus, maxPids: o.maxPids, allowNetwork: o.allowNetwork },
-      user: o.user,
-      diskLimitMb: o.diskLimitMb ?? RUN_DEFAULTS.diskLimitMb,
-      commandTimeoutSec: o.commandTimeout ?? RUN_DEFAULTS.commandTimeoutSec,
-      wallSec: job.entry.task.timeout ?? o.timeout ?? RUN_DEFAULTS.timeoutSec,
-      outputCap: o.outputCap ?? RUN_DEFAULTS.outputCap,
-      maxDiffFileBytes: o.maxDiffFileBytes ?? RUN_DEFAULTS.maxDiffFileBytes,
-      logger: this.run.logger,
-      host: hostName(o.host),
-      buildLogDir: path.join(this.run.runDir, 'builds'),
-      onImageProgress: this.run.onImageProgress && ((detail) => this.run.onImageProgress!(job.entry.task.task_id, job.attempt, detail)),
-    };
+    return jobEnvironment(this.run, job, { docker: this.docker, gpus, host: hostName(this.run.options.host) });
   }
+}
+
+/**
+ * The environment context of `job` on one Docker host (`docker`, its `gpus`, `host` as messages
+ * name it): the run's options and defaults resolved for the job's task. Shared by the runners.
+ */
+export function jobEnvironment(run: LocalRunnerContext, job: Job, where: { docker: Docker; gpus: GpuAllocator; host: string }): EnvironmentContext {
+  const o = run.options;
+  return {
+    runId: run.runId,
+    task: job.entry.task,
+    attempt: job.attempt,
+    tasksDir: path.dirname(o.tasksFile),
+    cacheDir: path.join(o.out, 'cache', 'repos'),
+    docker: where.docker,
+    gpus: where.gpus,
+    defaultImage: o.defaultImage ?? RUN_DEFAULTS.defaultImage,
+    network: o.network,
+    ceilings: { maxMemoryMb: o.maxMemoryMb, maxCpus: o.maxCpus, maxPids: o.maxPids, allowNetwork: o.allowNetwork },
+    user: o.user,
+    diskLimitMb: o.diskLimitMb ?? RUN_DEFAULTS.diskLimitMb,
+    commandTimeoutSec: o.commandTimeout ?? RUN_DEFAULTS.commandTimeoutSec,
+    wallSec: job.entry.task.timeout ?? o.timeout ?? RUN_DEFAULTS.timeoutSec,
+    outputCap: o.outputCap ?? RUN_DEFAULTS.outputCap,
+    maxDiffFileBytes: o.maxDiffFileBytes ?? RUN_DEFAULTS.maxDiffFileBytes,
+    logger: run.logger,
+    host: where.host,
+    buildLogDir: path.join(run.runDir, 'builds'),
+    onImageProgress: run.onImageProgress && ((detail) => run.onImageProgress!(job.entry.task.task_id, job.attempt, detail)),
+  };
 }

@@ -47,6 +47,11 @@ export class GpuAllocator {
     }
   }
 
+  /** The devices held by attempts now, in the pool's order. */
+  inUse(): string[] {
+    return this.devices.filter((id) => !this.free.includes(id));
+  }
+
   /** Returns devices to the pool and wakes waiting attempts. */
   release(ids: string[]): void {
     if (!ids.length) return;

@@ -40,3 +40,16 @@ export function explainDockerError(url: string | undefined, err: unknown): strin
   }
   return `the Docker host ${shown} failed (${msg})`;
 }
+
+/**
+ * Whether `err` says the connection to a Docker host failed or broke (refused, socket missing,
+ * reset, hung up, timed out, an ssh channel closed), rather than the engine answering with an
+ * error. Pure.
+ */
+export function isConnectionError(err: unknown): boolean {
+  const e = err as NodeJS.ErrnoException & { level?: string };
+  const code = e?.code ?? '';
+  if (['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED'].includes(code)) return true;
+  const msg = String(e?.message ?? err);
+  return /socket hang up|ECONNREFUSED|ECONNRESET|EPIPE|channel open failure|not connected|no response from server/i.test(msg) || e?.level === 'client-socket';
+}

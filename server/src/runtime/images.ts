@@ -335,6 +335,18 @@ interface SharedWork {
 
 const underWay = new Map<string, SharedWork>();
 
+/** Image pulls and builds under way on the Docker host named `host` (ImageOptions.host), over every run of the process. */
+export function imageWorkOn(host: string): { pulls: number; builds: number } {
+  const counts = { pulls: 0, builds: 0 };
+  for (const key of underWay.keys()) {
+    const [h, kind] = key.split('\u0000');
+    if (h !== host) continue;
+    if (kind === 'pull') counts.pulls++;
+    else counts.builds++;
+  }
+  return counts;
+}
+
 /**
  * Runs `work` once for every caller that asks for the same `key` while it is under way; each
  * caller gets its progress texts from then on and its result. A caller whose signal fires stops
