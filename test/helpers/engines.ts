@@ -10,8 +10,9 @@
  *   loaded into it once; its containers are removed at each fresh start);
  * - run folder `/run/trajlab-test-engine-<name>`: `exec/` (exec root), `dockerd.pid`,
  *   `docker.sock` (unix engines).
- * The fixed names make a second test process that wants the same engine fail at dockerd's own
- * pid file check instead of sharing a data root. Needs root and Debian's docker.io.
+ * The fixed names make a second test process that wants the same engine fail (at dockerd's pid
+ * file check, or because a live dockerd uses the data root) instead of sharing a data root: the
+ * mounts under a data root in use are never touched. Needs root and Debian's docker.io.
  *
  * Only the test's own processes are ever signalled: the dockerd it spawned and the processes
  * that dockerd left (found by its exec root in their command line, and their children).
@@ -88,8 +89,6 @@ export interface EngineOptions {
   tls?: { serverDir: string; clientDir: string };
   /** Put the stand-in NVIDIA hook on its PATH (see fakeNvidiaHook). */
   fakeNvidia?: boolean;
-  /** Data root other than `/var/lib/trajlab-test-engine-<name>` (an older test's kept root). */
-  dataRoot?: string;
 }
 
 /** When an engine was killed. */
@@ -213,9 +212,32 @@ function mountsUnder(roots: string[]): string[] {
     .sort((a, b) => b.length - a.length);
 }
 
-/** Unmounts (lazily) what a dead engine left mounted under its roots: container root filesystems, shm, network namespaces. */
-function unmountUnder(roots: string[]): void {
-  for (const m of mountsUnder(roots)) execFileSync('umount', ['-l', m], { stdio: ['ignore', 'ignore', 'pipe'] });
+/** Pids of live dockerds started with `--data-root <dataRoot>` (ours or anyone's). */
+function dockerdsOn(dataRoot: string): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let args: string[];
+    try {
+      args = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // exited while we listed /proc
+    }
+    if (!args[0]?.endsWith('dockerd')) continue;
+    if (args.some((a, i) => a === `--data-root=${dataRoot}` || (a === '--data-root' && args[i + 1] === dataRoot))) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/**
+ * Unmounts (lazily) what a dead engine left mounted under its roots: container root
+ * filesystems, shm, network namespaces. Errors: a live dockerd uses the data root (those mounts
+ * are its containers'; nothing is touched).
+ */
+function unmountUnder(dataRoot: string, execRoot: string): void {
+  const users = dockerdsOn(dataRoot);
+  if (users.length) throw new Error(`the data root ${dataRoot} is in use by dockerd ${users.join(', ')} (another test?): its mounts are left alone`);
+  for (const m of mountsUnder([dataRoot, execRoot])) execFileSync('umount', ['-l', m], { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
 /** The pid in `file` when that process is alive, else undefined. */
@@ -246,7 +268,7 @@ function livePid(file: string): number | undefined {
 export async function startEngine(options: EngineOptions): Promise<Engine> {
   if (!/^[a-z0-9-]+$/.test(options.name)) throw new Error(`engine name "${options.name}": use lowercase letters, digits and "-"`);
   const runDir = `/run/trajlab-test-engine-${options.name}`;
-  const dataRoot = options.dataRoot ?? `/var/lib/trajlab-test-engine-${options.name}`;
+  const dataRoot = `/var/lib/trajlab-test-engine-${options.name}`;
   const execRoot = path.join(runDir, 'exec');
   const pidFile = path.join(runDir, 'dockerd.pid');
   const running = livePid(pidFile);
@@ -255,7 +277,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
   fs.mkdirSync(runDir, { recursive: true });
   // What a killed earlier test left: processes of this exec root, then mounts under its roots.
   await killAll(processesOf(execRoot));
-  unmountUnder([dataRoot, execRoot]);
+  unmountUnder(dataRoot, execRoot);
 
   const log = path.join(options.dir, `dockerd-${options.name}.log`);
   const port = options.tls ? await freePort() : 0;
@@ -299,7 +321,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
   };
   const cleanUp = async () => {
     await killAll(processesOf(execRoot));
-    unmountUnder([dataRoot, execRoot]);
+    unmountUnder(dataRoot, execRoot);
   };
 
   const engine: Engine = {

@@ -65,18 +65,14 @@ export interface TlsEngine extends Engine {
   nvidiaHookLog: string;
 }
 
-/** Where the TLS engine of remoteHosts.test.ts keeps its images between test runs. */
-const TLS_ENGINE_ROOT = '/var/lib/trajlab-test-tls-engine';
-
 /**
  * Starts dockerd with mutual TLS on a free port, with the fake NVIDIA hook on its PATH (see
  * startEngine: its own roots, the flags scripts/ensure-docker.sh uses), and loads `images` from
- * the local engine into it when it lacks them. `name` picks the engine (its roots); the default
- * one keeps its images in the data root the remote-host tests have always used.
+ * the local engine into it when it lacks them. `name` picks the engine (its roots).
  */
 export async function startTlsEngine(dir: string, images: string[], name = 'tls'): Promise<TlsEngine> {
   const certs = makeTlsCerts(path.join(dir, 'certs'));
-  const engine = await startEngine({ name, dir, images, tls: certs, fakeNvidia: true, dataRoot: name === 'tls' ? TLS_ENGINE_ROOT : undefined });
+  const engine = await startEngine({ name, dir, images, tls: certs, fakeNvidia: true });
   return { ...engine, port: Number(new URL(engine.url).port), certs, nvidiaHookLog: engine.nvidiaHookLog! };
 }
 
