@@ -7,13 +7,16 @@
  * - overhead: the harness's time per attempt (32 tasks whose only action is `true`, `workers`
  *   8), a pool of one engine vs the same engine as the run's single `host`. Target ≤ 1.05×.
  * - failover: SIGKILL of one engine's dockerd while attempts of 5 × `sleep 1` run on it, to the
- *   last of its attempts started again on the other (its `attempt_started` after its
- *   `attempt_moved`), median of TRAJLAB_BENCH_KILLS (default 3) kills. Target < 10 s.
+ *   last of its attempts started again on the other, which has free slots (its `attempt_started`
+ *   after its `attempt_moved`), median of TRAJLAB_BENCH_KILLS (default 3) kills. Target < 10 s.
+ *   Also printed: to their containers running there (the other engine's `start` events).
  * Pairs are interleaved (baseline then pool), TRAJLAB_BENCH_REPEATS of them (default 3), after a
- * warm-up run of each; the median ratio is the figure. Needs root (it starts dockerd) and the
+ * warm-up run of each; the median ratio is the figure. TRAJLAB_BENCH_POOL=failover (or any
+ * comma-separated parts) runs only those. Needs root (it starts dockerd) and the
  * sandbox image on the local engine. Each engine holds 8 containers at once: on a small machine
  * the figures move with its neighbours' load.
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -96,30 +99,39 @@ async function overhead(dir: string, a: Engine, repeats: number): Promise<void> 
 }
 
 /**
- * One kill: a run of 16 tasks of 5 × `sleep 1` on both engines (workers 4 each); once an attempt
- * on `a` has a finished step, `a` is SIGKILLed; seconds until every attempt that ran on it has
- * started again on `b`. The run is then cancelled and `a` started again.
+ * One kill: a run of 8 tasks of 5 × `sleep 1` on both engines (workers 4 on `a`, 12 on `b`, so
+ * `b` has free slots for what moves: the figure is detection and re-placement, not a queue);
+ * once an attempt on `a` has a finished step, `a` is SIGKILLed; seconds until every attempt
+ * that ran on it has started again on `b`. The run is then cancelled and `a` started again.
  */
-async function failoverOnce(dir: string, i: number, a: Engine, b: Engine): Promise<number> {
-  const file = tasksFile(dir, `failover-${i}`, 16, Array.from({ length: 5 }, () => 'sleep 1'));
+async function failoverOnce(dir: string, i: number, a: Engine, b: Engine): Promise<{ started: number; containers: number }> {
+  const file = tasksFile(dir, `failover-${i}`, 8, Array.from({ length: 5 }, () => 'sleep 1'));
   const out = path.join(dir, `failover-${i}`);
   const runId = `failover-${i}`;
   const runDir = path.join(out, 'runs', runId);
-  const hosts: HostSpec[] = [{ url: a.url, name: 'a', workers: 4 }, { url: b.url, name: 'b', workers: 4 }];
+  const hosts: HostSpec[] = [{ url: a.url, name: 'a', workers: 4 }, { url: b.url, name: 'b', workers: 12 }];
   const engine = new RunEngine({ tasksFile: file, model: 'gold', out, runId, workers: 4, hosts, hostWaitSec: 120 }, { logger: silentLogger });
   const running = engine.run();
   try {
     const kill = await killMidAttempt(runDir, a, 'a');
     if (!kill.running.length) throw new Error('no attempt was running on the killed engine');
     const deadline = kill.time + 60_000;
+    let started: number | undefined;
     for (;;) {
-      const events = readRunEvents(runDir);
-      const elsewhere = kill.running.map(({ attempt }) => {
-        const moved = events.findIndex((e) => e.type === 'attempt_moved' && attemptKey(e) === attempt);
-        const restarted = moved < 0 ? undefined : events.slice(moved + 1).find((e) => e.type === 'attempt_started' && attemptKey(e) === attempt && e.host !== 'a');
-        return restarted && Date.parse(restarted.time);
-      });
-      if (elsewhere.every((t) => t !== undefined)) return (Math.max(...(elsewhere as number[])) - kill.time) / 1000;
+      if (started === undefined) {
+        const events = readRunEvents(runDir);
+        const elsewhere = kill.running.map(({ attempt }) => {
+          const moved = events.findIndex((e) => e.type === 'attempt_moved' && attemptKey(e) === attempt);
+          const restarted = moved < 0 ? undefined : events.slice(moved + 1).find((e) => e.type === 'attempt_started' && attemptKey(e) === attempt && e.host !== 'a');
+          return restarted && Date.parse(restarted.time);
+        });
+        if (elsewhere.every((t) => t !== undefined)) started = Math.max(...(elsewhere as number[]));
+      }
+      // Every task started at once (8 tasks, 16 slots): containers `b` starts after the kill are the moved attempts'.
+      const starts = containerStarts(b, runId, kill.time);
+      if (started !== undefined && starts.length >= kill.running.length) {
+        return { started: (started - kill.time) / 1000, containers: (starts[kill.running.length - 1]! - kill.time) / 1000 };
+      }
       if (Date.now() > deadline) throw new Error(`attempts of the killed engine not running elsewhere 60 s after the kill: ${JSON.stringify(kill.running)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -130,28 +142,51 @@ async function failoverOnce(dir: string, i: number, a: Engine, b: Engine): Promi
   }
 }
 
-async function failover(dir: string, a: Engine, b: Engine, kills: number): Promise<void> {
-  const times: number[] = [];
-  for (let i = 0; i < kills; i++) {
-    const s = await failoverOnce(dir, i, a, b);
-    times.push(s);
-    console.log(`pool failover: kill ${i + 1}: the killed engine's attempts all running on the other ${s.toFixed(2)} s after the SIGKILL`);
-  }
-  const m = median(times);
-  console.log(`pool failover: median ${m.toFixed(2)} s of ${kills} kills (range ${range(times)} s; target < 10 s) ${m < 10 ? 'PASS' : 'MISS'}`);
+/** When `engine` started containers of `runId` since `since` (epoch ms), sorted, epoch ms (its event log). */
+function containerStarts(engine: Engine, runId: string, since: number): number[] {
+  const args = ['events', '--since', (since / 1000).toFixed(3), '--until', (Date.now() / 1000).toFixed(3), '--filter', 'type=container', '--filter', 'event=start', '--filter', `label=trajlab.run=${runId}`, '--format', '{{.TimeNano}}'];
+  return execFileSync('docker', [...engine.cliArgs, ...args], { encoding: 'utf8', timeout: 10_000 })
+    .split('\n')
+    .filter(Boolean)
+    .map((ns) => Number(BigInt(ns) / 1_000_000n))
+    .sort((x, y) => x - y);
 }
 
-/** `npm run bench -- pool`: the three figures above. Errors: not root, an engine that does not start, a run that does not resolve. */
-export async function poolBench(repeats = Number(process.env.TRAJLAB_BENCH_REPEATS ?? 3), kills = Number(process.env.TRAJLAB_BENCH_KILLS ?? 3)): Promise<void> {
+async function failover(dir: string, a: Engine, b: Engine, kills: number): Promise<void> {
+  const started: number[] = [];
+  const containers: number[] = [];
+  for (let i = 0; i < kills; i++) {
+    const s = await failoverOnce(dir, i, a, b);
+    started.push(s.started);
+    containers.push(s.containers);
+    console.log(`pool failover: kill ${i + 1}: the killed engine's attempts all started on the other ${s.started.toFixed(2)} s after the SIGKILL, their containers all running there ${s.containers.toFixed(2)} s after it`);
+  }
+  const m = median(started);
+  const c = median(containers);
+  console.log(`pool failover: median of ${kills} kills: attempts started elsewhere ${m.toFixed(2)} s (range ${range(started)} s; target < 10 s) ${m < 10 ? 'PASS' : 'MISS'}; their containers running ${c.toFixed(2)} s (range ${range(containers)} s)`);
+}
+
+/**
+ * `npm run bench -- pool`: the figures above named in `parts` (default: TRAJLAB_BENCH_POOL,
+ * comma-separated, else all three). Errors: not root, an unknown part, an engine that does not
+ * start, a run that does not resolve.
+ */
+export async function poolBench(
+  repeats = Number(process.env.TRAJLAB_BENCH_REPEATS ?? 3),
+  kills = Number(process.env.TRAJLAB_BENCH_KILLS ?? 3),
+  parts = (process.env.TRAJLAB_BENCH_POOL ?? 'throughput,overhead,failover').split(','),
+): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('pool: needs root (it starts two extra dockerds)');
+  const unknown = parts.filter((p) => !['throughput', 'overhead', 'failover'].includes(p));
+  if (unknown.length) throw new Error(`pool: unknown part(s) ${unknown.join(', ')} in TRAJLAB_BENCH_POOL; use throughput, overhead, failover`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trajlab-bench-pool-'));
   const engines: Engine[] = [];
   try {
     for (const name of ['bench-a', 'bench-b']) engines.push(await startEngine({ name, dir: path.join(dir, 'engines'), images: [IMAGE] }));
     const [a, b] = engines as [Engine, Engine];
-    await throughput(dir, a, b, repeats);
-    await overhead(dir, a, repeats);
-    await failover(dir, a, b, kills);
+    if (parts.includes('throughput')) await throughput(dir, a, b, repeats);
+    if (parts.includes('overhead')) await overhead(dir, a, repeats);
+    if (parts.includes('failover')) await failover(dir, a, b, kills);
   } finally {
     await Promise.all(engines.map((e) => e.stop()));
     fs.rmSync(dir, { recursive: true, force: true });

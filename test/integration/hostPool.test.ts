@@ -10,7 +10,8 @@
  *   the engine, started again, rejoins and its orphan containers of the run are removed;
  * - GPU placement with the stand-in NVIDIA hook: two hosts of two devices, eight 1-GPU tasks,
  *   never two attempts on one (host, device) at once.
- * Gold policy with `sleep` commands: no model, only the engines' work.
+ * Hosts are named `unix`, `tls` and `ssh` (HostSpec.name): events, moves and trajectories name
+ * them so. Gold policy with `sleep` commands: no model, only the engines' work.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -77,8 +78,6 @@ describe('host pool across three real Docker engines', { skip: unavailable ?? fa
   let sshEngine: Engine;
   let ssh: SshHost;
   const savedEnv = new Map<string, string | undefined>();
-  /** Host name (HostSpec.name) of an event's or a trajectory's host field: the name itself, or the URL without credentials. */
-  let hostName: (value: string) => string;
 
   before(async () => {
     tmp = tempDir('host-pool');
@@ -96,12 +95,6 @@ describe('host pool across three real Docker engines', { skip: unavailable ?? fa
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
-    const names = new Map([
-      [unix.url, 'unix'],
-      [tls.url, 'tls'],
-      [ssh.url.replace('root@', ''), 'ssh'],
-    ]);
-    hostName = (value) => (['unix', 'tls', 'ssh'].includes(value) ? value : names.get(value) ?? value);
   });
   after(async () => {
     for (const [k, v] of savedEnv) {
@@ -132,7 +125,7 @@ describe('host pool across three real Docker engines', { skip: unavailable ?? fa
     const stays = hostStays(readRunEvents(runDir));
     assert.equal(stays.length, 12, 'one stay per attempt: no host went down');
     for (const host of ['unix', 'tls', 'ssh']) {
-      const here = stays.filter((s) => hostName(s.host) === host);
+      const here = stays.filter((s) => s.host === host);
       assert.ok(here.length > 0, `attempts ran on ${host}: ${JSON.stringify(stays.map((s) => s.host))}`);
       assert.ok(maxOverlap(here) <= 2, `at most 2 attempts at once on ${host} (saw ${maxOverlap(here)})`);
     }
@@ -140,10 +133,10 @@ describe('host pool across three real Docker engines', { skip: unavailable ?? fa
 
     // Each engine really ran what the events say it ran, and the system engine ran nothing.
     for (const [engine, host] of [[unix, 'unix'], [tls, 'tls'], [sshEngine, 'ssh']] as const) {
-      const here = stays.filter((s) => hostName(s.host) === host);
+      const here = stays.filter((s) => s.host === host);
       assert.equal(createdOn(engine, runId, since).length, here.length, `containers created on ${host}`);
       assert.deepEqual(containersOfRun(engine, runId), [], `no container of the run left on ${host}`);
-      for (const s of here) assert.equal(hostName(trajectory(runDir, s.attempt.replace(/\.1$/, '')).environment.host), host, `${s.attempt}'s trajectory names ${host}`);
+      for (const s of here) assert.equal(trajectory(runDir, s.attempt.replace(/\.1$/, '')).environment.host, host, `${s.attempt}'s trajectory names ${host}`);
     }
     const system = execFileSync('docker', ['events', '--since', String(since), '--until', String(Math.ceil(Date.now() / 1000)), '--filter', 'event=create', '--filter', `label=trajlab.run=${runId}`, '--format', '{{.ID}}'], { encoding: 'utf8' });
     assert.equal(system.trim(), '', 'no container of the run on the system engine');
@@ -208,7 +201,7 @@ describe('host pool across three real Docker engines', { skip: unavailable ?? fa
 
     // The moves: recorded in events, the report and the trajectories, with every step finished before the kill.
     const downs = events.filter((e) => e.type === 'host_down');
-    assert.ok(downs.some((e) => hostName(e.host) === 'unix'), 'host_down for the killed host');
+    assert.ok(downs.some((e) => e.host === 'unix'), 'host_down for the killed host');
     const moves = events.filter((e) => e.type === 'attempt_moved');
     assert.ok(report.host_failures! >= 1, `host_failures ${report.host_failures}`);
     assert.equal(report.moved_attempts, moves.length);
@@ -217,9 +210,9 @@ describe('host pool across three real Docker engines', { skip: unavailable ?? fa
       assert.deepEqual(stepEvents, journal.map((s) => s.index), `${key}: the steps on disk are those the events reported before the kill`);
       const t = trajectory(runDir, key.replace(/\.1$/, ''));
       const story = () => JSON.stringify({ killed: new Date(kill.time).toISOString(), moves: t.environment.moves, steps: t.steps.map((s) => ({ started: s.started_at, ended: s.ended_at, error: s.error, exit: s.observations.map((o) => o.exit_code), out: s.observations.map((o) => (o.stdout + o.stderr).slice(0, 200)) })) });
-      const move = t.environment.moves?.find((m) => hostName(m.from) === 'unix');
+      const move = t.environment.moves?.find((m) => m.from === 'unix');
       assert.ok(move, `${key} records its move: ${JSON.stringify(t.environment)}`);
-      assert.notEqual(hostName(move.to), 'unix');
+      assert.notEqual(move.to, 'unix');
       // It moved with every step finished before the kill, plus at most the one whose command
       // had already ended in the container when the kill came (its result was in flight).
       assert.ok(move.at_step >= journal.length && move.at_step <= journal.length + 1, `${key} moved at the step it had reached (${journal.length} finished before the kill): ${story()}`);
@@ -227,7 +220,7 @@ describe('host pool across three real Docker engines', { skip: unavailable ?? fa
         if (i < move.at_step) assert.ok(Date.parse(s.started_at) <= kill.time, `${key} step ${i} ran on the killed host, before the kill: ${story()}`);
         else assert.ok(Date.parse(s.started_at) >= Date.parse(move.time), `${key} step ${i} ran after the move: ${story()}`);
       });
-      assert.notEqual(hostName(t.environment.host), 'unix', `${key} finished elsewhere`);
+      assert.notEqual(t.environment.host, 'unix', `${key} finished elsewhere`);
       assert.deepEqual(t.steps.slice(0, journal.length), journal, `${key} keeps every step finished before the kill as recorded: ${story()}`);
       assert.equal(t.result?.reward, 1);
     }
@@ -237,9 +230,9 @@ describe('host pool across three real Docker engines', { skip: unavailable ?? fa
     }
 
     // The restarted engine rejoined this run and its orphans are gone.
-    const up = events.find((e) => e.type === 'host_up' && hostName(e.host) === 'unix' && Date.parse(e.time) > kill.time);
+    const up = events.find((e) => e.type === 'host_up' && e.host === 'unix' && Date.parse(e.time) > kill.time);
     assert.ok(up, `host_up for the restarted engine: ${JSON.stringify(events.filter((e) => e.type.startsWith('host_')))}`);
-    assert.ok(stays.some((s) => hostName(s.host) === 'unix' && s.start >= Date.parse(up.time)), 'the restarted engine took attempts again');
+    assert.ok(stays.some((s) => s.host === 'unix' && s.start >= Date.parse(up.time)), 'the restarted engine took attempts again');
     const left = containersOfRun(unix, runId);
     assert.deepEqual(left, [], 'no container of the run on the restarted engine');
     for (const id of kill.containers) assert.ok(!fs.existsSync(path.join(unix.dataRoot, 'containers', id)), `orphan ${id} removed`);
@@ -261,7 +254,8 @@ describe('host pool across three real Docker engines', { skip: unavailable ?? fa
     const hookLogs = { unix: fs.readFileSync(unix.nvidiaHookLog!, 'utf8'), tls: fs.readFileSync(tls.nvidiaHookLog, 'utf8') };
     const held = (tasks as { task_id: string }[]).map(({ task_id }) => {
       const t = trajectory(runDir, task_id);
-      const host = hostName(t.environment.host) as 'unix' | 'tls';
+      const host = t.environment.host as 'unix' | 'tls';
+      assert.ok(host === 'unix' || host === 'tls', `${task_id} ran on a host of the pool: ${host}`);
       const devices = /devices=(.*)/.exec(t.steps[0]?.observations[0]?.stdout ?? '')?.[1] ?? '';
       assert.ok(['0', '1'].includes(devices), `${task_id} got one device of its host: "${devices}"`);
       const container = t.environment.container_id!;
