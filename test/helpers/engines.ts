@@ -124,6 +124,13 @@ export interface Engine {
    * the kill happened. Its containers stay recorded in the data root (orphans for a restart).
    */
   kill(): Promise<EngineKill>;
+  /**
+   * SIGSTOPs the dockerd: it keeps its sockets and connections but answers nothing (no reset),
+   * as a machine that went silent; its containers keep running. Returns when, epoch ms.
+   */
+  freeze(): number;
+  /** SIGCONTs a frozen dockerd: calls it left hanging complete late. */
+  thaw(): void;
   /** Starts dockerd again on the same roots and address after kill() (unmounting what the killed one left first); resolves when it answers. Its containers are kept. */
   restart(): Promise<void>;
   /** Stops dockerd (SIGTERM, SIGKILL after 15 s), kills what it left, unmounts what remains under its roots and removes its run folder; keeps the data root. */
@@ -345,12 +352,25 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
       const leftovers = await killAll([...new Set([...tree, ...processesOf(execRoot)])]);
       return { pid, time, leftovers };
     },
+    freeze: () => {
+      const pid = engine.pid();
+      if (!pid) throw new Error(`test engine "${options.name}" is not running`);
+      const time = Date.now();
+      process.kill(pid, 'SIGSTOP');
+      return time;
+    },
+    thaw: () => {
+      const pid = engine.pid();
+      if (!pid) throw new Error(`test engine "${options.name}" is not running`);
+      process.kill(pid, 'SIGCONT');
+    },
     restart: async () => {
       if (engine.pid()) throw new Error(`test engine "${options.name}" is still running: kill() it first`);
       await cleanUp();
       await launch();
     },
     stop: async () => {
+      if (engine.pid()) engine.thaw(); // a frozen dockerd would not act on SIGTERM
       await stopProcess(child);
       await cleanUp();
       fs.rmSync(runDir, { recursive: true, force: true });

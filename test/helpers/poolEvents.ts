@@ -112,11 +112,9 @@ export interface MidRunKill extends EngineKill {
 /**
  * Waits (up to `timeoutMs`, default 60 s) until an attempt of the pool run in `runDir` has
  * finished at least `steps` steps on host `host` (a HostSpec.name, as events name hosts) and is
- * still running there, then SIGKILLs `engine` (Engine.kill). Resolves right after the kill, with
- * when it happened and what ran there: tests that check how others see the dead host (its
- * events, /health, metrics) go on from here.
+ * still running there. Errors: none did in time (the message lists the events so far).
  */
-export async function killMidAttempt(runDir: string, engine: Engine, host: string, steps = 1, timeoutMs = 60_000): Promise<MidRunKill> {
+export async function midAttempt(runDir: string, host: string, steps = 1, timeoutMs = 60_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const events = readRunEvents(runDir);
@@ -124,13 +122,26 @@ export async function killMidAttempt(runDir: string, engine: Engine, host: strin
     const mid = open.some(
       (o) => o.host === host && events.filter((e) => e.type === 'step' && attemptKey(e) === o.attempt && Date.parse(e.time) >= o.start).length >= steps,
     );
-    if (mid) break;
+    if (mid) return;
     if (Date.now() > end) throw new Error(`no attempt on ${host} reached ${steps} step(s) within ${timeoutMs / 1000} s; events so far:\n${events.map((e) => JSON.stringify(e)).join('\n')}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** The attempts running on `host` per the events of `runDir` written by `time` (epoch ms). */
+export function runningOn(runDir: string, host: string, time: number): OpenStay[] {
+  return attemptStays(readRunEvents(runDir).filter((e) => Date.parse(e.time) <= time)).open.filter((o) => o.host === host);
+}
+
+/**
+ * Once an attempt is mid-way on `host` (midAttempt), SIGKILLs `engine` (Engine.kill). Resolves
+ * right after the kill, with when it happened and what ran there: tests that check how others
+ * see the dead host (its events, /health, metrics) go on from here.
+ */
+export async function killMidAttempt(runDir: string, engine: Engine, host: string, steps = 1, timeoutMs = 60_000): Promise<MidRunKill> {
+  await midAttempt(runDir, host, steps, timeoutMs);
   const runId = path.basename(runDir);
   const containers = execFileSync('docker', [...engine.cliArgs, 'ps', '-aq', '--no-trunc', '--filter', `label=trajlab.run=${runId}`], { encoding: 'utf8', timeout: 10_000 }).split('\n').filter(Boolean);
   const kill = await engine.kill();
-  const { open } = attemptStays(readRunEvents(runDir).filter((e) => Date.parse(e.time) <= kill.time));
-  return { ...kill, running: open.filter((o) => o.host === host), containers };
+  return { ...kill, running: runningOn(runDir, host, kill.time), containers };
 }

@@ -8,6 +8,9 @@
  * - SIGKILL of one engine's dockerd mid-run: every attempt accounted for, the moved attempts keep
  *   every step finished before the kill (their journal) and record the move, none runs twice;
  *   the engine, started again, rejoins and its orphan containers of the run are removed;
+ * - a dockerd frozen mid-run (SIGSTOP: it answers nothing and resets nothing, as a machine gone
+ *   silent) is marked down by the ping; the same checks, and its late replies once thawed
+ *   change nothing;
  * - GPU placement with the stand-in NVIDIA hook: two hosts of two devices, eight 1-GPU tasks,
  *   never two attempts on one (host, device) at once.
  * Hosts are named `unix`, `tls` and `ssh` (HostSpec.name): events, moves and trajectories name
@@ -24,7 +27,7 @@ import { RunEngine } from '../../server/src/run/engine';
 import { readTrajectoryWithJournal } from '../../server/src/store/trajectoryWriter';
 import { memoryLogger, readJson, tempDir, waitFor } from '../helpers/engineHelpers';
 import { startEngine, type Engine } from '../helpers/engines';
-import { attemptKey, hostStays, killMidAttempt, maxOverlap, readRunEvents, type HostStay, type MidRunKill } from '../helpers/poolEvents';
+import { attemptKey, hostStays, killMidAttempt, maxOverlap, midAttempt, readRunEvents, runningOn, type HostStay, type MidRunKill, type OpenStay } from '../helpers/poolEvents';
 import { remoteHostsUnavailable, startSshHost, startTlsEngine, type SshHost, type TlsEngine } from '../helpers/remoteHosts';
 
 const SANDBOX = process.env.TRAJLAB_SANDBOX_IMAGE ?? 'trajlab/sandbox:1';
@@ -69,6 +72,80 @@ function trajectory(runDir: string, taskId: string): Trajectory {
 async function stepsOnDisk(runDir: string, taskId: string, time: number): Promise<Step[]> {
   const t = await readTrajectoryWithJournal(path.join(runDir, 'trajectories', `${taskId}.1.json`));
   return (t?.steps ?? []).filter((s) => Date.parse(s.ended_at) <= time);
+}
+
+/** Per attempt running on a host when it died: its steps on disk (JSON and journal) finished by then, and its `step` events written by then. */
+type BeforeDeath = Map<string, { steps: Step[]; stepEvents: number[] }>;
+
+/** What the attempts in `running` had recorded at `time` (epoch ms), read right after the host died. */
+async function recordedBy(runDir: string, running: OpenStay[], time: number): Promise<BeforeDeath> {
+  const events = readRunEvents(runDir).filter((e) => Date.parse(e.time) <= time);
+  const before: BeforeDeath = new Map();
+  for (const { attempt } of running) {
+    before.set(attempt, {
+      steps: await stepsOnDisk(runDir, attempt.replace(/\.1$/, ''), time),
+      stepEvents: events.flatMap((e) => (e.type === 'step' && attemptKey(e) === attempt ? [e.index] : [])),
+    });
+  }
+  return before;
+}
+
+/** Waits (60 s) until every attempt in `running` has an `attempt_moved` event. */
+function movesOf(runDir: string, running: OpenStay[]): Promise<true> {
+  return waitFor('the dead host\'s attempts to move', () => {
+    const moved = readRunEvents(runDir).flatMap((e) => (e.type === 'attempt_moved' ? [attemptKey(e)] : []));
+    return running.every((o) => moved.includes(o.attempt));
+  }, 60_000, 250);
+}
+
+/**
+ * A finished run of `taskIds` (gold tasks of `steps` sleeps): each resolved, one trajectory and
+ * one `attempt_finished` per attempt, never started while running elsewhere (hostStays), each
+ * trajectory with its sleeps and the submit exactly once.
+ */
+function assertEachAttemptOnce(runDir: string, report: RunReport, taskIds: string[], steps: number, log: { lines: string[] }): HostStay[] {
+  assert.equal(report.total, taskIds.length, log.lines.join('\n'));
+  assert.equal(report.resolved, taskIds.length, log.lines.join('\n'));
+  assert.equal(report.error, 0);
+  const events = readRunEvents(runDir);
+  const stays = hostStays(events); // throws on an attempt started while it still ran elsewhere
+  const finished = events.flatMap((e) => (e.type === 'attempt_finished' ? [attemptKey(e)] : []));
+  assert.deepEqual(finished.sort(), taskIds.map((id) => `${id}.1`).sort(), 'each attempt finished once');
+  assert.deepEqual(fs.readdirSync(path.join(runDir, 'trajectories')).filter((f) => f.endsWith('.json')).sort(), taskIds.map((id) => `${id}.1.json`).sort());
+  for (const id of taskIds) {
+    assert.deepEqual(trajectory(runDir, id).steps.map((s) => s.index), Array.from({ length: steps + 1 }, (_, i) => i), `${id}: its sleeps and the submit, none twice`);
+  }
+  return stays;
+}
+
+/**
+ * The attempts that ran on `host` when it died at `time` (epoch ms) moved and kept their steps:
+ * events and report count the moves; each trajectory has a move from `host`, at the step it had
+ * reached (every step finished before the death, plus at most the one whose command had ended in
+ * the container as it died: its result was in flight), those steps as they were recorded and
+ * nothing run on `host` after `time`.
+ */
+function assertMovesKeepSteps(runDir: string, report: RunReport, host: string, time: number, before: BeforeDeath): void {
+  const events = readRunEvents(runDir);
+  assert.ok(events.some((e) => e.type === 'host_down' && e.host === host), `host_down for ${host}`);
+  assert.ok(report.host_failures! >= 1, `host_failures ${report.host_failures}`);
+  assert.equal(report.moved_attempts, events.filter((e) => e.type === 'attempt_moved').length);
+  for (const [key, { steps, stepEvents }] of before) {
+    assert.deepEqual(stepEvents, steps.map((s) => s.index), `${key}: the steps on disk are those the events reported before ${host} died`);
+    const t = trajectory(runDir, key.replace(/\.1$/, ''));
+    const story = () => JSON.stringify({ died: new Date(time).toISOString(), moves: t.environment.moves, steps: t.steps.map((s) => ({ started: s.started_at, ended: s.ended_at, error: s.error, exit: s.observations.map((o) => o.exit_code), out: s.observations.map((o) => (o.stdout + o.stderr).slice(0, 200)) })) });
+    const move = t.environment.moves?.find((m) => m.from === host);
+    assert.ok(move, `${key} records its move: ${JSON.stringify(t.environment)}`);
+    assert.notEqual(move.to, host);
+    assert.ok(move.at_step >= steps.length && move.at_step <= steps.length + 1, `${key} moved at the step it had reached (${steps.length} finished before ${host} died): ${story()}`);
+    t.steps.forEach((s, i) => {
+      if (i < move.at_step) assert.ok(Date.parse(s.started_at) <= time, `${key} step ${i} ran on ${host} before it died: ${story()}`);
+      else assert.ok(Date.parse(s.started_at) >= Date.parse(move.time), `${key} step ${i} ran after the move: ${story()}`);
+    });
+    assert.notEqual(t.environment.host, host, `${key} finished elsewhere`);
+    assert.deepEqual(t.steps.slice(0, steps.length), steps, `${key} keeps every step finished before ${host} died as recorded: ${story()}`);
+    assert.equal(t.result?.reward, 1);
+  }
 }
 
 describe('host pool across three real Docker engines', { skip: unavailable ?? false, timeout: 600_000 }, () => {
@@ -151,33 +228,22 @@ describe('host pool across three real Docker engines', { skip: unavailable ?? fa
     const dir = path.join(tmp.dir, 'kill');
     const runId = 'pool-kill';
     const sleeps = ['sleep 1', 'sleep 1', 'sleep 1'];
-    const tasks = Array.from({ length: 24 }, (_, i) => goldTask(`steps-${String(i).padStart(2, '0')}`, sleeps));
+    const taskIds = Array.from({ length: 24 }, (_, i) => `steps-${String(i).padStart(2, '0')}`);
     const log = memoryLogger();
     const runDir = path.join(dir, 'out', 'runs', runId);
-    const engine = new RunEngine({ tasksFile: writeTasks(dir, tasks), model: 'gold', out: path.join(dir, 'out'), runId, workers: 2, hosts: threeHosts(2), hostWaitSec: 120 }, { logger: log });
+    const engine = new RunEngine({ tasksFile: writeTasks(dir, taskIds.map((id) => goldTask(id, sleeps))), model: 'gold', out: path.join(dir, 'out'), runId, workers: 2, hosts: threeHosts(2), hostWaitSec: 120 }, { logger: log });
     const running = engine.run();
     let report: RunReport;
     let kill: MidRunKill;
-    /** Per attempt running on the killed host: its steps on disk (JSON and journal) and its `step` events, as written before the kill. */
-    const before = new Map<string, { journal: Step[]; stepEvents: number[] }>();
+    let before: BeforeDeath;
     try {
       kill = await killMidAttempt(runDir, unix, 'unix');
-      const events = readRunEvents(runDir).filter((e) => Date.parse(e.time) <= kill.time);
-      for (const { attempt } of kill.running) {
-        before.set(attempt, {
-          journal: await stepsOnDisk(runDir, attempt.replace(/\.1$/, ''), kill.time),
-          stepEvents: events.filter((e) => e.type === 'step' && attemptKey(e) === attempt).map((e) => (e.type === 'step' ? e.index : -1)),
-        });
-      }
-      assert.ok([...before.values()].some((b) => b.journal.length > 0), `an attempt on the killed host had finished steps: ${JSON.stringify([...before])}`);
+      before = await recordedBy(runDir, kill.running, kill.time);
+      assert.ok([...before.values()].some((b) => b.steps.length > 0), `an attempt on the killed host had finished steps: ${JSON.stringify([...before])}`);
       // The killed engine still records its containers in its data root: it comes back with them (orphans).
       assert.ok(kill.containers.length > 0, 'the killed engine had containers of the run');
       for (const id of kill.containers) assert.ok(fs.existsSync(path.join(unix.dataRoot, 'containers', id)), `container ${id} is still recorded by the killed engine`);
-
-      await waitFor('the killed host\'s attempts to move', () => {
-        const moved = readRunEvents(runDir).filter((e) => e.type === 'attempt_moved').map((e) => attemptKey(e as { task_id: string; attempt: number }));
-        return kill.running.every((o) => moved.includes(o.attempt));
-      }, 60_000, 250);
+      await movesOf(runDir, kill.running);
       await unix.restart();
       report = await running;
     } catch (err) {
@@ -185,57 +251,59 @@ describe('host pool across three real Docker engines', { skip: unavailable ?? fa
       await running.catch((e: Error) => log.error(`the run, cancelled after the test failed: ${e.message}`));
       throw err;
     } finally {
-      if (!unix.pid()) await unix.restart(); // the next test needs it
+      if (!unix.pid()) await unix.restart(); // the next tests need it
     }
 
-    // Every attempt accounted for, once.
-    assert.equal(report.total, 24, log.lines.join('\n'));
-    assert.equal(report.resolved, 24, log.lines.join('\n'));
-    assert.equal(report.error, 0);
-    const events = readRunEvents(runDir);
-    const stays: HostStay[] = hostStays(events); // throws on an attempt started while it still ran elsewhere
-    const finished = events.filter((e) => e.type === 'attempt_finished').map((e) => attemptKey(e as { task_id: string; attempt: number }));
-    assert.equal(finished.length, 24);
-    assert.equal(new Set(finished).size, 24, 'no attempt finished twice');
-    assert.deepEqual(fs.readdirSync(path.join(runDir, 'trajectories')).filter((f) => f.endsWith('.json')).sort(), tasks.map((t) => `${(t as { task_id: string }).task_id}.1.json`).sort());
-
-    // The moves: recorded in events, the report and the trajectories, with every step finished before the kill.
-    const downs = events.filter((e) => e.type === 'host_down');
-    assert.ok(downs.some((e) => e.host === 'unix'), 'host_down for the killed host');
-    const moves = events.filter((e) => e.type === 'attempt_moved');
-    assert.ok(report.host_failures! >= 1, `host_failures ${report.host_failures}`);
-    assert.equal(report.moved_attempts, moves.length);
-    for (const { attempt: key } of kill.running) {
-      const { journal, stepEvents } = before.get(key)!;
-      assert.deepEqual(stepEvents, journal.map((s) => s.index), `${key}: the steps on disk are those the events reported before the kill`);
-      const t = trajectory(runDir, key.replace(/\.1$/, ''));
-      const story = () => JSON.stringify({ killed: new Date(kill.time).toISOString(), moves: t.environment.moves, steps: t.steps.map((s) => ({ started: s.started_at, ended: s.ended_at, error: s.error, exit: s.observations.map((o) => o.exit_code), out: s.observations.map((o) => (o.stdout + o.stderr).slice(0, 200)) })) });
-      const move = t.environment.moves?.find((m) => m.from === 'unix');
-      assert.ok(move, `${key} records its move: ${JSON.stringify(t.environment)}`);
-      assert.notEqual(move.to, 'unix');
-      // It moved with every step finished before the kill, plus at most the one whose command
-      // had already ended in the container when the kill came (its result was in flight).
-      assert.ok(move.at_step >= journal.length && move.at_step <= journal.length + 1, `${key} moved at the step it had reached (${journal.length} finished before the kill): ${story()}`);
-      t.steps.forEach((s, i) => {
-        if (i < move.at_step) assert.ok(Date.parse(s.started_at) <= kill.time, `${key} step ${i} ran on the killed host, before the kill: ${story()}`);
-        else assert.ok(Date.parse(s.started_at) >= Date.parse(move.time), `${key} step ${i} ran after the move: ${story()}`);
-      });
-      assert.notEqual(t.environment.host, 'unix', `${key} finished elsewhere`);
-      assert.deepEqual(t.steps.slice(0, journal.length), journal, `${key} keeps every step finished before the kill as recorded: ${story()}`);
-      assert.equal(t.result?.reward, 1);
-    }
-    for (const t of tasks as { task_id: string }[]) {
-      const steps = trajectory(runDir, t.task_id).steps;
-      assert.deepEqual(steps.map((s) => s.index), [0, 1, 2, 3], `${t.task_id}: three sleeps and the submit, none twice`);
-    }
+    const stays = assertEachAttemptOnce(runDir, report, taskIds, sleeps.length, log);
+    assertMovesKeepSteps(runDir, report, 'unix', kill.time, before);
 
     // The restarted engine rejoined this run and its orphans are gone.
+    const events = readRunEvents(runDir);
     const up = events.find((e) => e.type === 'host_up' && e.host === 'unix' && Date.parse(e.time) > kill.time);
     assert.ok(up, `host_up for the restarted engine: ${JSON.stringify(events.filter((e) => e.type.startsWith('host_')))}`);
     assert.ok(stays.some((s) => s.host === 'unix' && s.start >= Date.parse(up.time)), 'the restarted engine took attempts again');
-    const left = containersOfRun(unix, runId);
-    assert.deepEqual(left, [], 'no container of the run on the restarted engine');
+    assert.deepEqual(containersOfRun(unix, runId), [], 'no container of the run on the restarted engine');
     for (const id of kill.containers) assert.ok(!fs.existsSync(path.join(unix.dataRoot, 'containers', id)), `orphan ${id} removed`);
+  });
+
+  test('a host that stops answering (its dockerd frozen: no connection reset, as a machine gone silent) is marked down within seconds; its attempts move with their steps; its late replies change nothing once it answers again, and its containers of the run are removed', async (t) => {
+    const dir = path.join(tmp.dir, 'freeze');
+    const runId = 'pool-freeze';
+    const sleeps = ['sleep 1', 'sleep 1', 'sleep 1'];
+    const taskIds = Array.from({ length: 18 }, (_, i) => `frozen-${String(i).padStart(2, '0')}`);
+    const log = memoryLogger();
+    const runDir = path.join(dir, 'out', 'runs', runId);
+    const engine = new RunEngine({ tasksFile: writeTasks(dir, taskIds.map((id) => goldTask(id, sleeps))), model: 'gold', out: path.join(dir, 'out'), runId, workers: 2, hosts: threeHosts(2), hostWaitSec: 120 }, { logger: log });
+    const running = engine.run();
+    let report: RunReport;
+    let frozenAt = 0;
+    let before: BeforeDeath;
+    let thawedAt = 0;
+    try {
+      await midAttempt(runDir, 'tls');
+      frozenAt = tls.freeze();
+      const onTls = runningOn(runDir, 'tls', frozenAt);
+      before = await recordedBy(runDir, onTls, frozenAt);
+      const down = await waitFor('host_down of the frozen host', () => readRunEvents(runDir).find((e) => e.type === 'host_down' && e.host === 'tls'), 30_000, 100);
+      assert.ok(Date.parse(down.time) - frozenAt < 10_000, `the frozen host was marked down ${Date.parse(down.time) - frozenAt} ms after it stopped answering`);
+      t.diagnostic(`the frozen host was marked down ${Date.parse(down.time) - frozenAt} ms after it stopped answering`);
+      await movesOf(runDir, onTls);
+      thawedAt = Date.now();
+      tls.thaw();
+      report = await running;
+    } catch (err) {
+      engine.cancel();
+      await running.catch((e: Error) => log.error(`the run, cancelled after the test failed: ${e.message}`));
+      throw err;
+    } finally {
+      if (!thawedAt && frozenAt) tls.thaw(); // the next test needs it
+    }
+
+    assertEachAttemptOnce(runDir, report, taskIds, sleeps.length, log);
+    assertMovesKeepSteps(runDir, report, 'tls', frozenAt, before);
+    const events = readRunEvents(runDir);
+    assert.ok(events.some((e) => e.type === 'host_up' && e.host === 'tls' && Date.parse(e.time) >= thawedAt), `host_up once it answered again: ${JSON.stringify(events.filter((e) => e.type.startsWith('host_')))}`);
+    assert.deepEqual(containersOfRun(tls, runId), [], 'no container of the run left on the host that came back');
   });
 
   test('GPU placement with the stand-in NVIDIA hook: two hosts of two devices, eight 1-GPU tasks, never two attempts on one device at once', async () => {
