@@ -18,7 +18,7 @@ import { RunEngine } from '../../server/src/run/engine';
 import type { RunEvent } from '../../server/src/store/runStore';
 import { readTrajectoryWithJournal } from '../../server/src/store/trajectoryWriter';
 import { memoryLogger, readJson, tempDir, waitFor } from '../helpers/engineHelpers';
-import { remoteHostsUnavailable, startTlsEngine, type TlsEngine } from '../helpers/remoteHosts';
+import { remoteHostsUnavailable, startSshHost, startTlsEngine, type TlsEngine } from '../helpers/remoteHosts';
 
 const SANDBOX = 'trajlab/sandbox:1';
 const LOCAL = 'unix:///var/run/docker.sock';
@@ -32,6 +32,9 @@ interface OwnEngine {
   url: string;
   start(): Promise<void>;
   kill(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a host that stops answering without refusing or resetting connections. */
+  pause(): void;
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -113,8 +116,15 @@ async function ownEngine(dir: string): Promise<OwnEngine> {
       killShims();
       unmountExecRoot();
     },
+    pause() {
+      child?.kill('SIGSTOP');
+    },
+    resume() {
+      child?.kill('SIGCONT');
+    },
     async stop() {
       if (child) {
+        child.kill('SIGCONT');
         // Its containers first (they outlive dockerd otherwise), then dockerd, then its containerd.
         try {
           const ids = cli('ps', '-aq', '--filter', 'label=trajlab.run').toString().split('\n').filter(Boolean);
@@ -293,6 +303,42 @@ describe('a pool of Docker hosts', { skip: unavailable ?? false, timeout: 900_00
     }
   });
 
+  test('a host that stops answering (dockerd frozen with SIGSTOP: no refusal, no reset) is marked down after its pings time out, and its attempts move', async () => {
+    const dir = path.join(tmp.dir, 'frozen');
+    fs.mkdirSync(dir);
+    const tasksFile = goldTasks(dir, 'frozen', 4, ['echo one >> log.txt', 'sleep 2', 'echo two >> log.txt', 'sleep 2']);
+    const hosts: HostSpec[] = [{ url: LOCAL, name: 'local', workers: 2 }, { url: e3.url, name: 'e3', workers: 2 }];
+    const logger = memoryLogger();
+    const engine = new RunEngine({ tasksFile, model: 'gold', out: path.join(dir, 'out'), runId: 'pool-frozen', hosts, workers: 2 }, { logger });
+    const running = runOf(engine);
+    const ended = running.catch(() => undefined);
+    const runDir = engine.store.dir;
+    let frozen = false;
+    try {
+      const onE3 = await waitFor('an attempt on e3 past its first step', () => engine.attemptStates().find((a) => a.state.kind === 'running' && a.state.host === 'e3' && a.state.step >= 1), 60_000, 50);
+      e3.pause();
+      frozen = true;
+      const frozenAt = Date.now();
+      await waitFor('host_down', () => events(runDir).some((e) => e.type === 'host_down' && e.host === 'e3'), 30_000, 100);
+      const detectedMs = Date.now() - frozenAt;
+      await waitFor('the attempt moved', () => events(runDir).some((e) => e.type === 'attempt_moved' && e.task_id === onE3.taskId), 60_000, 100);
+      e3.resume();
+      frozen = false;
+      const { report } = await running;
+      assert.equal(report.resolved, 4, `${JSON.stringify(report)}\n${logger.lines.join('\n')}`);
+      assert.ok(detectedMs < 15_000, `a frozen host noticed in ${detectedMs} ms`);
+      process.stderr.write(`frozen host noticed in ${detectedMs} ms\n`);
+      const t = readJson<Trajectory>(onE3.trajectoryPath);
+      assert.equal(t.environment.moves?.[0]?.from, 'e3');
+      assert.match(t.environment.moves![0]!.reason, /^host down: no answer to a ping within 3 s/);
+      assert.equal(events(runDir).filter((e) => e.type === 'attempt_finished').length, 4);
+    } finally {
+      if (frozen) e3.resume();
+      engine.cancel();
+      await ended;
+    }
+  });
+
   test('drain mid-run: a drained host takes no new attempt while its running one finishes; undrained, it takes work again', async () => {
     const dir = path.join(tmp.dir, 'drain');
     fs.mkdirSync(dir);
@@ -315,6 +361,55 @@ describe('a pool of Docker hosts', { skip: unavailable ?? false, timeout: 900_00
     const startedOnTls = events(runDir).flatMap((e) => (e.type === 'attempt_started' && e.host === 'tls' ? [Date.parse(e.time)] : []));
     assert.deepEqual(startedOnTls.filter((t) => t > drainedAt + 2500 && t < undrainedAt), [], 'no attempt started on the drained host');
     assert.ok(startedOnTls.some((t) => t > undrainedAt), 'undrained, it took work again');
+  });
+
+  test('GPU tasks go only to a host with free devices (the TLS engine with the stand-in NVIDIA hook), never two on one device at once', async () => {
+    const dir = path.join(tmp.dir, 'gpus');
+    fs.mkdirSync(dir);
+    const tasksFile = path.join(dir, 'gpus.tasks.jsonl');
+    const gpuTask = (i: number) => ({ task_id: `gpu-${i}`, description: 'one GPU', gpus: 1, solution: { commands: ['echo "$NVIDIA_VISIBLE_DEVICES" > visible.txt', 'sleep 1'] }, eval: ['test -n "$NVIDIA_VISIBLE_DEVICES"'] });
+    const cpuTask = (i: number) => ({ task_id: `cpu-${i}`, description: 'no GPU', solution: { commands: ['sleep 1'] }, eval: ['test -z "$NVIDIA_VISIBLE_DEVICES"'] });
+    fs.writeFileSync(tasksFile, [...[0, 1, 2, 3, 4, 5].map(gpuTask), ...[0, 1, 2, 3].map(cpuTask)].map((t) => JSON.stringify(t)).join('\n') + '\n');
+    const hosts: HostSpec[] = [{ url: LOCAL, name: 'local', workers: 2, gpus: [] }, { url: tls.url, name: 'tls', workers: 4, gpus: ['0', '1'] }];
+    const engine = new RunEngine({ tasksFile, model: 'gold', out: path.join(dir, 'out'), runId: 'pool-gpus', hosts, workers: 1 }, { logger: memoryLogger() });
+    const { report, runDir } = await runOf(engine);
+    assert.equal(report.resolved, 10, JSON.stringify(report));
+    const ts = trajectories(runDir);
+    const gpu = ts.filter((t) => t.task_id.startsWith('gpu-'));
+    assert.ok(gpu.every((t) => t.environment.host === 'tls'), 'GPU tasks only where devices are');
+    const device = (t: Trajectory) => /^\+(?!\+\+ )(.*)$/m.exec(t.result?.diff ?? '')?.[1] ?? '';
+    for (const d of ['0', '1']) {
+      const on = gpu.filter((t) => device(t) === d).sort((a, b) => Date.parse(a.started_at) - Date.parse(b.started_at));
+      for (let i = 1; i < on.length; i++) assert.ok(Date.parse(on[i]!.started_at) >= Date.parse(on[i - 1]!.ended_at!), `device ${d}: ${on[i - 1]!.task_id} and ${on[i]!.task_id} overlap`);
+    }
+    assert.deepEqual(new Set(gpu.map(device)), new Set(['0', '1']), 'both devices used');
+    assert.ok(peakPerHost(gpu).tls! <= 2, 'two devices: at most two GPU attempts at once');
+    assert.equal(readJson<RunInfo>(path.join(runDir, 'run.json')).hosts?.find((h) => h.name === 'tls')?.gpus?.join(), '0,1');
+  });
+
+  test('an ssh:// host in the pool (sshd reaching the local engine) beside the TLS one: both take attempts, and the periodic pings over ssh keep it up', async () => {
+    const dir = path.join(tmp.dir, 'ssh');
+    fs.mkdirSync(dir);
+    const ssh = await startSshHost(path.join(dir, 'sshd'));
+    const saved = { HOME: process.env.HOME, SSH_AUTH_SOCK: process.env.SSH_AUTH_SOCK };
+    Object.assign(process.env, ssh.env);
+    try {
+      const tasksFile = goldTasks(dir, 'ssh', 6, ['sleep 2']);
+      const hosts: HostSpec[] = [{ url: ssh.url, name: 'ssh', workers: 2 }, { url: tls.url, name: 'tls', workers: 2 }];
+      const engine = new RunEngine({ tasksFile, model: 'gold', out: path.join(dir, 'out'), runId: 'pool-ssh', hosts, workers: 1 }, { logger: memoryLogger() });
+      const { report, runDir } = await runOf(engine);
+      assert.equal(report.resolved, 6, JSON.stringify(report));
+      assert.equal(report.host_failures, 0, 'no host was taken for down');
+      const started = Object.fromEntries(readJson<RunInfo>(path.join(runDir, 'run.json')).hosts!.map((h) => [h.name, h.attempts_started]));
+      assert.ok(started.ssh! >= 1 && started.tls! >= 1, JSON.stringify(started));
+      assert.equal(readJson<RunInfo>(path.join(runDir, 'run.json')).hosts!.find((h) => h.name === 'ssh')!.url, ssh.url, 'the ssh user is kept, no password');
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      await ssh.stop();
+    }
   });
 
   test('a single host keeps its own runner; hostsState shows it up with its load', async () => {

@@ -1,8 +1,11 @@
-/** Unit tests of the host pool's pure decisions (server/src/pool/placement.ts) and the connection-error test behind host death (hostErrors.ts). */
+/** Unit tests of the host pool's pure parts: placement and backoff (server/src/pool/placement.ts), move bookkeeping (moves.ts), the connection-error test behind host death (hostErrors.ts). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chooseHost, couldEverFit, fitsNow, imageKey, probeDelaySec, withTag, type HostView } from '../../server/src/pool/placement';
+import { hostMoves, messagesToKeep } from '../../server/src/pool/moves';
 import { isConnectionError } from '../../server/src/runtime/hostErrors';
+import { AbortedError, untilAborted } from '../../server/src/util/abort';
+import type { ChatMessage } from '../../common/src/trajectory';
 
 function host(o: Partial<HostView> = {}): HostView {
   return { placeable: true, running: 0, slots: 4, gpus: [], gpusPlaced: 0, gpuIdsPlaced: new Set(), hasImage: false, ...o };
@@ -63,4 +66,31 @@ test('isConnectionError: refused, missing socket, reset, hang-up, ssh channel fa
   assert.ok(isConnectionError(err('(SSH) Channel open failure: open failed')));
   assert.ok(!isConnectionError(Object.assign(err('(HTTP code 404) no such container'), { statusCode: 404 })));
   assert.ok(!isConnectionError(err('(HTTP code 500) server error - oci runtime error')));
+});
+
+test('hostMoves: earlier moves kept (also with no step finished), one added per move; none without a move', () => {
+  const first = { from: 'a', to: 'b', at_step: 0, time: 't0', reason: 'host down: connect ECONNREFUSED' };
+  assert.deepEqual(hostMoves(undefined, undefined, 'a', 0, 't'), []);
+  assert.deepEqual(hostMoves(undefined, { from: 'a', reason: first.reason }, 'b', 0, 't0'), [first]);
+  assert.deepEqual(hostMoves([first], { from: 'b', reason: 'host down: socket hang up' }, 'c', 3, 't1'), [first, { from: 'b', to: 'c', at_step: 3, time: 't1', reason: 'host down: socket hang up' }]);
+  assert.deepEqual(hostMoves([first], undefined, 'b', 3, 't1'), [first], 'a resume on the same host adds none');
+});
+
+test('messagesToKeep: the reply in flight and what followed it go; a multi-step task\'s next prompt before it stays', () => {
+  const m = (role: ChatMessage['role'], content: string = role): ChatMessage => ({ role, content }) as ChatMessage;
+  const finished = [m('system'), m('user'), m('assistant'), m('tool')];
+  assert.equal(messagesToKeep(finished, 4), 4, 'nothing in flight');
+  assert.equal(messagesToKeep([...finished, m('assistant', 'in flight')], 4), 4);
+  assert.equal(messagesToKeep([...finished, m('user', 'step 2'), m('assistant', 'in flight'), m('tool')], 4), 5);
+});
+
+test('untilAborted: the work\'s outcome, or AbortedError as soon as the signal fires (a wait on a host that no longer answers ends)', async () => {
+  assert.equal(await untilAborted(Promise.resolve(1), undefined), 1);
+  assert.equal(await untilAborted(Promise.resolve(2), new AbortController().signal), 2);
+  const lost = new AbortController();
+  const never = new Promise<number>(() => undefined);
+  const waiting = untilAborted(never, lost.signal);
+  lost.abort('host down: no answer');
+  await assert.rejects(waiting, (err: Error) => err instanceof AbortedError && err.message === 'host down: no answer');
+  await assert.rejects(untilAborted(Promise.reject(new Error('engine')), new AbortController().signal), /engine/);
 });

@@ -294,11 +294,14 @@ export class PoolRunner implements JobRunner {
 
   /**
    * Whether the attempt's host `h` is lost: its reason when `h` was marked down since the attempt
-   * started, else after a quick ping that got no answer (`h` is marked down then).
+   * started, else after a quick ping that got no answer (two, when the first only timed out;
+   * `h` is marked down then).
    */
   private async hostLost(h: PoolHost, attempt: AbortController): Promise<string | undefined> {
     if (!attempt.signal.aborted) {
-      const err = await pingHost(h.docker, PING_MS);
+      let err = await pingHost(h.docker, PING_MS);
+      // A slow answer (a loaded host, an ssh handshake) is asked once more before its attempts all move.
+      if ((err as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT') err = await pingHost(h.docker, PING_MS);
       if (err) this.down(h, err);
     }
     return attempt.signal.aborted ? String(attempt.signal.reason) : undefined;
@@ -344,7 +347,8 @@ export class PoolRunner implements JobRunner {
   private probeLater(h: PoolHost): void {
     if (this.stopped) return;
     clearTimeout(h.probeTimer);
-    h.probeTimer = setTimeout(() => void this.probe(h), probeDelaySec(h.probes++) * 1000);
+    // Unref'd: a run that failed between open and runAll must not be kept alive by probes (runAll's ticker keeps the process up meanwhile).
+    h.probeTimer = setTimeout(() => void this.probe(h), probeDelaySec(h.probes++) * 1000).unref();
   }
 
   /** Pings a down host; when it answers, it rejoins (join), else the next probe is scheduled. */
@@ -392,7 +396,8 @@ export class PoolRunner implements JobRunner {
   /** During runAll: gives an up host its GPU allocator (once) and a fresh Lookahead. */
   private async ready(h: PoolHost): Promise<void> {
     const o = this.run.options;
-    h.gpus ??= new GpuAllocator(await gpuPool(h.spec.gpus ?? o.gpus, this.needGpus, () => h.docker.info()));
+    // A host's own list wins, also when empty (no GPUs there); else the run's, TRAJLAB_GPUS or its engine's (gpuPool).
+    h.gpus ??= new GpuAllocator(h.spec.gpus ?? (await gpuPool(o.gpus, this.needGpus, () => h.docker.info())));
     if (h.placeable && !h.lookahead) h.lookahead = this.newLookahead(h);
   }
 
@@ -436,12 +441,14 @@ export class PoolRunner implements JobRunner {
     }
   }
 
-  /** Each second: pings the hosts that are up (while the run has work) and reads the drain file. */
+  /** Each second while the run goes on: pings the hosts that are up and reads the drain file. */
   private async tick(): Promise<void> {
     if (this.ticking || this.stopped) return;
     this.ticking = true;
+    // Each host's ping goes on by itself (a host that does not answer takes up to PING_MS); the drain file is read meanwhile.
+    for (const h of this.hosts) if (h.status === 'up' && !h.pinging) void this.ping(h);
     try {
-      await Promise.all([this.pollDrain(), ...this.hosts.filter((h) => h.status === 'up' && !h.pinging).map((h) => this.ping(h))]);
+      await this.pollDrain();
     } finally {
       this.ticking = false;
     }
@@ -456,7 +463,8 @@ export class PoolRunner implements JobRunner {
       return;
     }
     if ((err as NodeJS.ErrnoException).code === 'ETIMEDOUT' && ++h.slowPings < SLOW_PINGS_DOWN) return;
-    if (h.status === 'up') this.down(h, err);
+    // One that ends after the run did records nothing.
+    if (h.status === 'up' && !this.stopped) this.down(h, err);
   }
 
   /** Reads the drain file: a host newly drained drops its prepared environments; one undrained takes work again. A bad file is a warning. */

@@ -16,7 +16,8 @@ import { copyTaskFolders, makeContainerDirs, taskFolders } from '../runtime/task
 import { computeDiff, extractTree, type PreparedWorkspace } from '../runtime/workspace';
 import { TrajectoryWriter } from '../store/trajectoryWriter';
 import type { RunStore } from '../store/runStore';
-import { AbortedError } from '../util/abort';
+import { AbortedError, untilAborted } from '../util/abort';
+import { hostMoves, messagesToKeep } from '../pool/moves';
 import { HostLostError } from './jobRunner';
 import { TRAJLAB_VERSION } from '../version';
 import { DEFAULT_WORKDIR, releaseEnvironment, removeEnvironment, SetupError, type Environment, type EnvironmentContext, type PendingEnvironment } from './environment';
@@ -73,7 +74,7 @@ export async function runAttempt(ctx: AttemptContext, previous?: Trajectory): Pr
     ? { ...resumed, task, environment: { image, host: ctx.hostLabel } }
     : newTrajectory(ctx, image, workdir);
   // Host changes of a pool run: the earlier ones kept (also when no step had finished), this one added.
-  const moves = [...(previous?.environment.moves ?? []), ...(ctx.move ? [{ ...ctx.move, to: ctx.hostLabel, at_step: resumed?.steps.length ?? 0, time: new Date().toISOString() }] : [])];
+  const moves = hostMoves(previous?.environment.moves, ctx.move, ctx.hostLabel, resumed?.steps.length ?? 0, new Date().toISOString());
   if (moves.length) t.environment.moves = moves;
   // The task's images go with the first user message before the first write, so the JSON that a
   // resume starts from always has them (the step journal holds only later messages). A resumed
@@ -101,8 +102,7 @@ export async function runAttempt(ctx: AttemptContext, previous?: Trajectory): Pr
   // host) is dropped before the trajectory is left for a resume, which asks the model again.
   let finishedMessages = t.messages.length;
   const dropStepInFlight = () => {
-    const i = t.messages.findIndex((m, j) => j >= finishedMessages && m.role === 'assistant');
-    if (i >= 0) t.messages.length = i;
+    t.messages.length = messagesToKeep(t.messages, finishedMessages);
   };
 
   const controller = new AbortController();
@@ -143,7 +143,9 @@ export async function runAttempt(ctx: AttemptContext, previous?: Trajectory): Pr
     if (controller.signal.aborted) stop();
     controller.signal.addEventListener('abort', stop, { once: true });
     try {
-      env = await pending.ready;
+      // A lost host stops the wait even where its engine no longer answers at all (no reset, no
+      // refusal): the environment, if it ever comes, is released in the background (below).
+      env = await untilAborted(pending.ready, ctx.hostSignal);
     } finally {
       controller.signal.removeEventListener('abort', stop);
     }

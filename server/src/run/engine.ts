@@ -56,8 +56,8 @@ interface RunModel {
 
 /**
  * One run of tasks × attempts: reads tasks.jsonl (bad lines are reported, good ones run),
- * hands the attempts to a JobRunner (today LocalRunner: a pool of `workers` on one Docker
- * host), writes trajectories, events, run.json and report.json under `<out>/runs/<run_id>/`.
+ * hands the attempts to a JobRunner (LocalRunner: a pool of `workers` on one Docker host;
+ * PoolRunner: several hosts, `options.hosts`), writes trajectories, events, run.json and report.json under `<out>/runs/<run_id>/`.
  * Resuming (same run id, or an existing run dir as
  * `out`) skips finished attempts and continues unfinished ones from their last finished step.
  * `cancel()` aborts every attempt and removes their containers.
@@ -181,6 +181,7 @@ export class RunEngine {
     const finished: Trajectory[] = [];
     const earlier = new EarlierTrajectories(this.store, this.hooks.logger);
     this.emitProgress();
+    // Settled also when runAll fails (a record could not be written): environments prepared ahead are released either way.
     await runner.runAll(jobs, {
       attempt: async (job, place) => {
         const t = await this.runJob(job, await earlier.take(job), model, place);
@@ -192,8 +193,7 @@ export class RunEngine {
       },
       waiting: (job, detail) => this.imageProgress(job.entry.task.task_id, job.attempt, detail),
       wantsEnvironment: async (job) => hasModel(model, job.entry.task) && (await earlier.peek(job))?.status !== 'finished',
-    });
-    await runner.settle();
+    }).finally(() => runner.settle());
 
     if (this.signal.aborted) {
       this.status = 'cancelled';
