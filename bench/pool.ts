@@ -10,6 +10,8 @@
  *   last of its attempts started again on the other, which has free slots (its `attempt_started`
  *   after its `attempt_moved`), median of TRAJLAB_BENCH_KILLS (default 3) kills. Target < 10 s.
  *   Also printed: to their containers running there (the other engine's `start` events).
+ * - silent: the same with the dockerd frozen (SIGSTOP) instead of killed: it answers nothing and
+ *   resets no connection, as a machine gone silent, so the pool's ping has to notice.
  * Pairs are interleaved (baseline then pool), TRAJLAB_BENCH_REPEATS of them (default 3), after a
  * warm-up run of each; the median ratio is the figure. TRAJLAB_BENCH_POOL=failover (or any
  * comma-separated parts) runs only those. Needs root (it starts dockerd) and the
@@ -24,7 +26,7 @@ import type { HostSpec, RunOptions } from '../common/src/run';
 import { RunEngine } from '../server/src/run/engine';
 import { silentLogger } from '../server/src/util/log';
 import { startEngine, type Engine } from '../test/helpers/engines';
-import { attemptKey, killMidAttempt, readRunEvents } from '../test/helpers/poolEvents';
+import { attemptKey, killMidAttempt, midAttempt, readRunEvents, runningOn, type OpenStay } from '../test/helpers/poolEvents';
 
 const IMAGE = process.env.TRAJLAB_SANDBOX_IMAGE ?? 'trajlab/sandbox:1';
 
@@ -104,17 +106,23 @@ async function overhead(dir: string, a: Engine, repeats: number): Promise<void> 
  * once an attempt on `a` has a finished step, `a` is SIGKILLed; seconds until every attempt
  * that ran on it has started again on `b`. The run is then cancelled and `a` started again.
  */
-async function failoverOnce(dir: string, i: number, a: Engine, b: Engine): Promise<{ started: number; containers: number }> {
-  const file = tasksFile(dir, `failover-${i}`, 8, Array.from({ length: 5 }, () => 'sleep 1'));
-  const out = path.join(dir, `failover-${i}`);
-  const runId = `failover-${i}`;
+async function failoverOnce(dir: string, i: number, a: Engine, b: Engine, how: Death): Promise<{ started: number; containers: number }> {
+  const runId = `${how}-${i}`;
+  const file = tasksFile(dir, runId, 8, Array.from({ length: 5 }, () => 'sleep 1'));
+  const out = path.join(dir, runId);
   const runDir = path.join(out, 'runs', runId);
   const hosts: HostSpec[] = [{ url: a.url, name: 'a', workers: 4 }, { url: b.url, name: 'b', workers: 12 }];
   const engine = new RunEngine({ tasksFile: file, model: 'gold', out, runId, workers: 4, hosts, hostWaitSec: 120 }, { logger: silentLogger });
   const running = engine.run();
   try {
-    const kill = await killMidAttempt(runDir, a, 'a');
-    if (!kill.running.length) throw new Error('no attempt was running on the killed engine');
+    let kill: { time: number; running: OpenStay[] };
+    if (how === 'kill') kill = await killMidAttempt(runDir, a, 'a');
+    else {
+      await midAttempt(runDir, 'a');
+      const time = a.freeze();
+      kill = { time, running: runningOn(runDir, 'a', time) };
+    }
+    if (!kill.running.length) throw new Error(`no attempt was running on the engine that died (${how})`);
     const deadline = kill.time + 60_000;
     let started: number | undefined;
     for (;;) {
@@ -136,6 +144,7 @@ async function failoverOnce(dir: string, i: number, a: Engine, b: Engine): Promi
       await new Promise((r) => setTimeout(r, 100));
     }
   } finally {
+    if (how === 'freeze') a.thaw();
     engine.cancel();
     await running;
     if (!a.pid()) await a.restart();
@@ -152,33 +161,38 @@ function containerStarts(engine: Engine, runId: string, since: number): number[]
     .sort((x, y) => x - y);
 }
 
-async function failover(dir: string, a: Engine, b: Engine, kills: number): Promise<void> {
+/** How the engine dies: SIGKILL of its dockerd (connections reset at once), or SIGSTOP (it answers nothing: found by the ping). */
+type Death = 'kill' | 'freeze';
+
+async function failover(dir: string, a: Engine, b: Engine, kills: number, how: Death): Promise<void> {
+  const name = how === 'kill' ? 'pool failover' : 'pool failover (silent host)';
+  const what = how === 'kill' ? 'the SIGKILL' : 'the SIGSTOP';
   const started: number[] = [];
   const containers: number[] = [];
   for (let i = 0; i < kills; i++) {
-    const s = await failoverOnce(dir, i, a, b);
+    const s = await failoverOnce(dir, i, a, b, how);
     started.push(s.started);
     containers.push(s.containers);
-    console.log(`pool failover: kill ${i + 1}: the killed engine's attempts all started on the other ${s.started.toFixed(2)} s after the SIGKILL, their containers all running there ${s.containers.toFixed(2)} s after it`);
+    console.log(`${name}: ${i + 1}: the dead engine's attempts all started on the other ${s.started.toFixed(2)} s after ${what}, their containers all running there ${s.containers.toFixed(2)} s after it`);
   }
   const m = median(started);
   const c = median(containers);
-  console.log(`pool failover: median of ${kills} kills: attempts started elsewhere ${m.toFixed(2)} s (range ${range(started)} s; target < 10 s) ${m < 10 ? 'PASS' : 'MISS'}; their containers running ${c.toFixed(2)} s (range ${range(containers)} s)`);
+  console.log(`${name}: median of ${kills}: attempts started elsewhere ${m.toFixed(2)} s (range ${range(started)} s; target < 10 s) ${m < 10 ? 'PASS' : 'MISS'}; their containers running ${c.toFixed(2)} s (range ${range(containers)} s)`);
 }
 
 /**
  * `npm run bench -- pool`: the figures above named in `parts` (default: TRAJLAB_BENCH_POOL,
- * comma-separated, else all three). Errors: not root, an unknown part, an engine that does not
+ * comma-separated, else all four). Errors: not root, an unknown part, an engine that does not
  * start, a run that does not resolve.
  */
 export async function poolBench(
   repeats = Number(process.env.TRAJLAB_BENCH_REPEATS ?? 3),
   kills = Number(process.env.TRAJLAB_BENCH_KILLS ?? 3),
-  parts = (process.env.TRAJLAB_BENCH_POOL ?? 'throughput,overhead,failover').split(','),
+  parts = (process.env.TRAJLAB_BENCH_POOL ?? 'throughput,overhead,failover,silent').split(','),
 ): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('pool: needs root (it starts two extra dockerds)');
-  const unknown = parts.filter((p) => !['throughput', 'overhead', 'failover'].includes(p));
-  if (unknown.length) throw new Error(`pool: unknown part(s) ${unknown.join(', ')} in TRAJLAB_BENCH_POOL; use throughput, overhead, failover`);
+  const unknown = parts.filter((p) => !['throughput', 'overhead', 'failover', 'silent'].includes(p));
+  if (unknown.length) throw new Error(`pool: unknown part(s) ${unknown.join(', ')} in TRAJLAB_BENCH_POOL; use throughput, overhead, failover, silent`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trajlab-bench-pool-'));
   const engines: Engine[] = [];
   try {
@@ -186,7 +200,8 @@ export async function poolBench(
     const [a, b] = engines as [Engine, Engine];
     if (parts.includes('throughput')) await throughput(dir, a, b, repeats);
     if (parts.includes('overhead')) await overhead(dir, a, repeats);
-    if (parts.includes('failover')) await failover(dir, a, b, kills);
+    if (parts.includes('failover')) await failover(dir, a, b, kills, 'kill');
+    if (parts.includes('silent')) await failover(dir, a, b, kills, 'freeze');
   } finally {
     await Promise.all(engines.map((e) => e.stop()));
     fs.rmSync(dir, { recursive: true, force: true });

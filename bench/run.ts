@@ -39,7 +39,8 @@
  *   tasks on two engines with workers 8 each vs one engine with workers 8 (≥ 1.9×); time per
  *   attempt of 32 `true` tasks, a pool of one engine vs that engine as the single host (≤ 1.05×);
  *   SIGKILL of an engine's dockerd to its attempts started again on the other, median of
- *   TRAJLAB_BENCH_KILLS (default 3) kills (< 10 s).
+ *   TRAJLAB_BENCH_KILLS (default 3) kills (< 10 s), and the same for a dockerd frozen with
+ *   SIGSTOP (a host gone silent, noticed by the ping). TRAJLAB_BENCH_POOL=failover,silent picks parts.
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
