@@ -1,7 +1,7 @@
 /**
  * Benchmarks of the engine, each printed as a ratio against a baseline measured in the same
  * process (never a timed unit test). Needs a Docker engine and the sandbox image
- * (`npm run setup`). Usage: `npm run bench [-- transport|overhead|scheduling|language|language-duplicates|import|import-tasks|export|chat-template|write|inspector|diff-capture|metrics]`.
+ * (`npm run setup`). Usage: `npm run bench [-- transport|overhead|scheduling|language|language-duplicates|import|import-tasks|export|chat-template|write|inspector|diff-capture|metrics|pool]`.
  *
  * - transport: median latency of one trivial command through TrajLab's session (the container's
  *   main process, commands on its attached stdin through the Docker Engine API) and through one
@@ -42,6 +42,12 @@
  * - metrics: a `/metrics` scrape (GET and the whole body, every 100 ms) while the same process
  *   runs 500 gold attempts whose action is `true` with --workers 8, against a scrape of the same
  *   endpoint before the run (bench/metrics.ts). Target: median < 20 ms during the run.
+ * - pool: the host pool on two extra dockerds it starts (bench/pool.ts; needs root): 64 `sleep 1`
+ *   tasks on two engines with workers 8 each vs one engine with workers 8 (≥ 1.9×); time per
+ *   attempt of 32 `true` tasks, a pool of one engine vs that engine as the single host (≤ 1.05×);
+ *   SIGKILL of an engine's dockerd to its attempts started again on the other, median of
+ *   TRAJLAB_BENCH_KILLS (default 3) kills (< 10 s), and the same for a dockerd frozen with
+ *   SIGSTOP (a host gone silent, noticed by the ping). TRAJLAB_BENCH_POOL=failover,silent picks parts.
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -62,6 +68,7 @@ import { diffCaptureBench } from './diffCapture';
 import { importBench } from './importScale';
 import { importTasksBench } from './importTasks';
 import { inspectorBench } from './inspector';
+import { poolBench } from './pool';
 import { trajectoryWriteBench } from './trajectoryWrite';
 import { metricsBench } from './metrics';
 
@@ -179,7 +186,7 @@ async function scheduling(tasks = 32, repeats = Number(process.env.TRAJLAB_BENCH
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-const benches: Record<string, () => Promise<void>> = { transport: () => transport(), overhead: () => overhead(), scheduling: () => scheduling(), language: () => languageBench(), 'language-duplicates': () => languageDuplicatesBench(), export: () => exportBench(), 'chat-template': () => chatTemplateBench(), import: () => importBench(), 'import-tasks': () => importTasksBench(), write: () => trajectoryWriteBench(), inspector: () => inspectorBench(), 'diff-capture': () => diffCaptureBench(), metrics: () => metricsBench() };
+const benches: Record<string, () => Promise<void>> = { transport: () => transport(), overhead: () => overhead(), scheduling: () => scheduling(), language: () => languageBench(), 'language-duplicates': () => languageDuplicatesBench(), export: () => exportBench(), 'chat-template': () => chatTemplateBench(), import: () => importBench(), 'import-tasks': () => importTasksBench(), write: () => trajectoryWriteBench(), inspector: () => inspectorBench(), 'diff-capture': () => diffCaptureBench(), metrics: () => metricsBench(), pool: () => poolBench() };
 
 (async () => {
   const which = process.argv.slice(2).filter((a) => !a.startsWith('-'));

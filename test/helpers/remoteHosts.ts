@@ -4,20 +4,18 @@
  *   here with openssl: a CA, a server certificate for 127.0.0.1/localhost, a client
  *   certificate), its own data root (kept between runs, so the sandbox image is loaded once);
  * - an sshd on 127.0.0.1 that accepts one key (held by an ssh-agent), whose `docker system
- *   dial-stdio` reaches the local engine — what `ssh://user@host` means to the docker CLI.
+ *   dial-stdio` reaches the local engine or a chosen one — what `ssh://user@host` means to the
+ *   docker CLI.
  * Both need root (dockerd, sshd) and Debian's docker.io / openssh-server (scripts/ensure-docker.sh,
  * scripts/ensure-sshd.sh).
  *
- * The TLS engine also stands in for a GPU host: a fake `nvidia-container-runtime-hook` is on its
- * PATH, so dockerd registers its `nvidia` device driver (moby daemon/nvidia_linux.go does so when
- * that binary exists). A container asking for GPUs then gets NVIDIA_VISIBLE_DEVICES and the
- * hook as an OCI prestart hook, exactly as on a GPU machine; the fake hook only records that
- * runc ran it (no GPU, driver or device nodes here).
+ * The TLS engine (an Engine of engines.ts) also stands in for a GPU host: the fake
+ * `nvidia-container-runtime-hook` of engines.ts is on its PATH.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
+import { freePort, startEngine, stopProcess, waitUntil, type Engine } from './engines';
 
 /** Why these hosts cannot be started here, or null when they can. */
 export function remoteHostsUnavailable(): string | null {
@@ -31,39 +29,6 @@ export function remoteHostsUnavailable(): string | null {
     }
   }
   return null;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitUntil(what: string, ms: number, ok: () => boolean, log?: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (ok()) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  const tail = log && fs.existsSync(log) ? `\n${fs.readFileSync(log, 'utf8').split('\n').slice(-15).join('\n')}` : '';
-  throw new Error(`${what} did not come up within ${ms / 1000} s${tail}`);
-}
-
-function stop(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.once('exit', () => {
-      clearTimeout(t);
-      resolve();
-    });
-    child.kill(signal);
-  });
 }
 
 /** The certificates of one TLS engine: `server/` for dockerd, `client/` as DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem). */
@@ -92,93 +57,23 @@ export function makeTlsCerts(dir: string): TlsCerts {
   return { clientDir, caOnlyDir, serverDir };
 }
 
-/** A second Docker engine with `--tlsverify` on 127.0.0.1. */
-export interface TlsEngine {
-  /** `https://127.0.0.1:<port>`. */
-  url: string;
+/** A second Docker engine with `--tlsverify` on 127.0.0.1 (an Engine of engines.ts: it can be killed and restarted). */
+export interface TlsEngine extends Engine {
   port: number;
   certs: TlsCerts;
-  /** Environment for a TrajLab process that talks to it (DOCKER_CERT_PATH). */
-  env: NodeJS.ProcessEnv;
-  /** `docker` CLI arguments that reach it (for the test's own checks). */
-  cliArgs: string[];
   /** Where the fake NVIDIA hook appends one line per call: `<args> <OCI state JSON>` (the state names the container id). */
   nvidiaHookLog: string;
-  stop(): Promise<void>;
 }
-
-/** Writes the fake `nvidia-container-runtime-hook` into `dir/bin`; returns the folder. */
-function fakeNvidiaHook(dir: string): string {
-  const bin = path.join(dir, 'bin');
-  fs.mkdirSync(bin, { recursive: true });
-  const hook = path.join(bin, 'nvidia-container-runtime-hook');
-  fs.writeFileSync(hook, '#!/bin/sh\n# Test stand-in for NVIDIA\'s OCI hook: records the call (runc passes the container state on stdin).\nprintf \'%s %s\\n\' "$*" "$(cat)" >> "$TRAJLAB_FAKE_NVIDIA_LOG"\n');
-  fs.chmodSync(hook, 0o755);
-  return bin;
-}
-
-/** Where the TLS engine keeps its images between test runs. */
-const TLS_ENGINE_ROOT = '/var/lib/trajlab-test-tls-engine';
 
 /**
- * Starts dockerd with mutual TLS on a free port (its own data/exec roots and pid file, no
- * bridge, no iptables: the flags scripts/ensure-docker.sh uses) and loads `images` from the
- * local engine into it when it lacks them (`docker save | docker load`, about 5 s for the sandbox).
+ * Starts dockerd with mutual TLS on a free port, with the fake NVIDIA hook on its PATH (see
+ * startEngine: its own roots, the flags scripts/ensure-docker.sh uses), and loads `images` from
+ * the local engine into it when it lacks them. `name` picks the engine (its roots).
  */
-export async function startTlsEngine(dir: string, images: string[]): Promise<TlsEngine> {
+export async function startTlsEngine(dir: string, images: string[], name = 'tls'): Promise<TlsEngine> {
   const certs = makeTlsCerts(path.join(dir, 'certs'));
-  const port = await freePort();
-  const log = path.join(dir, 'dockerd.log');
-  const out = fs.openSync(log, 'a');
-  const execRoot = path.join('/var/run', `trajlab-tls-${process.pid}`);
-  const nvidiaHookLog = path.join(dir, 'nvidia-hook.log');
-  fs.writeFileSync(nvidiaHookLog, '');
-  const child = spawn(
-    'dockerd',
-    [
-      '--data-root', TLS_ENGINE_ROOT, '--exec-root', execRoot, '--pidfile', path.join(dir, 'dockerd.pid'),
-      '-H', `tcp://127.0.0.1:${port}`, '--tlsverify',
-      '--tlscacert', path.join(certs.serverDir, 'ca.pem'), '--tlscert', path.join(certs.serverDir, 'cert.pem'), '--tlskey', path.join(certs.serverDir, 'key.pem'),
-      '--iptables=false', '--ip6tables=false', '--bridge=none', '--storage-driver=overlay2',
-    ],
-    { stdio: ['ignore', out, out], env: { ...process.env, PATH: `${fakeNvidiaHook(dir)}:${process.env.PATH}`, TRAJLAB_FAKE_NVIDIA_LOG: nvidiaHookLog } },
-  );
-  fs.closeSync(out);
-  const cliArgs = ['--tlsverify', '-H', `tcp://127.0.0.1:${port}`, '--tlscacert', path.join(certs.clientDir, 'ca.pem'), '--tlscert', path.join(certs.clientDir, 'cert.pem'), '--tlskey', path.join(certs.clientDir, 'key.pem')];
-  const engine: TlsEngine = {
-    url: `https://127.0.0.1:${port}`,
-    port,
-    certs,
-    env: { DOCKER_CERT_PATH: certs.clientDir },
-    cliArgs,
-    nvidiaHookLog,
-    stop: async () => {
-      await stop(child);
-      fs.rmSync(execRoot, { recursive: true, force: true });
-    },
-  };
-  try {
-    await waitUntil('the TLS dockerd', 30_000, () => {
-      if (child.exitCode !== null) throw new Error(`dockerd exited ${child.exitCode}:\n${fs.readFileSync(log, 'utf8').split('\n').slice(-15).join('\n')}`);
-      try {
-        execFileSync('docker', [...cliArgs, 'version'], { stdio: 'ignore', timeout: 5000 });
-        return true;
-      } catch {
-        return false;
-      }
-    }, log);
-    for (const image of images) {
-      try {
-        execFileSync('docker', [...cliArgs, 'image', 'inspect', image], { stdio: 'ignore' });
-      } catch {
-        execFileSync('bash', ['-c', `docker save "$1" | docker ${cliArgs.map((a) => `'${a}'`).join(' ')} load`, 'load', image], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 120_000 });
-      }
-    }
-  } catch (err) {
-    await engine.stop();
-    throw err;
-  }
-  return engine;
+  const engine = await startEngine({ name, dir, images, tls: certs, fakeNvidia: true });
+  return { ...engine, port: Number(new URL(engine.url).port), certs, nvidiaHookLog: engine.nvidiaHookLog! };
 }
 
 /** An sshd on 127.0.0.1 that lets `user` in with one key, held by an ssh-agent. */
@@ -196,8 +91,13 @@ export interface SshHost {
   stop(): Promise<void>;
 }
 
-/** Starts sshd (key-only, root allowed by key) on a free port and an ssh-agent holding the accepted key. */
-export async function startSshHost(dir: string): Promise<SshHost> {
+/**
+ * Starts sshd (key-only, root allowed by key) on a free port and an ssh-agent holding the
+ * accepted key. `dockerHost` (e.g. an Engine's `unix://…` url) is the engine that the
+ * session's `docker system dial-stdio` reaches (sshd's `SetEnv DOCKER_HOST=…`, OpenSSH ≥ 8.7);
+ * default: the local engine.
+ */
+export async function startSshHost(dir: string, dockerHost?: string): Promise<SshHost> {
   fs.mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const hostKey = path.join(dir, 'host_key');
@@ -213,7 +113,8 @@ export async function startSshHost(dir: string): Promise<SshHost> {
     [
       `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${hostKey}`, `PidFile ${path.join(dir, 'sshd.pid')}`,
       `AuthorizedKeysFile ${authorized}`, 'PasswordAuthentication no', 'KbdInteractiveAuthentication no',
-      'PermitRootLogin prohibit-password', 'UsePAM no', 'StrictModes no', '',
+      'PermitRootLogin prohibit-password', 'UsePAM no', 'StrictModes no',
+      ...(dockerHost ? [`SetEnv DOCKER_HOST=${dockerHost}`] : []), '',
     ].join('\n'),
   );
   fs.mkdirSync('/run/sshd', { recursive: true });
@@ -233,12 +134,20 @@ export async function startSshHost(dir: string): Promise<SshHost> {
     env: { SSH_AUTH_SOCK: sock, HOME: home },
     knownHostsLine,
     stop: async () => {
-      await Promise.all([stop(sshd), stop(agent)]);
+      await Promise.all([stopProcess(sshd), stopProcess(agent)]);
     },
   };
   try {
-    await waitUntil('ssh-agent', 10_000, () => fs.existsSync(sock));
-    execFileSync('ssh-add', [userKey], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+    // The socket file exists from the agent's bind(), a moment before it listens: retry ssh-add until it is in.
+    await waitUntil('ssh-agent', 10_000, () => {
+      if (!fs.existsSync(sock)) return false;
+      try {
+        execFileSync('ssh-add', [userKey], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+        return true;
+      } catch {
+        return false; // exit 2: could not reach the agent yet
+      }
+    });
     await waitUntil('sshd', 10_000, () => {
       if (sshd.exitCode !== null) throw new Error(`sshd exited ${sshd.exitCode}: ${fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : ''}`);
       try {
