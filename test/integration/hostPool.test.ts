@@ -23,6 +23,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { HostSpec, RunInfo, RunReport } from '../../common/src/run';
 import type { Step, Trajectory } from '../../common/src/trajectory';
+import { startMetricsServer, type Health } from '../../server/src/metrics/server';
 import { RunEngine } from '../../server/src/run/engine';
 import { readTrajectoryWithJournal } from '../../server/src/store/trajectoryWriter';
 import { memoryLogger, readJson, tempDir, waitFor } from '../helpers/engineHelpers';
@@ -245,14 +246,21 @@ describe('host pool across three real Docker engines', { skip: unavailable ?? fa
     assert.deepEqual(info.hosts?.map((h) => h.url), [unix.url, tls.url, ssh.url], 'run.json keeps each URL (with its user: only passwords are removed)');
   });
 
-  test('SIGKILL of one engine mid-run: every attempt accounted for once, moved attempts keep their finished steps and record the move; the engine rejoins and its orphans are removed', async () => {
+  test('SIGKILL of one engine mid-run: every attempt accounted for once, moved attempts keep their finished steps and record the move; /health reports it down; the engine rejoins and its orphans are removed', async () => {
     const runId = 'pool-kill';
+    // The process's metrics endpoint, as `--metrics-port` serves it: its /health names the hosts down.
+    const endpoint = await startMetricsServer({ port: 0 });
     const { runDir, taskIds, log, engine, running } = startSleepRun(runId, 24);
     let report: RunReport;
     let kill: MidRunKill;
     let before: BeforeDeath;
     try {
       kill = await killMidAttempt(runDir, unix, 'unix');
+      const health = await waitFor('/health to report the killed host down', async () => {
+        const h = (await (await fetch(`${endpoint.url}/health`)).json()) as Health;
+        return h.hosts.down.includes('unix') ? h : undefined;
+      }, 10_000, 100);
+      assert.equal(health.status, 'degraded');
       before = await recordedBy(runDir, kill.running, kill.time);
       assert.ok([...before.values()].some((steps) => steps.length > 0), `an attempt on the killed host had finished steps: ${JSON.stringify([...before])}`);
       // The killed engine still records its containers in its data root: it comes back with them (orphans).
@@ -265,6 +273,7 @@ describe('host pool across three real Docker engines', { skip: unavailable ?? fa
       await abandon(engine, running, log);
       throw err;
     } finally {
+      await endpoint.close();
       if (!unix.pid()) await unix.restart(); // the next tests need it
     }
 

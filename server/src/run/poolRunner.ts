@@ -560,18 +560,28 @@ export class PoolRunner implements JobRunner {
     await this.run.record(event).catch((err: Error) => this.logger.error(`the ${event.type} event was not written: ${err.message}`));
   }
 
-  /** Stops the timers (ping, drain, probes, the all-down wait): the run has ended. */
+  /**
+   * Stops the timers (ping, drain, probes, the all-down wait) and takes the hosts out of
+   * `trajlab_host_up` (it describes the hosts of running runs; /health reads it): the run has ended.
+   */
   private stop(): void {
     this.stopped = true;
     clearInterval(this.ticker);
     clearTimeout(this.waitTimer);
-    for (const h of this.hosts) clearTimeout(h.probeTimer);
+    for (const h of this.hosts) {
+      clearTimeout(h.probeTimer);
+      metrics.hostUp.remove({ host: h.name });
+    }
   }
 }
 
-/** Notes that `h` holds `image` once the environment is ready there (its pull or build done). */
+/** `pending`, noting that `h` holds `image` once the environment is ready there (its pull or build done); a failure reaches the attempt through `ready` as before. */
 function noteImage(pending: PendingEnvironment, h: PoolHost, image: string): PendingEnvironment {
-  // A failure reaches the attempt through `ready`; here it only means nothing is noted.
-  pending.ready.then(() => h.images.add(image), () => undefined);
-  return pending;
+  return {
+    ...pending,
+    ready: pending.ready.then((env) => {
+      h.images.add(image);
+      return env;
+    }),
+  };
 }
