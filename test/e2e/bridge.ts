@@ -40,6 +40,7 @@ export async function startBridge(helpers: Helpers, log: (line: string) => void)
     clickNotificationButton: (p) => ui().clickNotificationButton(p.message, p.button, p.timeoutMs),
     openViewContainer: (p) => ui().openViewContainer(p.title),
     viewRows: (p) => ui().viewRows(p.view, p.timeoutMs),
+    collapseView: (p) => ui().collapseView(p.view, p.timeoutMs),
     viewRowContextMenu: (p) => ui().viewRowContextMenu(p.view, p.row, p.item, p.timeoutMs),
     webviewText: (p) => ui().webviewText(p.selector, p.contains, p.timeoutMs),
     webviewClick: (p) => ui().webviewClick(p.selector, p.contains, p.timeoutMs),

@@ -62,6 +62,8 @@ export interface BridgeMethods {
   openViewContainer: { params: { title: string }; result: null };
   /** The visible rows of a view, found by the title of its pane header ("Runs"). */
   viewRows: { params: { view: string; timeoutMs?: number }; result: UiRow[] };
+  /** Collapses the pane of a view, found by the title of its pane header ("Hosts"). */
+  collapseView: { params: { view: string; timeoutMs?: number }; result: null };
   /** Right-clicks the first row of a view whose text contains `row` and clicks its context menu entry `item` ("Drain"). */
   viewRowContextMenu: { params: { view: string; row: string; item: string; timeoutMs?: number }; result: null };
   /**

@@ -75,6 +75,7 @@ export const ui = {
   clickNotificationButton: (message: string, button: string, timeoutMs?: number) => call('clickNotificationButton', { message, button, timeoutMs }),
   openViewContainer: (title: string) => call('openViewContainer', { title }),
   viewRows: (view: string, timeoutMs?: number) => call('viewRows', { view, timeoutMs }),
+  collapseView: (view: string, timeoutMs?: number) => call('collapseView', { view, timeoutMs }),
   viewRowContextMenu: (view: string, row: string, item: string, timeoutMs?: number) => call('viewRowContextMenu', { view, row, item, timeoutMs }),
   webviewText: (selector: string, contains?: string, timeoutMs?: number) => call('webviewText', { selector, contains, timeoutMs }),
   webviewClick: (selector: string, contains?: string, timeoutMs?: number) => call('webviewClick', { selector, contains, timeoutMs }),

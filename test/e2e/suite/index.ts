@@ -15,6 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { format } from 'node:util';
 import Mocha from 'mocha';
+import { ui, uiAvailable } from './e2e';
 import { readJournal, reloadState, updateJournal, type JournalData, type Outcome } from './journal';
 
 /** A window that keeps reloading (a test calling reloadWindow in a loop) stops here. */
@@ -51,6 +52,15 @@ export async function run(): Promise<void> {
   const loader = mocha as unknown as { loadFiles(): void; lazyLoadFiles(enable: boolean): void };
   loader.loadFiles();
   loader.lazyLoadFiles(true);
+  // A failed UI test leaves a screenshot of the window as it was (artefacts/<mode>/screenshots/).
+  mocha.suite.afterEach(async function () {
+    const t = this.currentTest;
+    if (!uiAvailable || t?.state !== 'failed') return;
+    await ui.screenshot(`failed-${t.fullTitle()}`).then(
+      (file) => Mocha.reporters.Base.consoleLog(`    (screenshot of the failure: ${file})`),
+      (err: Error) => Mocha.reporters.Base.consoleLog(`    (no screenshot of the failure: ${err.message})`),
+    );
+  });
   skipFinished(mocha.suite, new Set(Object.keys(journal.results)));
 
   const reload = reloadState();

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { suite, suiteSetup, suiteTeardown, test } from 'mocha';
 import * as vscode from 'vscode';
 import type { TrajLabApi } from '../../../client/src/api';
-import { requireUi, ui, waitFor } from './e2e';
+import { requireUi, ui, uiAvailable, waitFor } from './e2e';
 import { connected, dockerSocket, findNode, generate, waitForEnd, writeSlowTasks } from './trajlab';
 
 suite('TrajLab host pool', () => {
@@ -31,6 +31,7 @@ suite('TrajLab host pool', () => {
   });
 
   suiteTeardown(async () => {
+    if (uiAvailable) await ui.collapseView('Hosts'); // the Runs and Tasks views of later tests get their room back
     await vscode.workspace.getConfiguration('trajlab').update('dockerHosts', undefined, vscode.ConfigurationTarget.Workspace);
     fs.rmSync(link, { force: true });
   });
@@ -56,9 +57,12 @@ suite('TrajLab host pool', () => {
         500,
       );
       assert.equal(loaded.b.contextValue, 'host:up');
-      const rows = await ui.viewRows('Hosts');
-      const rowB = rows.find((r) => r.text.startsWith('pool-b'));
-      assert.match(rowB?.text ?? '', /up · [12]\/2 running/, `rendered rows: ${JSON.stringify(rows.map((r) => r.text))}`);
+      // The rendered rows follow the tree after its next render.
+      let rows: { text: string }[] = [];
+      await waitFor('pool-b rendered busy in the Hosts view', async () => {
+        rows = await ui.viewRows('Hosts');
+        return rows.some((r) => r.text.startsWith('pool-b') && /up · [12]\/2 running/.test(r.text)) || undefined;
+      }, 20_000, 500).catch((err: Error) => assert.fail(`${err.message}; rendered rows: ${JSON.stringify(rows.map((r) => r.text))}`));
 
       // A user's right-click on pool-b, then Drain.
       const drainedAt = new Date().toISOString();
