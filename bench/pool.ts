@@ -4,6 +4,12 @@
  * loaded once), each figure a ratio or a time against a baseline measured in this process:
  * - throughput: 64 tasks of `sleep 1`, a pool of both engines with `workers` 8 each vs one
  *   engine (`host`) with `workers` 8. Target ≥ 1.9×.
+ * - cores: the same on two engines pinned to one CPU each (`taskset`: engine `bench-core0` on CPU
+ *   0, `bench-core1` on CPU 1, with their containerd, shims, runc and containers) vs the first
+ *   alone: two hosts that do not share their CPUs, as a pool's hosts do not, on a 2-core
+ *   machine. This process (the scheduler, as on the user's own machine) is not pinned, and the
+ *   engines run at nice 10 so that it goes first where it shares a CPU with one: in the
+ *   baseline it has a CPU to itself. Target ≥ 1.9×.
  * - overhead: the harness's time per attempt (32 tasks whose only action is `true`, `workers`
  *   8), a pool of one engine vs the same engine as the run's single `host`. Target ≤ 1.05×.
  * - failover: SIGKILL of one engine's dockerd while attempts of 5 × `sleep 1` run on it, to the
@@ -68,7 +74,7 @@ async function pairs(repeats: number, baseline: () => Promise<number>, candidate
 
 const range = (xs: number[], digits = 2) => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
 
-async function throughput(dir: string, a: Engine, b: Engine, repeats: number): Promise<void> {
+async function throughput(dir: string, a: Engine, b: Engine, repeats: number, what = 'two engines'): Promise<void> {
   const n = 64;
   const file = tasksFile(dir, 'sleep', n, ['sleep 1']);
   let runs = 0;
@@ -78,10 +84,10 @@ async function throughput(dir: string, a: Engine, b: Engine, repeats: number): P
     repeats,
     () => timedRun({ tasksFile: file, out: out(), workers: 8, host: a.url }, n),
     () => timedRun({ tasksFile: file, out: out(), workers: 8, hosts: pool }, n),
-    (one, two) => `pool throughput: ${n} tasks of \`sleep 1\`: one engine, workers 8: ${one.toFixed(2)} s; two engines, workers 8 each: ${two.toFixed(2)} s: ${(one / two).toFixed(2)}×`,
+    (one, two) => `pool throughput (${what}): ${n} tasks of \`sleep 1\`: one engine, workers 8: ${one.toFixed(2)} s; two engines, workers 8 each: ${two.toFixed(2)} s: ${(one / two).toFixed(2)}×`,
   );
   const m = median(ratios);
-  console.log(`pool throughput: speed-up median ${m.toFixed(2)}× of ${repeats} (range ${range(ratios)}×; target ≥ 1.9×) ${m >= 1.9 ? 'PASS' : 'MISS'}`);
+  console.log(`pool throughput (${what}): speed-up median ${m.toFixed(2)}× of ${repeats} (range ${range(ratios)}×; target ≥ 1.9×) ${m >= 1.9 ? 'PASS' : 'MISS'}`);
 }
 
 async function overhead(dir: string, a: Engine, repeats: number): Promise<void> {
@@ -188,17 +194,22 @@ async function failover(dir: string, a: Engine, b: Engine, kills: number, how: D
 export async function poolBench(
   repeats = Number(process.env.TRAJLAB_BENCH_REPEATS ?? 3),
   kills = Number(process.env.TRAJLAB_BENCH_KILLS ?? 3),
-  parts = (process.env.TRAJLAB_BENCH_POOL ?? 'throughput,overhead,failover,silent').split(','),
+  parts = (process.env.TRAJLAB_BENCH_POOL ?? 'throughput,cores,overhead,failover,silent').split(','),
 ): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('pool: needs root (it starts two extra dockerds)');
-  const unknown = parts.filter((p) => !['throughput', 'overhead', 'failover', 'silent'].includes(p));
-  if (unknown.length) throw new Error(`pool: unknown part(s) ${unknown.join(', ')} in TRAJLAB_BENCH_POOL; use throughput, overhead, failover, silent`);
+  const unknown = parts.filter((p) => !['throughput', 'cores', 'overhead', 'failover', 'silent'].includes(p));
+  if (unknown.length) throw new Error(`pool: unknown part(s) ${unknown.join(', ')} in TRAJLAB_BENCH_POOL; use throughput, cores, overhead, failover, silent`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trajlab-bench-pool-'));
   const engines: Engine[] = [];
   try {
     for (const name of ['bench-a', 'bench-b']) engines.push(await startEngine({ name, dir: path.join(dir, 'engines'), images: [IMAGE] }));
     const [a, b] = engines as [Engine, Engine];
-    if (parts.includes('throughput')) await throughput(dir, a, b, repeats);
+    if (parts.includes('throughput')) await throughput(dir, a, b, repeats, 'two engines sharing the CPUs');
+    if (parts.includes('cores')) {
+      if (os.cpus().length < 2) throw new Error('pool: the cores part needs two CPUs');
+      for (const cpus of ['0', '1']) engines.push(await startEngine({ name: `bench-core${cpus}`, dir: path.join(dir, 'engines'), images: [IMAGE], cpus, nice: 10 }));
+      await throughput(dir, engines[2]!, engines[3]!, repeats, 'one CPU per engine');
+    }
     if (parts.includes('overhead')) await overhead(dir, a, repeats);
     if (parts.includes('failover')) await failover(dir, a, b, kills, 'kill');
     if (parts.includes('silent')) await failover(dir, a, b, kills, 'freeze');

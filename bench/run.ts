@@ -43,11 +43,13 @@
  *   runs 500 gold attempts whose action is `true` with --workers 8, against a scrape of the same
  *   endpoint before the run (bench/metrics.ts). Target: median < 20 ms during the run.
  * - pool: the host pool on two extra dockerds it starts (bench/pool.ts; needs root): 64 `sleep 1`
- *   tasks on two engines with workers 8 each vs one engine with workers 8 (≥ 1.9×); time per
+ *   tasks on two engines with workers 8 each vs one engine with workers 8 (≥ 1.9×), sharing the
+ *   CPUs and pinned to one CPU each; time per
  *   attempt of 32 `true` tasks, a pool of one engine vs that engine as the single host (≤ 1.05×);
  *   SIGKILL of an engine's dockerd to its attempts started again on the other, median of
  *   TRAJLAB_BENCH_KILLS (default 3) kills (< 10 s), and the same for a dockerd frozen with
- *   SIGSTOP (a host gone silent, noticed by the ping). TRAJLAB_BENCH_POOL=failover,silent picks parts.
+ *   SIGSTOP (a host gone silent, noticed by the ping). TRAJLAB_BENCH_POOL=cores,failover,silent (any of throughput, cores, overhead,
+ *   failover, silent) picks parts.
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';

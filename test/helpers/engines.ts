@@ -89,6 +89,14 @@ export interface EngineOptions {
   tls?: { serverDir: string; clientDir: string };
   /** Put the stand-in NVIDIA hook on its PATH (see fakeNvidiaHook). */
   fakeNvidia?: boolean;
+  /**
+   * CPUs the engine may run on (a `taskset -c` list, "0" or "0-1"): dockerd is started under
+   * taskset, so its containerd, shims, runc and container processes inherit the affinity. Two
+   * engines pinned to different CPUs stand for two hosts with CPUs of their own. Default: all.
+   */
+  cpus?: string;
+  /** Niceness of the engine and everything it starts (`nice -n`), so that another process (the scheduler under test) goes first on a shared CPU. Default: 0. */
+  nice?: number;
 }
 
 /** When an engine was killed. */
@@ -309,9 +317,10 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
   let child: ChildProcess | undefined;
   const launch = async () => {
     const out = fs.openSync(log, 'a');
+    const [command, ...pinned] = [...(options.nice ? ['nice', '-n', String(options.nice)] : []), ...(options.cpus ? ['taskset', '-c', options.cpus] : []), 'dockerd'];
     child = spawn(
-      'dockerd',
-      ['--data-root', dataRoot, '--exec-root', execRoot, '--pidfile', pidFile, ...listen, '--iptables=false', '--ip6tables=false', '--bridge=none', '--storage-driver=overlay2'],
+      command!,
+      [...pinned, '--data-root', dataRoot, '--exec-root', execRoot, '--pidfile', pidFile, ...listen, '--iptables=false', '--ip6tables=false', '--bridge=none', '--storage-driver=overlay2'],
       { stdio: ['ignore', out, out], env },
     );
     fs.closeSync(out);
