@@ -145,3 +145,18 @@ test('untrusted text in every part of a step is neutralised', () => {
   }
   assert.equal(actionLine({ kind: 'edit', command: 'create', path: '/a b', args: {} }), 'edit create /a b');
 });
+
+test('show names the host that ran the attempt and each move of a pool run, as text and JSON', async () => {
+  const t = await readTrajectoryFile(CALC);
+  t.environment = { ...t.environment, host: 'gpu-b', moves: [{ from: 'gpu-a', to: 'gpu-b', at_step: 2, time: '2026-12-07T10:00:00.000Z', reason: 'host down: connect ECONNREFUSED\n/run/a.sock' }] };
+  const text = renderTrajectory(t);
+  assert.match(text, /^host {8}gpu-b$/m);
+  assert.match(text, /^moved {7}gpu-a → gpu-b after 2 step\(s\), 2026-12-07T10:00:00\.000Z: host down: connect ECONNREFUSED ⏎ \/run\/a\.sock$/m);
+  const json = JSON.parse(showJson(t)) as { host: string; moves: unknown[] };
+  assert.equal(json.host, 'gpu-b');
+  assert.deepEqual(json.moves, t.environment.moves);
+  // An imported trajectory records no host: no row.
+  t.environment = { ...t.environment, host: '', moves: undefined };
+  assert.doesNotMatch(renderTrajectory(t), /^host /m);
+  assert.equal((JSON.parse(showJson(t)) as { host?: string }).host, undefined);
+});

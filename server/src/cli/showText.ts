@@ -17,7 +17,7 @@ export interface ShowOptions {
   file?: string;
 }
 
-/** The overview and the step list of `trajlab show <file>`, as sanitised text. */
+/** The overview (with the host that ran the attempt and each move of a pool run) and the step list of `trajlab show <file>`, as sanitised text. */
 export function renderTrajectory(t: Trajectory, opts: ShowOptions = {}): string {
   const width = Math.max(40, opts.width ?? 120);
   const s = trajectoryOverview(t);
@@ -31,6 +31,9 @@ export function renderTrajectory(t: Trajectory, opts: ShowOptions = {}): string 
   row('reward', s.reward === null ? 'unknown' : `${s.reward}${s.success ? ' (success)' : ''}`);
   const tampered = t.result?.tampered_paths ?? [];
   if (tampered.length) row('tampered', `${tampered.length} file(s) the evaluation restores: ${tampered.join(', ')}`);
+  const host = t.environment?.host;
+  if (host) row('host', host);
+  for (const m of t.environment?.moves ?? []) row('moved', `${m.from} → ${m.to} after ${m.at_step} step(s), ${m.time}: ${oneLine(m.reason)}`);
   row('steps', String(s.steps));
   row('tokens', s.prompt_tokens === null && s.completion_tokens === null ? 'unknown' : `${tok(s.prompt_tokens)} prompt, ${tok(s.completion_tokens)} completion`);
   row('cost', s.cost_usd === null ? 'unknown' : formatCost(s.cost_usd));
@@ -152,10 +155,12 @@ function observationSection(o: Observation | undefined, i: number, section: (t: 
   for (const r of o.subagent_trajectory_refs ?? []) section('subagent trajectory', JSON.stringify(r));
 }
 
-/** The JSON of `trajlab show --json`: the overview (key `summary`) and the step lines, or with `step` that step. Throws RangeError for a missing step. */
+/** The JSON of `trajlab show --json`: the overview (key `summary`), the host that ran the attempt (`host`, with `moves` when a pool run moved it: HostMove[]) and the step lines, or with `step` that step. Throws RangeError for a missing step. */
 export function showJson(t: Trajectory, step?: number): string {
   if (step !== undefined) return safeJson(stepAt(t, step)) + '\n';
-  return safeJson({ summary: trajectoryOverview(t), steps: stepOverviews(t), ...(t.events?.length ? { events: t.events.map((e) => ({ before_step: e.before_step, source: e.source, message: e.message })) } : {}) }) + '\n';
+  const env = t.environment;
+  const host = env?.host ? { host: env.host, ...(env.moves?.length ? { moves: env.moves } : {}) } : {};
+  return safeJson({ summary: trajectoryOverview(t), ...host, steps: stepOverviews(t), ...(t.events?.length ? { events: t.events.map((e) => ({ before_step: e.before_step, source: e.source, message: e.message })) } : {}) }) + '\n';
 }
 
 function stepAt(t: Trajectory, index: number): Step {
