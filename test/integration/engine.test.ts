@@ -411,6 +411,33 @@ test("costs: gpt-4o-mini and deepseek-chat replies are priced per step from the 
   }
 });
 
+test('--run-cost-limit: once the run has cost the limit no new attempt starts, the report says how many did not; a resume with a higher limit runs them (scripted model server, gpt-4o-mini prices)', { timeout: 90_000 }, async () => {
+  const tmp = tempDir('runcost');
+  const tasksFile = path.join(tmp.dir, 'tasks.jsonl');
+  fs.writeFileSync(tasksFile, [1, 2, 3, 4].map((i) => JSON.stringify({ task_id: `c${i}`, task_type: 'code', description: `cost ${i}`, eval: ['true'] })).join('\n') + '\n');
+  const usage: Usage = { prompt_tokens: 10_000, completion_tokens: 500, total_tokens: 10_500 };
+  const STEP = (10_000 * 0.15 + 500 * 0.6) / 1e6; // gpt-4o-mini, USD
+  const respond: Responder = (ctx) => runScript([{ ...bashReply('true'), usage }, { ...submitReply('done'), usage }], ctx);
+  const options = { tasksFile, out: tmp.dir, runId: 'runcost', model: 'openai:gpt-4o-mini', workers: 1 };
+  try {
+    await withServer(respond, async (server) => {
+      // One attempt costs 2 STEP: after the first 2 STEP < 2.5 STEP, the second starts; after it 4 STEP ≥ 2.5 STEP.
+      const first = await runEngine({ ...options, runCostLimit: 2.5 * STEP }, { server });
+      assert.deepEqual(first.report.run_cost_limit, { limit_usd: 2.5 * STEP, not_started: 2 });
+      assert.ok(Math.abs(first.report.cost_usd - 4 * STEP) < 1e-12, `report cost ${first.report.cost_usd}`);
+      assert.equal(server.requests.length, 4, 'two attempts of two steps asked the model');
+      assert.equal(first.report.resolved, 2);
+      assert.ok(first.logger.lines.some((l) => l.includes('--run-cost-limit') && l.includes('no new attempts')), first.logger.lines.join('\n'));
+      const second = await runEngine({ ...options, runCostLimit: 100 }, { server });
+      assert.equal(second.report.run_cost_limit, undefined);
+      assert.equal(second.report.resolved, 4);
+      assert.equal(server.requests.length, 8, 'the resume ran only the two attempts not started');
+    });
+  } finally {
+    tmp.cleanup();
+  }
+});
+
 test('an attempt whose model call failed is never resolved, even when its eval passes (scripted model server)', { timeout: 60_000 }, async () => {
   const tmp = tempDir('modelerror');
   try {
