@@ -51,6 +51,8 @@ export interface GenerateArgs {
   temperature?: number;
   /** Cost limit per attempt, USD. */
   costLimit?: number;
+  /** USD for the whole run (RunOptions.runCostLimit). */
+  runCostLimit?: number;
   /** Docker host URL; default the daemon's. */
   host?: string;
   /** true: run on the pool of the enabled `trajlab.dockerHosts` entries (`host` is then ignored); default false. */
@@ -68,7 +70,7 @@ export class InvalidArgsError extends Error {
 }
 
 const INT_FIELDS = ['workers', 'attempts', 'maxSteps', 'timeout'] as const;
-const NUM_FIELDS = ['temperature', 'costLimit'] as const;
+const NUM_FIELDS = ['temperature', 'costLimit', 'runCostLimit'] as const;
 const STR_FIELDS = ['model', 'baseUrl', 'filter', 'host'] as const;
 
 /**
@@ -139,6 +141,7 @@ export function buildRunOptions(settings: RunSettings, args: GenerateArgs, baseD
   if (args.mode) options.mode = args.mode;
   if (args.temperature !== undefined) options.temperature = args.temperature;
   if (args.costLimit !== undefined) options.costLimit = args.costLimit;
+  if (args.runCostLimit !== undefined) options.runCostLimit = args.runCostLimit;
   if (args.pool) options.hosts = poolHosts(settings.dockerHosts ?? []);
   else if (args.host) options.host = args.host;
   return options;

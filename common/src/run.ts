@@ -51,6 +51,12 @@ export interface RunOptions {
   taskIds?: string[];
   /** Cost limit per attempt, USD. */
   costLimit?: number;
+  /**
+   * Cost limit of the whole run, USD: once the run's steps have cost this much, no new attempt
+   * starts (those running finish, each under `costLimit`); the others are left cancelled, for a
+   * resume with a higher limit. The report's `run_cost_limit` says so.
+   */
+  runCostLimit?: number;
   /** Image used when a task names none. */
   defaultImage?: string;
   /** Network policy for tasks that name none (default `none`: no network). */
@@ -207,6 +213,8 @@ export interface RunReport {
   prompt_tokens: number;
   completion_tokens: number;
   cost_usd: number;
+  /** Set when `runCostLimit` was reached: the limit (USD) and the attempts that did not start because of it. */
+  run_cost_limit?: { limit_usd: number; not_started: number };
   /** Pool runs: times a host of the run was marked down. */
   host_failures?: number;
   /** Pool runs: attempts moved to another host after theirs went down (an attempt moved twice counts twice). */

@@ -37,6 +37,10 @@ export interface Usage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
+  /** Cached prompt tokens, as OpenAI (and DeepSeek) report them. */
+  prompt_tokens_details?: { cached_tokens: number };
+  /** The request's cost in USD, as OpenRouter and LiteLLM proxies report it. */
+  cost?: number;
 }
 
 /** A successful reply: one assistant message. */

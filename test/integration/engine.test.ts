@@ -47,6 +47,7 @@ import {
   type Reply,
   type Responder,
   type ScriptedModelServer,
+  type Usage,
 } from '../helpers/scriptedModelServer';
 
 const API_KEY = 'test-key';
@@ -361,6 +362,76 @@ test('an HTTP 429 is retried by the SDK after retry-after-ms and the attempt sti
       assert.deepEqual(server.requests[1]!.body.messages, server.requests[0]!.body.messages, 'the retry resends the same conversation');
       assert.ok(t.steps[0]!.latency_ms >= 10, 'latency covers the retry');
       assert.deepEqual(task.task_id, t.task.task_id);
+    });
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test("costs: gpt-4o-mini and deepseek-chat replies are priced per step from the genai-prices table (cached tokens discounted, DeepSeek's hour), an endpoint's usage.cost wins, and --cost-limit stops at the priced cost (scripted model server)", { timeout: 90_000 }, async () => {
+  const tmp = tempDir('costs');
+  // Published prices per million tokens (OpenAI; DeepSeek from 00:30 to 16:30 UTC, half that outside).
+  const usage: Usage = { prompt_tokens: 10_000, completion_tokens: 500, total_tokens: 10_500, prompt_tokens_details: { cached_tokens: 4_000 } };
+  const GPT_4O_MINI = (6_000 * 0.15 + 4_000 * 0.075 + 500 * 0.6) / 1e6;
+  const deepseekChat = (at: string) => {
+    const d = new Date(at);
+    const minutes = d.getUTCHours() * 60 + d.getUTCMinutes();
+    const peak = minutes >= 30 && minutes < 16 * 60 + 30;
+    return ((6_000 * 0.27 + 4_000 * 0.07 + 500 * 1.1) / 1e6) * (peak ? 1 : 0.5);
+  };
+  const priced = (u: Usage): Responder => (ctx) => runScript([{ ...bashReply('echo $((5*4*3*2*1))'), usage: u }, { ...bashReply('true'), usage: u }, { ...bashReply('true'), usage: u }, { ...submitReply('<answer>120</answer>'), usage: u }], ctx);
+  const near = (actual: number, expected: number, what: string) => assert.ok(Math.abs(actual - expected) < 1e-12, `${what}: ${actual} ≠ ${expected}`);
+  try {
+    await withServer(priced(usage), async (server) => {
+      const { report, traj } = await runEngine({ tasksFile: EXAMPLES_TASKS, out: path.join(tmp.dir, 'gpt'), filter: 'factorial-of-5', model: 'openai:gpt-4o-mini' }, { server });
+      const t = traj('factorial-of-5');
+      assert.equal(t.steps.length, 4);
+      for (const s of t.steps) near(s.cost_usd, GPT_4O_MINI, `gpt-4o-mini step ${s.index}`);
+      near(t.totals.cost_usd, 4 * GPT_4O_MINI, 'trajectory total');
+      near(report.cost_usd, 4 * GPT_4O_MINI, 'report total');
+    });
+    await withServer(priced(usage), async (server) => {
+      const { traj } = await runEngine({ tasksFile: EXAMPLES_TASKS, out: path.join(tmp.dir, 'deepseek'), filter: 'factorial-of-5', model: 'deepseek:deepseek-chat' }, { server });
+      for (const s of traj('factorial-of-5').steps) near(s.cost_usd, deepseekChat(s.started_at), `deepseek-chat step ${s.index} at ${s.started_at}`);
+    });
+    await withServer(priced({ ...usage, cost: 0.25 }), async (server) => {
+      const { traj } = await runEngine({ tasksFile: EXAMPLES_TASKS, out: path.join(tmp.dir, 'endpoint'), filter: 'factorial-of-5', model: 'openai:gpt-4o-mini' }, { server });
+      for (const s of traj('factorial-of-5').steps) assert.equal(s.cost_usd, 0.25, "the endpoint's own figure");
+    });
+    await withServer(priced(usage), async (server) => {
+      // 1.5 GPT_4O_MINI: the second step reaches it, so no third request is made.
+      const { traj } = await runEngine({ tasksFile: EXAMPLES_TASKS, out: path.join(tmp.dir, 'limit'), filter: 'factorial-of-5', model: 'openai:gpt-4o-mini', costLimit: 1.5 * GPT_4O_MINI }, { server });
+      const t = traj('factorial-of-5');
+      assert.equal(t.result!.exit_status, 'cost_limit');
+      assert.equal(t.steps.length, 2);
+      assert.equal(server.requests.length, 2);
+    });
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('--run-cost-limit: once the run has cost the limit no new attempt starts, the report says how many did not; a resume with a higher limit runs them (scripted model server, gpt-4o-mini prices)', { timeout: 90_000 }, async () => {
+  const tmp = tempDir('runcost');
+  const tasksFile = path.join(tmp.dir, 'tasks.jsonl');
+  fs.writeFileSync(tasksFile, [1, 2, 3, 4].map((i) => JSON.stringify({ task_id: `c${i}`, task_type: 'code', description: `cost ${i}`, eval: ['true'] })).join('\n') + '\n');
+  const usage: Usage = { prompt_tokens: 10_000, completion_tokens: 500, total_tokens: 10_500 };
+  const STEP = (10_000 * 0.15 + 500 * 0.6) / 1e6; // gpt-4o-mini, USD
+  const respond: Responder = (ctx) => runScript([{ ...bashReply('true'), usage }, { ...submitReply('done'), usage }], ctx);
+  const options = { tasksFile, out: tmp.dir, runId: 'runcost', model: 'openai:gpt-4o-mini', workers: 1 };
+  try {
+    await withServer(respond, async (server) => {
+      // One attempt costs 2 STEP: after the first 2 STEP < 2.5 STEP, the second starts; after it 4 STEP ≥ 2.5 STEP.
+      const first = await runEngine({ ...options, runCostLimit: 2.5 * STEP }, { server });
+      assert.deepEqual(first.report.run_cost_limit, { limit_usd: 2.5 * STEP, not_started: 2 });
+      assert.ok(Math.abs(first.report.cost_usd - 4 * STEP) < 1e-12, `report cost ${first.report.cost_usd}`);
+      assert.equal(server.requests.length, 4, 'two attempts of two steps asked the model');
+      assert.equal(first.report.resolved, 2);
+      assert.ok(first.logger.lines.some((l) => l.includes('--run-cost-limit') && l.includes('no new attempts')), first.logger.lines.join('\n'));
+      const second = await runEngine({ ...options, runCostLimit: 100 }, { server });
+      assert.equal(second.report.run_cost_limit, undefined);
+      assert.equal(second.report.resolved, 4);
+      assert.equal(server.requests.length, 8, 'the resume ran only the two attempts not started');
     });
   } finally {
     tmp.cleanup();

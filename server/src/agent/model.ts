@@ -4,6 +4,7 @@ import { completionTokens, costUsd, modelRateLimited, modelRequests, modelRetrie
 import { withoutCredentials } from '../util/urlCredentials';
 import { secretsOf } from '../util/secrets';
 import { imageDataUrl } from './images';
+import { replyCost } from './prices';
 
 /** One reply of a model (or of a scripted policy standing in for one). */
 export interface ModelReply {
@@ -11,7 +12,7 @@ export interface ModelReply {
   usage?: TokenUsage;
   /** Wall time of the call including retries, ms. */
   latencyMs: number;
-  /** USD; 0 when the endpoint does not report it. */
+  /** USD: the endpoint's `usage.cost`, else priced from the usage with genai-prices (agent/prices.ts); 0 when neither knows the model. */
   costUsd: number;
 }
 
@@ -122,6 +123,7 @@ export function createApiModel(spec: Extract<ModelSpec, { kind: 'api' }>, option
     policy: 'model',
     async complete(messages, tools, signal) {
       const started = performance.now();
+      const sentAt = new Date();
       const response = await client.chat.completions
         .create(
           {
@@ -139,8 +141,9 @@ export function createApiModel(spec: Extract<ModelSpec, { kind: 'api' }>, option
       const toolCalls: ToolCall[] | undefined = m.tool_calls
         ?.filter((c): c is OpenAI.Chat.ChatCompletionMessageFunctionToolCall => c.type === 'function')
         .map((c) => ({ id: c.id, type: 'function', function: { name: c.function.name, arguments: c.function.arguments } }));
-      const usage = response.usage as (OpenAI.CompletionUsage & { cost?: number }) | undefined;
-      countUsage(usage);
+      const usage = response.usage as OpenAI.CompletionUsage | undefined;
+      const cost = replyCost(spec.provider, baseUrl, spec.model, response, sentAt);
+      countUsage(usage, cost.usd);
       return {
         message: {
           role: 'assistant',
@@ -152,7 +155,7 @@ export function createApiModel(spec: Extract<ModelSpec, { kind: 'api' }>, option
           ? { prompt_tokens: usage.prompt_tokens, completion_tokens: usage.completion_tokens, total_tokens: usage.total_tokens }
           : undefined,
         latencyMs: Math.round(performance.now() - started),
-        costUsd: typeof usage?.cost === 'number' ? usage.cost : 0,
+        costUsd: cost.usd,
       };
     },
   };
@@ -183,12 +186,11 @@ export function countingFetch(inner: typeof fetch = fetch): typeof fetch {
   };
 }
 
-/** Adds a reply's reported usage to the token and cost counters (prompt and completion tokens; `cost`, USD, where the endpoint reports it). */
-function countUsage(usage: (OpenAI.CompletionUsage & { cost?: number }) | undefined): void {
-  if (!usage) return;
-  if (usage.prompt_tokens > 0) promptTokens.inc(usage.prompt_tokens);
-  if (usage.completion_tokens > 0) completionTokens.inc(usage.completion_tokens);
-  if (typeof usage.cost === 'number' && usage.cost > 0) costUsd.inc(usage.cost);
+/** Adds a reply's reported usage to the token counters and its cost (USD, agent/prices.ts) to the cost counter. */
+function countUsage(usage: OpenAI.CompletionUsage | undefined, usd: number): void {
+  if (usage?.prompt_tokens) promptTokens.inc(usage.prompt_tokens);
+  if (usage?.completion_tokens) completionTokens.inc(usage.completion_tokens);
+  if (usd > 0) costUsd.inc(usd);
 }
 
 /**

@@ -77,6 +77,7 @@ export const RUN_OPTION_FLAGS: readonly AnyRunOptionFlag[] = [
   { flags: '--filter <glob>', key: 'filter', description: 'only tasks whose task_id matches this glob' },
   { flags: '--task-id <id>', key: 'taskIds', description: 'only this task (exact task_id, repeatable)', parse: (v, acc = []) => [...acc, v] },
   { flags: '--cost-limit <usd>', key: 'costLimit', description: 'stop an attempt once its model cost reaches this many USD', parse: num('--cost-limit', 0) },
+  { flags: '--run-cost-limit <usd>', key: 'runCostLimit', description: 'start no new attempt once the whole run has cost this many USD (running ones finish; resume with a higher limit)', parse: num('--run-cost-limit', 0) },
   { flags: '--image <image>', key: 'defaultImage', description: 'image for tasks that name none', default: RUN_DEFAULTS.defaultImage },
   { flags: '--network <policy>', key: 'network', description: 'network for tasks that name none (default none)', choices: ['none', 'bridge', 'host'] },
   { flags: '--command-timeout <s>', key: 'commandTimeout', description: `seconds per command (default ${RUN_DEFAULTS.commandTimeoutSec})`, parse: num('--command-timeout', 1) },

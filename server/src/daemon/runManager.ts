@@ -315,7 +315,7 @@ export function validateStartOptions(params: unknown): Partial<RunOptions> & { t
     const v = o[field];
     if (v !== undefined && !(Number.isInteger(v) && (v as number) >= 1)) throw new InvalidRunParamsError(`options.${field} must be an integer ≥ 1 (got ${JSON.stringify(v)})`);
   }
-  for (const field of ['timeout', 'temperature', 'costLimit', 'commandTimeout', 'outputCap', 'maxDiffFileBytes'] as const) {
+  for (const field of ['timeout', 'temperature', 'costLimit', 'runCostLimit', 'commandTimeout', 'outputCap', 'maxDiffFileBytes'] as const) {
     const v = o[field];
     if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= 0)) throw new InvalidRunParamsError(`options.${field} must be a number ≥ 0 (got ${JSON.stringify(v)})`);
   }
@@ -353,7 +353,7 @@ export function validateStartOptions(params: unknown): Partial<RunOptions> & { t
 
 const RUN_OPTION_KEYS = new Set<string>([
   'tasksFile', 'model', 'baseUrl', 'workers', 'attempts', 'out', 'runId', 'host', 'maxSteps', 'timeout', 'temperature',
-  'mode', 'filter', 'taskIds', 'costLimit', 'defaultImage', 'network', 'commandTimeout', 'outputCap', 'maxDiffFileBytes', 'gpus',
+  'mode', 'filter', 'taskIds', 'costLimit', 'runCostLimit', 'defaultImage', 'network', 'commandTimeout', 'outputCap', 'maxDiffFileBytes', 'gpus',
   'maxMemoryMb', 'maxCpus', 'maxPids', 'allowNetwork', 'user', 'diskLimitMb', 'hosts', 'hostWaitSec',
 ] satisfies (keyof RunOptions)[]);
 

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type { PoolHostState } from '../../../common/src/protocol';
 import type { AttemptState, RejectedLine, RunCounts, RunInfo, RunOptions, RunReport, RunStatus } from '../../../common/src/run';
 import type { Task } from '../../../common/src/task';
+import { formatCost } from '../../../common/src/format';
 import type { Step, Trajectory } from '../../../common/src/trajectory';
 import { createApiModel, parseModelSpec, type ModelClient } from '../agent/model';
 import { ScriptedModel, goldModel, replayModel } from '../agent/policies';
@@ -70,6 +71,8 @@ export class RunEngine {
   private readonly counts: RunCounts = { total: 0, done: 0, failed: 0, running: 0, queued: 0, resolved: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0 };
   private readonly states = new Map<string, AttemptState>();
   private status: RunStatus = 'running';
+  /** Attempts not started because `runCostLimit` was reached. */
+  private notStartedForCost = 0;
   private startedAt = performance.now();
   private info: RunInfo | undefined;
   /** Set once `run()` has made it. */
@@ -196,7 +199,7 @@ export class RunEngine {
         await this.fail(job.entry.task.task_id, job.attempt, error);
       },
       waiting: (job, detail) => this.imageProgress(job.entry.task.task_id, job.attempt, detail),
-      wantsEnvironment: async (job) => hasModel(model, job.entry.task) && (await earlier.peek(job))?.status !== 'finished',
+      wantsEnvironment: async (job) => !this.runCostReached() && hasModel(model, job.entry.task) && (await earlier.peek(job))?.status !== 'finished',
     }).finally(() => runner.settle());
 
     if (this.signal.aborted) {
@@ -205,7 +208,11 @@ export class RunEngine {
     } else {
       this.status = 'finished';
     }
-    const report = { ...buildReport(this.runId, tasks.map((t) => t.task.task_id), finished, o.attempts, rejected), ...runner.poolReport?.() };
+    const report: RunReport = {
+      ...buildReport(this.runId, tasks.map((t) => t.task.task_id), finished, o.attempts, rejected),
+      ...(this.notStartedForCost ? { run_cost_limit: { limit_usd: o.runCostLimit!, not_started: this.notStartedForCost } } : {}),
+      ...runner.poolReport?.(),
+    };
     await this.recordEnd(report);
     return this.secrets.value(report);
   }
@@ -330,6 +337,7 @@ export class RunEngine {
       this.finish(task.task_id, job.attempt, previous);
       return previous;
     }
+    if (this.runCostReached()) return this.skipForCost(task.task_id, job.attempt);
     runMetrics.attemptDequeued(place.hostLabel);
     const began = performance.now();
     this.counts.running++;
@@ -423,6 +431,23 @@ export class RunEngine {
       }
       return this.fail(task.task_id, job.attempt, (err as Error).message);
     }
+  }
+
+  /** Whether the run's steps have cost `runCostLimit` or more (no new attempt starts then). */
+  private runCostReached(): boolean {
+    const limit = this.options.runCostLimit;
+    return limit !== undefined && this.counts.cost_usd >= limit;
+  }
+
+  /** An attempt not started because the run cost limit was reached: left cancelled (a resume with a higher limit runs it), counted for the report, said once in the log. */
+  private skipForCost(taskId: string, attempt: number): undefined {
+    runMetrics.attemptDequeued();
+    if (this.notStartedForCost++ === 0) {
+      this.hooks.logger.warn(`the run has cost ${formatCost(this.counts.cost_usd)}, its limit (--run-cost-limit ${this.options.runCostLimit}) is reached: no new attempts start; those running finish`);
+    }
+    this.setState(taskId, attempt, { kind: 'cancelled' });
+    this.emitProgress();
+    return undefined;
   }
 
   private finish(taskId: string, attempt: number, t: Trajectory): void {
