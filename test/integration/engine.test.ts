@@ -411,7 +411,7 @@ test("costs: gpt-4o-mini and deepseek-chat replies are priced per step from the 
   }
 });
 
-test('--run-cost-limit: once the run has cost the limit no new attempt starts, the report says how many did not; a resume with a higher limit runs them (scripted model server, gpt-4o-mini prices)', { timeout: 90_000 }, async () => {
+test('--run-cost-limit: once the run has cost the limit no new attempt starts, the report says how many did not; a resume under the limit already spent starts nothing, one with a higher limit runs them (scripted model server, gpt-4o-mini prices)', { timeout: 90_000 }, async () => {
   const tmp = tempDir('runcost');
   const tasksFile = path.join(tmp.dir, 'tasks.jsonl');
   fs.writeFileSync(tasksFile, [1, 2, 3, 4].map((i) => JSON.stringify({ task_id: `c${i}`, task_type: 'code', description: `cost ${i}`, eval: ['true'] })).join('\n') + '\n');
@@ -428,6 +428,11 @@ test('--run-cost-limit: once the run has cost the limit no new attempt starts, t
       assert.equal(server.requests.length, 4, 'two attempts of two steps asked the model');
       assert.equal(first.report.resolved, 2);
       assert.ok(first.logger.lines.some((l) => l.includes('--run-cost-limit') && l.includes('no new attempts')), first.logger.lines.join('\n'));
+      // The earlier process's spend counts: a resume under a limit it already reached starts nothing.
+      const again = await runEngine({ ...options, runCostLimit: 3 * STEP }, { server });
+      assert.deepEqual(again.report.run_cost_limit, { limit_usd: 3 * STEP, not_started: 2 });
+      assert.ok(Math.abs(again.info.counts.cost_usd - 4 * STEP) < 1e-12, `run.json counts the earlier spend: ${again.info.counts.cost_usd}`);
+      assert.equal(server.requests.length, 4);
       const second = await runEngine({ ...options, runCostLimit: 100 }, { server });
       assert.equal(second.report.run_cost_limit, undefined);
       assert.equal(second.report.resolved, 4);

@@ -71,6 +71,8 @@ export class RunEngine {
   private readonly counts: RunCounts = { total: 0, done: 0, failed: 0, running: 0, queued: 0, resolved: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0 };
   private readonly states = new Map<string, AttemptState>();
   private status: RunStatus = 'running';
+  /** Attempts this process has begun (runJob called), by key(): their earlier steps are counted once. */
+  private readonly started = new Set<string>();
   /** Attempts not started because `runCostLimit` was reached. */
   private notStartedForCost = 0;
   private startedAt = performance.now();
@@ -332,6 +334,9 @@ export class RunEngine {
     const o = this.options;
     const task = job.entry.task;
     this.counts.queued--;
+    // Once per attempt: a moved attempt comes back here with steps this process already counted.
+    if (previous && !this.started.has(key(task.task_id, job.attempt))) this.countEarlierSteps(previous);
+    this.started.add(key(task.task_id, job.attempt));
     if (previous?.status === 'finished' && previous.result) {
       runMetrics.attemptDequeued();
       this.finish(task.task_id, job.attempt, previous);
@@ -433,7 +438,16 @@ export class RunEngine {
     }
   }
 
-  /** Whether the run's steps have cost `runCostLimit` or more (no new attempt starts then). */
+  /** Adds the tokens and cost of the steps an earlier process of this run recorded (a resume) to the counts, so they and `runCostLimit` cover the whole run. */
+  private countEarlierSteps(previous: Trajectory): void {
+    for (const step of previous.steps) {
+      this.counts.prompt_tokens += step.usage?.prompt_tokens ?? 0;
+      this.counts.completion_tokens += step.usage?.completion_tokens ?? 0;
+      this.counts.cost_usd += step.cost_usd;
+    }
+  }
+
+  /** Whether the run's steps, in this process and earlier ones, have cost `runCostLimit` or more (no new attempt starts then). */
   private runCostReached(): boolean {
     const limit = this.options.runCostLimit;
     return limit !== undefined && this.counts.cost_usd >= limit;
