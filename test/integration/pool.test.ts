@@ -2,8 +2,8 @@
  * Integration tests of the host pool (server/src/run/poolRunner.ts) through RunEngine with
  * `hosts`, on two real Docker engines of this machine: the system engine (unix socket) and the
  * TLS engine of test/helpers/remoteHosts.ts (with the stand-in NVIDIA hook). Drain, GPU tasks on
- * a pool where only one host has devices, a single host's state, and a pool whose every host is
- * down. Host death, a silent host, ssh and three engines at once: hostPool.test.ts. Gold tasks
+ * a pool where only one host has devices, two pool runs sharing a host (/health), a single
+ * host's state, and a pool whose every host is down. Host death, a silent host, ssh and three engines at once: hostPool.test.ts. Gold tasks
  * whose solution commands sleep make attempts long enough to watch.
  */
 import { after, before, describe, test } from 'node:test';
@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { HostSpec, RunInfo, RunReport } from '../../common/src/run';
 import type { Trajectory } from '../../common/src/trajectory';
+import { health } from '../../server/src/metrics/server';
 import { setDrained } from '../../server/src/pool/drain';
 import { RunEngine } from '../../server/src/run/engine';
 import type { RunEvent } from '../../server/src/store/runStore';
@@ -124,6 +125,20 @@ describe('a pool of Docker hosts', { skip: unavailable ?? false, timeout: 900_00
     assert.deepEqual(new Set(gpu.map(device)), new Set(['0', '1']), 'both devices used');
     assert.ok(peakPerHost(gpu).tls! <= 2, 'two devices: at most two GPU attempts at once');
     assert.equal(readJson<RunInfo>(path.join(runDir, 'run.json')).hosts?.find((h) => h.name === 'tls')?.gpus?.join(), '0,1');
+  });
+
+  test('two pool runs on one host at once: when the shorter ends, /health still lists the host up for the other; after both, not at all', async () => {
+    const dir = path.join(tmp.dir, 'twoRuns');
+    fs.mkdirSync(dir);
+    const hosts: HostSpec[] = [{ url: LOCAL, name: 'shared', workers: 2 }];
+    const run = (name: string, sleep: number) =>
+      new RunEngine({ tasksFile: goldTasks(dir, name, 2, [`sleep ${sleep}`]), model: 'gold', out: path.join(dir, 'out'), runId: `pool-${name}`, hosts, workers: 1 }, { logger: memoryLogger() });
+    const long = runOf(run('long', 6));
+    const short = await runOf(run('short', 1));
+    assert.equal(short.report.resolved, 2);
+    assert.deepEqual((await health()).hosts, { up: ['shared'], down: [] }, 'the long run still uses the host');
+    assert.equal((await long).report.resolved, 2);
+    assert.deepEqual((await health()).hosts, { up: [], down: [] }, 'no run uses it any more');
   });
 
   test('a single host keeps its own runner; hostsState shows it up with its load', async () => {

@@ -84,6 +84,8 @@ export class PoolRunner implements JobRunner {
   private drainError: string | undefined;
   private opened = false;
   private stopped = false;
+  /** Whether this run counts in gaugeUsers (from open until stop). */
+  private inGauge = false;
 
   /** Errors: no enabled host, two hosts with one name, an unparsable URL. */
   constructor(private readonly run: PoolRunnerContext) {
@@ -108,6 +110,8 @@ export class PoolRunner implements JobRunner {
    * warning). Errors: none from the hosts; temp folder clean-up failures are logged.
    */
   async open(): Promise<void> {
+    for (const h of this.hosts) gaugeUsers.set(h.name, (gaugeUsers.get(h.name) ?? 0) + 1);
+    this.inGauge = true;
     await Promise.all(
       this.hosts.map(async (h) => {
         const err = await pingHost(h.docker, OPEN_PING_MS);
@@ -562,18 +566,30 @@ export class PoolRunner implements JobRunner {
 
   /**
    * Stops the timers (ping, drain, probes, the all-down wait) and takes the hosts out of
-   * `trajlab_host_up` (it describes the hosts of running runs; /health reads it): the run has ended.
+   * `trajlab_host_up` unless another pool run of this process still uses them (the gauge
+   * describes the hosts of running runs; /health reads it): the run has ended. Called from
+   * runAll and settle; the second call finds nothing left to do.
    */
   private stop(): void {
     this.stopped = true;
     clearInterval(this.ticker);
     clearTimeout(this.waitTimer);
+    for (const h of this.hosts) clearTimeout(h.probeTimer);
+    if (!this.inGauge) return;
+    this.inGauge = false;
     for (const h of this.hosts) {
-      clearTimeout(h.probeTimer);
-      metrics.hostUp.remove({ host: h.name });
+      const users = (gaugeUsers.get(h.name) ?? 1) - 1;
+      if (users > 0) gaugeUsers.set(h.name, users);
+      else {
+        gaugeUsers.delete(h.name);
+        metrics.hostUp.remove({ host: h.name });
+      }
     }
   }
 }
+
+/** Pool runs of this process that use each host name: `trajlab_host_up` keeps a host while one does. */
+const gaugeUsers = new Map<string, number>();
 
 /** `pending`, noting that `h` holds `image` once the environment is ready there (its pull or build done); a failure reaches the attempt through `ready` as before. */
 function noteImage(pending: PendingEnvironment, h: PoolHost, image: string): PendingEnvironment {
