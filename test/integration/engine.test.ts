@@ -368,7 +368,7 @@ test('an HTTP 429 is retried by the SDK after retry-after-ms and the attempt sti
   }
 });
 
-test("costs: gpt-4o-mini and deepseek-chat replies are priced per step from the genai-prices table (cached tokens discounted, DeepSeek's hour), an endpoint's usage.cost wins, and --cost-limit stops at the priced cost (scripted model server)", { timeout: 90_000 }, async () => {
+test("costs: gpt-4o-mini and deepseek-chat replies are priced per step from the genai-prices table (cached tokens discounted, DeepSeek's hour), an endpoint's usage.cost wins, a model the table lacks costs 0 with one warning, and --cost-limit stops at the priced cost (scripted model server)", { timeout: 90_000 }, async () => {
   const tmp = tempDir('costs');
   // Published prices per million tokens (OpenAI; DeepSeek from 00:30 to 16:30 UTC, half that outside).
   const usage: Usage = { prompt_tokens: 10_000, completion_tokens: 500, total_tokens: 10_500, prompt_tokens_details: { cached_tokens: 4_000 } };
@@ -383,12 +383,21 @@ test("costs: gpt-4o-mini and deepseek-chat replies are priced per step from the 
   const near = (actual: number, expected: number, what: string) => assert.ok(Math.abs(actual - expected) < 1e-12, `${what}: ${actual} ≠ ${expected}`);
   try {
     await withServer(priced(usage), async (server) => {
-      const { report, traj } = await runEngine({ tasksFile: EXAMPLES_TASKS, out: path.join(tmp.dir, 'gpt'), filter: 'factorial-of-5', model: 'openai:gpt-4o-mini' }, { server });
+      const { report, traj, logger } = await runEngine({ tasksFile: EXAMPLES_TASKS, out: path.join(tmp.dir, 'gpt'), filter: 'factorial-of-5', model: 'openai:gpt-4o-mini' }, { server });
       const t = traj('factorial-of-5');
       assert.equal(t.steps.length, 4);
       for (const s of t.steps) near(s.cost_usd, GPT_4O_MINI, `gpt-4o-mini step ${s.index}`);
       near(t.totals.cost_usd, 4 * GPT_4O_MINI, 'trajectory total');
       near(report.cost_usd, 4 * GPT_4O_MINI, 'report total');
+      assert.ok(!logger.lines.some((l) => l.includes('no price')), logger.lines.join('\n'));
+    });
+    await withServer(priced(usage), async (server) => {
+      // A model the table does not know: cost 0, said once (not per step), with what it means.
+      const { logger, traj } = await runEngine({ tasksFile: EXAMPLES_TASKS, out: path.join(tmp.dir, 'unpriced'), filter: 'factorial-of-5', model: 'openai:my-finetune' }, { server });
+      assert.ok(traj('factorial-of-5').steps.every((s) => s.cost_usd === 0));
+      const said = logger.lines.filter((l) => l.includes('no price for model "my-finetune"'));
+      assert.equal(said.length, 1, logger.lines.join('\n'));
+      assert.match(said[0]!, /^warn: .*--cost-limit and --run-cost-limit cannot stop it/);
     });
     await withServer(priced(usage), async (server) => {
       const { traj } = await runEngine({ tasksFile: EXAMPLES_TASKS, out: path.join(tmp.dir, 'deepseek'), filter: 'factorial-of-5', model: 'deepseek:deepseek-chat' }, { server });
@@ -427,7 +436,7 @@ test('--run-cost-limit: once the run has cost the limit no new attempt starts, t
       assert.ok(Math.abs(first.report.cost_usd - 4 * STEP) < 1e-12, `report cost ${first.report.cost_usd}`);
       assert.equal(server.requests.length, 4, 'two attempts of two steps asked the model');
       assert.equal(first.report.resolved, 2);
-      assert.ok(first.logger.lines.some((l) => l.includes('--run-cost-limit') && l.includes('no new attempts')), first.logger.lines.join('\n'));
+      assert.ok(first.logger.lines.some((l) => l.includes('--run-cost-limit') && l.includes('no new attempts') && l.includes('--resume runcost')), first.logger.lines.join('\n'));
       // The earlier process's spend counts: a resume under a limit it already reached starts nothing.
       const again = await runEngine({ ...options, runCostLimit: 3 * STEP }, { server });
       assert.deepEqual(again.report.run_cost_limit, { limit_usd: 3 * STEP, not_started: 2 });

@@ -81,6 +81,8 @@ export interface ApiModelOptions {
   /** Per-request timeout, ms. */
   requestTimeoutMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** Told once per client when a reply with usage cannot be priced (its cost counts as 0; see agent/prices.ts). */
+  warn?: (message: string) => void;
 }
 
 /**
@@ -111,6 +113,7 @@ export function createApiModel(spec: Extract<ModelSpec, { kind: 'api' }>, option
   const { baseUrl, apiKey } = resolveEndpoint(spec, options);
   // An endpoint may echo the key (`401 … Bearer sk-…`): errors leave this client without it.
   const secrets = secretsOf([apiKey], [baseUrl]);
+  let unpricedSaid = false;
   const client = new OpenAI({
     apiKey,
     baseURL: baseUrl,
@@ -143,6 +146,13 @@ export function createApiModel(spec: Extract<ModelSpec, { kind: 'api' }>, option
         .map((c) => ({ id: c.id, type: 'function', function: { name: c.function.name, arguments: c.function.arguments } }));
       const usage = response.usage as OpenAI.CompletionUsage | undefined;
       const cost = replyCost(spec.provider, baseUrl, spec.model, response, sentAt);
+      if (cost.source === 'unpriced' && usage && !unpricedSaid) {
+        unpricedSaid = true;
+        options.warn?.(
+          `no price for model "${response.model || spec.model}" (${spec.spec}) in the genai-prices table and the endpoint reports no usage.cost: ` +
+            'its steps cost $0, so --cost-limit and --run-cost-limit cannot stop it (a local server costs nothing; for a hosted model, use a provider spec the table knows: openai:, deepseek:, gemini:)',
+        );
+      }
       countUsage(usage, cost.usd);
       return {
         message: {

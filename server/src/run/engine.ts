@@ -318,7 +318,7 @@ export class RunEngine {
       }
       case 'api': {
         const env = { ...process.env, ...this.hooks.env };
-        return shared(createApiModel(spec, { baseUrl: this.options.baseUrl, temperature: this.options.temperature, env }));
+        return shared(createApiModel(spec, { baseUrl: this.options.baseUrl, temperature: this.options.temperature, env, warn: (m) => this.hooks.logger.warn(this.secrets.scrub(m)) }));
       }
     }
   }
@@ -457,7 +457,7 @@ export class RunEngine {
   private skipForCost(taskId: string, attempt: number): undefined {
     runMetrics.attemptDequeued();
     if (this.notStartedForCost++ === 0) {
-      this.hooks.logger.warn(`the run has cost ${formatCost(this.counts.cost_usd)}, its limit (--run-cost-limit ${this.options.runCostLimit}) is reached: no new attempts start; those running finish`);
+      this.hooks.logger.warn(`the run has cost ${formatCost(this.counts.cost_usd)}, its limit (--run-cost-limit ${formatCost(this.options.runCostLimit)}) is reached: no new attempts start; those running finish. Resume the run (--resume ${this.runId}) with a higher --run-cost-limit to run the rest`);
     }
     this.setState(taskId, attempt, { kind: 'cancelled' });
     this.emitProgress();
