@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { defaultSocketPath } from '../../common/src/daemonSocket';
 import type { DaemonSettings, DockerHostSetting } from '../../common/src/settings';
 import type { RunSettings } from './runOptions';
+import type { ModelEntry } from '../../common/src/run';
 import type { NetworkPolicy } from '../../common/src/task';
 
 /** How the extension reaches the daemon: spawn one when none answers, or only attach. */
@@ -30,6 +31,9 @@ export function runSettings(scope?: vscode.ConfigurationScope): RunSettings {
   return {
     model: c.get<string>('model') || 'openai:gpt-4o-mini',
     baseUrl: c.get<string>('baseUrl') || undefined,
+    // Entries go to the daemon as written: it checks them (a bad one fails the run's start, naming it).
+    models: Array.isArray(c.get<unknown>('models')) ? c.get<ModelEntry[]>('models') : undefined,
+    modelSwitch: c.get<boolean>('modelSwitch') === true,
     workers: c.get<number>('workers') ?? 4,
     attempts: c.get<number>('attempts') ?? 1,
     maxSteps: c.get<number>('maxSteps') ?? 30,

@@ -3,7 +3,7 @@
  * Pure (no `vscode` import) so that unit tests cover it.
  */
 import * as path from 'node:path';
-import type { HostSpec, RunInfo, RunOptions } from '../../common/src/run';
+import type { HostSpec, ModelEntry, RunInfo, RunOptions } from '../../common/src/run';
 import { dockerUrl, type DockerHostSetting } from '../../common/src/settings';
 import type { NetworkPolicy } from '../../common/src/task';
 
@@ -14,6 +14,10 @@ export { dockerUrl };
 export interface RunSettings {
   model: string;
   baseUrl?: string;
+  /** `trajlab.models`: a models list (RunOptions.models); non-empty, it wins over `model` and `baseUrl` unless a command argument names a model. */
+  models?: ModelEntry[];
+  /** `trajlab.modelSwitch` (RunOptions.modelSwitch). */
+  modelSwitch?: boolean;
   workers: number;
   attempts: number;
   maxSteps: number;
@@ -128,7 +132,12 @@ export function buildRunOptions(settings: RunSettings, args: GenerateArgs, baseD
     out,
   };
   const baseUrl = args.baseUrl ?? settings.baseUrl;
-  if (baseUrl) options.baseUrl = baseUrl;
+  if (!args.model && settings.models?.length) {
+    // The models list: its first spec names the run; each entry has its own endpoint.
+    options.models = settings.models;
+    options.model = settings.models[0]!.model;
+    if (settings.modelSwitch) options.modelSwitch = true;
+  } else if (baseUrl) options.baseUrl = baseUrl;
   if (settings.defaultImage) options.defaultImage = settings.defaultImage;
   if (settings.network && settings.network !== 'none') options.network = settings.network;
   const sandbox = settings.sandbox ?? {};

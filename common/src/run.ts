@@ -21,6 +21,25 @@ export interface RunOptions {
   tasksFile: string;
   /** Model spec: `openai:<model>`, `vllm:<model>`, `ollama:…`, `deepseek:…`, `gemini:…`, `gold`, `replay:<file>`. */
   model: string;
+  /**
+   * Models as a list in order of priority (`--model` given more than once, `--models FILE`, the
+   * `trajlab.models` setting): requests go to the first entry that is not benched (or by
+   * `weight`); see ModelEntry. When set, `model` is the first entry's spec (for records) and
+   * `baseUrl` and `temperature` are ignored (each entry has its own).
+   */
+  models?: ModelEntry[];
+  /**
+   * Whether an attempt may change models mid-trajectory when its entry is benched (default
+   * false: the attempt waits for its model, so a trajectory is one policy's; an attempt that has
+   * no answer yet may always take the next entry).
+   */
+  modelSwitch?: boolean;
+  /**
+   * How many times an attempt whose model stays unavailable (429s, 5xx, refused connections past
+   * the retries) is put back in the queue before it ends in error (default 3). The report's
+   * `rate_limited` counts both.
+   */
+  modelRequeues?: number;
   baseUrl?: string;
   workers: number;
   attempts: number;
@@ -94,6 +113,46 @@ export interface RunOptions {
    * `exit_status: "error"` once the layer is over it.
    */
   diskLimitMb?: number;
+}
+
+/**
+ * One model of a run's models list (`--models FILE`, YAML or JSON: a list of these or
+ * `{models: [...]}`; the `trajlab.models` setting; a repeated `--model SPEC`). Checked by
+ * checkModelEntries (server/src/agent/modelEntries.ts). Never holds a secret: the key is read
+ * from the variable `api_key_env` names.
+ */
+export interface ModelEntry {
+  /** A model spec as `--model` takes it: `provider:model` (openai:, vllm:, ollama:, deepseek:, gemini:). */
+  model: string;
+  /** Name in steps, logs and counters; default the spec (with the endpoint's host when two entries share a spec). */
+  name?: string;
+  /** OpenAI-compatible endpoint; default the provider's (its base-URL variable, then its preset). */
+  base_url?: string;
+  /** The environment variable holding this entry's key; default the provider's (OPENAI_API_KEY, …). */
+  api_key_env?: string;
+  /** Relative share of new attempts among the entries not benched (default: none, strict priority order). */
+  weight?: number;
+  /** Requests in flight at once to this entry, across every attempt of the process. */
+  max_concurrency?: number;
+  /** Requests per minute (spaced evenly: one every 60/rpm s). */
+  rpm?: number;
+  /** Tokens per minute (prompt + completion; estimated before the request, settled from its usage). */
+  tpm?: number;
+  /** Tokens the model takes in one request (prompt + completion). */
+  context_window?: number;
+  /** USD per 1M tokens; wins over the price table and the endpoint's `usage.cost`. `cached_input`: cached prompt tokens (default `input`). */
+  price?: { input: number; output: number; cached_input?: number };
+  /** Retries of one request on 429, 408, 409, 5xx and connection errors (the openai SDK's, with its backoff; default 6). */
+  max_retries?: number;
+  /** Seconds an entry that failed past its retries is benched (default 30; doubles while it keeps failing, up to 600). */
+  cooldown_sec?: number;
+  temperature?: number;
+  top_p?: number;
+  seed?: number;
+  max_tokens?: number;
+  stop?: string | string[];
+  /** Extra fields of the request body (vLLM's `top_k`, `repetition_penalty`, …), sent as given. */
+  extra_body?: Record<string, unknown>;
 }
 
 /**
@@ -219,4 +278,11 @@ export interface RunReport {
   host_failures?: number;
   /** Pool runs: attempts moved to another host after theirs went down (an attempt moved twice counts twice). */
   moved_attempts?: number;
+  /**
+   * Present when a model stayed unavailable (429s, 5xx, refused connections past the retries):
+   * `requeues`, times an attempt went back to the queue for it (it continued later from its
+   * journal); `gave_up`, attempts that ended in error after `modelRequeues` requeues (they are
+   * also in `error`).
+   */
+  rate_limited?: { requeues: number; gave_up: number };
 }

@@ -117,6 +117,8 @@ export interface Step {
   usage?: TokenUsage;
   /** Cost of this step's model call, USD (0 when unknown). */
   cost_usd: number;
+  /** Runs with a models list: the entry that answered (ModelEntry's name; `model.spec` names the spec). */
+  model?: string;
   /** One step may carry several actions when the model made several tool calls. */
   actions: Action[];
   observations: Observation[];

@@ -2,7 +2,7 @@
 /**
  * The `trajlab` CLI: the same engine as the daemon, headless.
  *   trajlab validate <tasks.jsonl | source> [--gold]
- *   trajlab generate <tasks.jsonl | source> [--model SPEC] [--workers N] [--attempts K] [--host URL]… [--hosts FILE] [--metrics-port N] …
+ *   trajlab generate <tasks.jsonl | source> [--model SPEC]… [--models FILE] [--workers N] [--attempts K] [--host URL]… [--hosts FILE] [--metrics-port N] …
  *   trajlab serve --stdio | --socket PATH [--metrics-port N [--metrics-host ADDR]]
  *   trajlab show <file> [--step N [--full]] [--json]
  *   trajlab convert <in> --to trajlab|atif|mini-swe-agent [--out FILE [--overwrite]]
@@ -19,7 +19,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { utcStamp } from '../../common/src/format';
 import type { RunOptions, RunReport } from '../../common/src/run';
 import { RUN_DEFAULTS, RunEngine } from './run/engine';
-import { int, num, runOptionFlags, runOptionsOf, withHosts } from './cli/runOptionFlags';
+import { int, num, runOptionFlags, runOptionsOf, withHosts, withModels } from './cli/runOptionFlags';
 import { formatRejected } from './tasks/reader';
 import { readTasksOrSource } from './import/sourceReader';
 import { addImportCommand } from './cli/importCommand';
@@ -117,11 +117,12 @@ export function buildProgram(): Command {
   for (const option of metricsOptions()) generate.addOption(option);
   generate
     .option('--hosts <file>', 'a pool of Docker hosts: a YAML or JSON list of {url, name?, workers?, gpus?, labels?, enabled?} (or {hosts: [...]}); adds to --host')
+    .option('--models <file>', 'a models list in order of priority: a YAML or JSON list of {model, name?, base_url?, api_key_env?, weight?, max_concurrency?, rpm?, tpm?, context_window?, price?, max_retries?, cooldown_sec?, temperature?, top_p?, seed?, max_tokens?, stop?, extra_body?} (or {models: [...]}); adds to --model')
     .option('--json', 'print machine-readable progress events (JSON lines) on stdout')
     .option('--no-progress', 'no progress bar')
     .addHelpText('after', '\nAPI keys (*_API_KEY) and URL passwords are printed and written nowhere: echoed back by an endpoint, they read [redacted].')
     .action(async (tasks: string, f: OutputFlags & MetricsFlags & Record<string, unknown>) => {
-      const options = await withHosts(runOptionsOf(f), f.hosts as string | undefined);
+      const options = await withModels(await withHosts(runOptionsOf(f), f.hosts as string | undefined), f.models as string | undefined);
       const { engine, view } = makeEngine({ ...options, tasksFile: tasks }, f, 'generate');
       process.stderr.write(sanitizeForTerminal(`trajlab: run ${engine.runId} → ${path.relative(process.cwd(), engine.store.dir) || '.'}`) + '\n');
       const report = await withMetricsEndpoint(f, () => runWithProgress(engine, view));

@@ -250,6 +250,15 @@ export async function startScriptedModelServer(options: ScriptedServerOptions): 
   };
 }
 
+/** An OpenAI-compatible base URL on 127.0.0.1 where nothing listens (every request: connection refused). */
+export async function refusedBaseUrl(): Promise<string> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}/v1`;
+}
+
 function sendJson(res: http.ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(value);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });

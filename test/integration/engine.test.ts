@@ -11,8 +11,9 @@ import * as path from 'node:path';
 import type { RunInfo, RunOptions, RunReport } from '../../common/src/run';
 import { taskPrompt, type Task } from '../../common/src/task';
 import type { Trajectory } from '../../common/src/trajectory';
-import { RunEngine, type EngineEvent } from '../../server/src/run/engine';
+import { RunEngine } from '../../server/src/run/engine';
 import { runCli } from '../helpers/cli';
+import { API_KEY, runEngine, withServer } from '../helpers/engineRuns';
 import {
   ENGINE_FIXTURES,
   EXAMPLES_TASKS,
@@ -40,7 +41,6 @@ import {
   perTask,
   requestText,
   runScript,
-  startScriptedModelServer,
   submitReply,
   textReply,
   toolReply,
@@ -50,76 +50,12 @@ import {
   type Usage,
 } from '../helpers/scriptedModelServer';
 
-const API_KEY = 'test-key';
 const EXAMPLES = readTasks(EXAMPLES_TASKS);
 const exampleTask = (id: string): Task => {
   const t = EXAMPLES.find((x) => x.task_id === id);
   assert.ok(t, `examples/tasks.jsonl has no task ${id}`);
   return t;
 };
-
-interface EngineRun {
-  engine: RunEngine;
-  report: RunReport;
-  info: RunInfo;
-  logger: ReturnType<typeof memoryLogger>;
-  events: EngineEvent[];
-  traj(taskId: string, attempt?: number): Trajectory;
-}
-
-/**
- * Runs an engine to the end (bounded by `timeoutMs`) and checks what every run promises:
- * no container of the run is left, and the API key is written nowhere in the run folder.
- */
-async function runEngine(
-  options: Partial<RunOptions> & { tasksFile: string; out: string },
-  extra: { server?: ScriptedModelServer; timeoutMs?: number; onEvent?: (e: EngineEvent, engine: RunEngine) => void } = {},
-): Promise<EngineRun> {
-  const logger = memoryLogger();
-  const events: EngineEvent[] = [];
-  const engine: RunEngine = new RunEngine(
-    { workers: 5, ...(extra.server ? { model: 'openai:scripted', baseUrl: extra.server.baseUrl } : {}), ...options },
-    {
-      logger,
-      env: { OPENAI_API_KEY: API_KEY },
-      onEvent: (e) => {
-        events.push(e);
-        extra.onEvent?.(e, engine);
-      },
-    },
-  );
-  let report: RunReport;
-  try {
-    report = await within(engine.run(), extra.timeoutMs ?? 90_000, `run ${engine.runId}`);
-  } catch (err) {
-    engine.cancel();
-    await removeContainersOfRun(engine.runId);
-    throw new Error(`${(err as Error).message}\nengine log:\n${logger.lines.join('\n')}`);
-  }
-  assert.deepEqual(await containersOfRun(engine.runId), [], 'no container of the run is left');
-  for (const file of listTree(engine.store.dir)) {
-    if (fs.statSync(file).isFile()) assert.ok(!fs.readFileSync(file, 'utf8').includes(API_KEY), `the API key is written in ${file}`);
-  }
-  const info = readJson<RunInfo>(path.join(engine.store.dir, 'run.json'));
-  return {
-    engine,
-    report,
-    info,
-    logger,
-    events,
-    traj: (taskId, attempt = 1) => readTrajectory(engine.store.trajectoryPath(taskId, attempt)),
-  };
-}
-
-/** Starts a scripted server for the duration of `body`. */
-async function withServer<T>(respond: Responder, body: (server: ScriptedModelServer) => Promise<T>, delayMs?: number): Promise<T> {
-  const server = await startScriptedModelServer({ respond, delayMs });
-  try {
-    return await body(server);
-  } finally {
-    await server.close();
-  }
-}
 
 /** Basic shape every finished trajectory has. */
 function assertTrajectoryShape(t: Trajectory, taskId: string, attempt = 1): void {

@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { runOptionFlags, runOptionsOf, withHosts } from '../../server/src/cli/runOptionFlags';
+import { runOptionFlags, runOptionsOf, withHosts, withModels } from '../../server/src/cli/runOptionFlags';
 
 /** The RunOptions `trajlab generate` passes to the engine for `args` (the flags after the tasks file). */
 function parse(args: string[]): Record<string, unknown> {
@@ -14,8 +14,8 @@ function parse(args: string[]): Record<string, unknown> {
   return runOptionsOf(command.opts());
 }
 
-test('generate flags: defaults, renamed fields and parsed values land on their RunOptions keys', () => {
-  assert.deepEqual(parse([]), {
+test('generate flags: defaults, renamed fields and parsed values land on their RunOptions keys', async () => {
+  assert.deepEqual(await withModels(parse([]), undefined), {
     model: 'openai:gpt-4o-mini', workers: 4, attempts: 1, out: 'trajlab', mode: 'tools', defaultImage: 'trajlab/sandbox:1',
     maxMemoryMb: 8192, maxPids: 4096, allowNetwork: 'bridge',
   });
@@ -57,4 +57,28 @@ test('--host once stays `host`; repeated, or with a --hosts file, it is a pool (
   }
   assert.throws(() => parse(['--host', 'ftp://x']), /--host: "url" "ftp:\/\/x": ftp:\/\/ is not a Docker host scheme/);
   assert.throws(() => parse(['--host-wait', '-1']), /--host-wait must be a number ≥ 0/);
+});
+
+test('--model once stays `model`; repeated, or with a --models file, it is a models list (`models`: the --models first, then the file\'s; `model` the first spec)', async () => {
+  assert.equal((await withModels(parse(['--model', 'gold']), undefined)).model, 'gold');
+  assert.equal('models' in (await withModels(parse(['-m', 'deepseek:deepseek-chat']), undefined)), false);
+  const two = await withModels(parse(['-m', 'deepseek:deepseek-chat', '--model', 'openai:gpt-4o-mini', '--model-switch', '--model-requeues', '5']), undefined);
+  assert.deepEqual(two.models, [{ model: 'deepseek:deepseek-chat' }, { model: 'openai:gpt-4o-mini' }]);
+  assert.equal(two.model, 'deepseek:deepseek-chat');
+  assert.equal(two.modelSwitch, true);
+  assert.equal(two.modelRequeues, 5);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-models-'));
+  try {
+    const file = path.join(dir, 'models.yaml');
+    fs.writeFileSync(file, 'models:\n  - {model: "vllm:qwen", base_url: "http://gpu1:8000/v1", rpm: 60, extra_body: {top_k: 20}}\n');
+    assert.deepEqual((await withModels(parse(['-m', 'openai:gpt-4o-mini']), file)).models, [{ model: 'openai:gpt-4o-mini' }, { model: 'vllm:qwen', base_url: 'http://gpu1:8000/v1', rpm: 60, extra_body: { top_k: 20 } }]);
+    assert.equal((await withModels(parse([]), file)).model, 'vllm:qwen');
+    fs.writeFileSync(file, '- {model: "openai:gpt-4o-mini"}\n');
+    await assert.rejects(withModels(parse(['-m', 'openai:gpt-4o-mini']), file), /models.yaml: model 1: entry 2 has the name "openai:gpt-4o-mini" of entry 1/);
+    await assert.rejects(withModels(parse(['-m', 'gold', '-m', 'openai:x']), undefined), /^InvalidArgumentError: --model "gold": "model" must be provider:model in a models list/);
+    await assert.rejects(withModels(parse(['-m', 'a:b', '-m', 'openai:x']), undefined), /--model "a:b": unknown model provider "a"/);
+    await assert.rejects(withModels(parse(['-m', 'openai:a', '-m', 'openai:b', '--base-url', 'http://x/v1']), undefined), /--base-url applies to one --model/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

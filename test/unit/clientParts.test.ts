@@ -168,6 +168,13 @@ test('buildRunOptions: arguments over settings, absolute tasks file, no secrets;
   assert.equal(o.network, undefined, 'the default network policy (none) is left to the engine');
   assert.equal(buildRunOptions({ ...settings, network: 'bridge' }, { tasksFile: 't' }, '/ws', '/out').network, 'bridge');
 
+  // trajlab.models: the list goes to the daemon (first spec names the run, no baseUrl); a model argument wins over it.
+  const models = [{ model: 'deepseek:deepseek-chat', rpm: 60 }, { model: 'openai:gpt-4o-mini', max_concurrency: 4 }];
+  const listed = buildRunOptions({ ...settings, baseUrl: 'http://127.0.0.1:9/v1', models, modelSwitch: true }, { tasksFile: 't' }, '/ws', '/out');
+  assert.deepEqual([listed.model, listed.models, listed.baseUrl, listed.modelSwitch], ['deepseek:deepseek-chat', models, undefined, true]);
+  const single = buildRunOptions({ ...settings, models }, { tasksFile: 't', model: 'gold' }, '/ws', '/out');
+  assert.deepEqual([single.model, single.models], ['gold', undefined]);
+
   const r = run('20261121-100000-ab12', { options: { ...run('x').options, filter: 'calc-*', runId: undefined } });
   assert.deepEqual(resumeOptions(r), { ...r.options, runId: '20261121-100000-ab12' });
 });

@@ -3,6 +3,7 @@ import type { Sandbox } from '../runtime/sandbox';
 import { AbortedError } from '../util/abort';
 import { SUBMIT_MARKER, TOOLS, executeAction, observationMessages, parseActions } from './actions';
 import type { ModelClient } from './model';
+import { ModelUnavailableError } from './modelPool';
 
 /** Limits and settings of one agent loop. */
 export interface LoopOptions {
@@ -43,7 +44,8 @@ export interface LoopResult {
  * in the sandbox, feed the observations back, until it submits or a limit is hit. `onStep` is
  * awaited after every step (the engine writes the trajectory there, atomically). Malformed
  * replies are fed back and counted as steps. Model errors that survive the SDK's retries end
- * the attempt with `error`. Never throws except AbortedError when cancelled.
+ * the attempt with `error`. Never throws except AbortedError when cancelled and
+ * ModelUnavailableError when a models list has no answer for it now (the engine requeues it).
  */
 export async function runAgentLoop(
   model: ModelClient,
@@ -68,6 +70,8 @@ export async function runAgentLoop(
         reply = await model.complete(state.messages, tools, options.signal);
       } catch (err) {
         if (options.signal.aborted) throw new AbortedError(String(options.signal.reason));
+        // The attempt goes back to the queue; it records nothing for this call.
+        if (err instanceof ModelUnavailableError) throw err;
         return { exitStatus: 'error', submission: null, error: `model call failed: ${describeError(err)}` };
       }
       state.messages.push(reply.message);
@@ -95,6 +99,7 @@ export async function runAgentLoop(
         },
         ...(reply.usage ? { usage: reply.usage } : {}),
         cost_usd: reply.costUsd,
+        ...(reply.model !== undefined ? { model: reply.model } : {}),
         actions: done,
         observations,
         ...(options.taskStep ? { task_step: options.taskStep.index } : {}),
@@ -108,6 +113,7 @@ export async function runAgentLoop(
     }
     return { exitStatus: 'step_limit', submission: null };
   } catch (err) {
+    if (err instanceof ModelUnavailableError) throw err;
     if (err instanceof AbortedError || options.signal.aborted) {
       if (String(options.signal.reason) === 'timeout') return { exitStatus: 'timeout', submission: null };
       throw err instanceof AbortedError ? err : new AbortedError(String(options.signal.reason));

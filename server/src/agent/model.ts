@@ -5,6 +5,7 @@ import { withoutCredentials } from '../util/urlCredentials';
 import { secretsOf } from '../util/secrets';
 import { imageDataUrl } from './images';
 import { replyCost } from './prices';
+import type { RequestLimiter } from './rateLimits';
 
 /** One reply of a model (or of a scripted policy standing in for one). */
 export interface ModelReply {
@@ -12,8 +13,10 @@ export interface ModelReply {
   usage?: TokenUsage;
   /** Wall time of the call including retries, ms. */
   latencyMs: number;
-  /** USD: the endpoint's `usage.cost`, else priced from the usage with genai-prices (agent/prices.ts); 0 when neither knows the model. */
+  /** USD: the entry's `price`, else the endpoint's `usage.cost`, else priced from the usage with genai-prices (agent/prices.ts); 0 when none knows the model. */
   costUsd: number;
+  /** Runs with a models list: the name of the entry that answered (recorded as the step's `model`). */
+  model?: string;
 }
 
 /** Anything that answers a conversation: the OpenAI-compatible client, `gold`, `replay:`. */
@@ -72,10 +75,29 @@ export function parseModelSpec(spec: string): ModelSpec {
   return { kind: 'api', spec, provider, model };
 }
 
+/** Sampling parameters sent with every request (ModelEntry's; vLLM-specific fields in `extra_body`). */
+export interface SamplingParams {
+  top_p?: number;
+  seed?: number;
+  max_tokens?: number;
+  stop?: string | string[];
+  /** Merged into the request body as given. */
+  extra_body?: Record<string, unknown>;
+}
+
 /** Settings of the OpenAI-compatible client. */
 export interface ApiModelOptions {
   baseUrl?: string;
+  /** The variable holding the key (ModelEntry `api_key_env`); default the provider's. */
+  apiKeyEnv?: string;
   temperature?: number;
+  sampling?: SamplingParams;
+  /** USD per 1M tokens; wins over the endpoint's figure and the price table (ModelEntry `price`). */
+  price?: { input: number; output: number; cached_input?: number };
+  /** Limits every HTTP request of this client (the SDK's retries included); see rateLimits.ts. */
+  limiter?: RequestLimiter;
+  /** The entry's name, returned with each reply (ModelReply.model). */
+  name?: string;
   /** Retries on 429 / 5xx / connection errors, with the SDK's exponential backoff (honours Retry-After). */
   maxRetries?: number;
   /** Per-request timeout, ms. */
@@ -94,6 +116,11 @@ export function resolveEndpoint(spec: Extract<ModelSpec, { kind: 'api' }>, optio
   const preset = PROVIDERS[spec.provider]!;
   const explicitBase = options.baseUrl ?? env[preset.baseUrlEnv];
   const baseUrl = explicitBase || preset.baseUrl;
+  if (options.apiKeyEnv) {
+    const key = env[options.apiKeyEnv];
+    if (!key) throw new Error(`no API key for ${spec.spec}: its models entry reads the key from ${options.apiKeyEnv}, which is not set in the environment`);
+    return { baseUrl, apiKey: key };
+  }
   const apiKey = env[preset.keyEnv] ?? preset.defaultKey ?? (explicitBase ? 'EMPTY' : undefined);
   if (!apiKey) {
     throw new Error(
@@ -119,8 +146,9 @@ export function createApiModel(spec: Extract<ModelSpec, { kind: 'api' }>, option
     baseURL: baseUrl,
     maxRetries: options.maxRetries ?? 6,
     timeout: options.requestTimeoutMs ?? 600_000,
-    fetch: countingFetch(),
+    fetch: countingFetch(fetch, options.limiter, options.sampling?.max_tokens),
   });
+  const { extra_body, ...sampling } = options.sampling ?? {};
   return {
     identity: { spec: spec.spec, provider: spec.provider, name: spec.model, base_url: withoutCredentials(baseUrl), temperature: options.temperature },
     policy: 'model',
@@ -134,6 +162,8 @@ export function createApiModel(spec: Extract<ModelSpec, { kind: 'api' }>, option
             messages: await toOpenAIMessages(messages),
             ...(tools?.length ? { tools } : {}),
             ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
+            ...sampling,
+            ...extra_body,
           },
           { signal },
         )
@@ -145,7 +175,7 @@ export function createApiModel(spec: Extract<ModelSpec, { kind: 'api' }>, option
         ?.filter((c): c is OpenAI.Chat.ChatCompletionMessageFunctionToolCall => c.type === 'function')
         .map((c) => ({ id: c.id, type: 'function', function: { name: c.function.name, arguments: c.function.arguments } }));
       const usage = response.usage as OpenAI.CompletionUsage | undefined;
-      const cost = replyCost(spec.provider, baseUrl, spec.model, response, sentAt);
+      const cost = options.price ? { usd: entryPrice(options.price, usage), source: 'entry' as const } : replyCost(spec.provider, baseUrl, spec.model, response, sentAt);
       if (cost.source === 'unpriced' && usage && !unpricedSaid) {
         unpricedSaid = true;
         options.warn?.(
@@ -166,6 +196,7 @@ export function createApiModel(spec: Extract<ModelSpec, { kind: 'api' }>, option
           : undefined,
         latencyMs: Math.round(performance.now() - started),
         costUsd: cost.usd,
+        ...(options.name !== undefined ? { model: options.name } : {}),
       };
     },
   };
@@ -178,22 +209,44 @@ export function createApiModel(spec: Extract<ModelSpec, { kind: 'api' }>, option
  * response came: refused, reset, timed out, cancelled), `trajlab_model_rate_limited_total`
  * (429s), and `trajlab_model_retries_total` (requests whose `X-Stainless-Retry-Count` header,
  * which the SDK sets on each try, is above 0). `inner`: the fetch that does the work.
+ * With a `limiter`, each request waits for its limits (rateLimits.ts) with a token estimate of
+ * its body's characters / 4 plus `maxTokens`, settled from the reply's `usage.total_tokens`, and
+ * each response's rate-limit headers are read.
  */
-export function countingFetch(inner: typeof fetch = fetch): typeof fetch {
+export function countingFetch(inner: typeof fetch = fetch, limiter?: RequestLimiter, maxTokens = 0): typeof fetch {
   return async (input, init) => {
     const retry = Number(new Headers(init?.headers).get('x-stainless-retry-count') ?? 0);
     if (retry > 0) modelRetries.inc();
+    const estimate = limiter?.limits.tpm && typeof init?.body === 'string' ? Math.ceil(init.body.length / 4) + maxTokens : 0;
     let response: Response;
     try {
-      response = await inner(input, init);
+      response = limiter ? await limiter.run(estimate, init?.signal ?? undefined, () => inner(input, init)) : await inner(input, init);
     } catch (err) {
       modelRequests.inc({ status: 'error' });
+      limiter?.settle(estimate, 0);
       throw err;
     }
     modelRequests.inc({ status: String(response.status) });
     if (response.status === 429) modelRateLimited.inc();
+    if (limiter) {
+      limiter.observe(response.status, response.headers);
+      if (estimate && !response.ok) limiter.settle(estimate, 0);
+      else if (estimate) {
+        response.clone().json().then(
+          (body: { usage?: { total_tokens?: number } }) => limiter.settle(estimate, body?.usage?.total_tokens ?? estimate),
+          () => undefined,
+        );
+      }
+    }
     return response;
   };
+}
+
+/** A reply's cost at an entry's own prices (USD per 1M tokens; cached prompt tokens at `cached_input`, default `input`). */
+export function entryPrice(price: NonNullable<ApiModelOptions['price']>, usage: OpenAI.CompletionUsage | undefined): number {
+  if (!usage) return 0;
+  const cached = usage.prompt_tokens_details?.cached_tokens ?? 0;
+  return ((usage.prompt_tokens - cached) * price.input + cached * (price.cached_input ?? price.input) + usage.completion_tokens * price.output) / 1e6;
 }
 
 /** Adds a reply's reported usage to the token counters and its cost (USD, agent/prices.ts) to the cost counter. */

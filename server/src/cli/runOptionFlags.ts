@@ -11,6 +11,8 @@ import { parseGpuList } from '../runtime/gpus';
 import { CEILING_DEFAULTS, SANDBOX_DEFAULTS } from '../runtime/sandboxLimits';
 import { checkHostSpecs, HostSpecError, hostUrlProblem } from '../pool/hostSpec';
 import { readHostsFile } from '../pool/hostsFile';
+import { checkModelEntries, readModelsFile } from '../agent/modelEntries';
+import { ListEntryError } from '../util/listFile';
 
 /** A commander parser for an integer flag value ≥ `min`. Errors: InvalidArgumentError naming the flag, the rule and the value. */
 export function int(name: string, min: number): (value: string) => number {
@@ -52,8 +54,15 @@ type AnyRunOptionFlag = { [K in keyof RunOptions]-?: RunOptionFlag<K> }[keyof Ru
  * given wins (`--resume` over `--run-id`).
  */
 export const RUN_OPTION_FLAGS: readonly AnyRunOptionFlag[] = [
-  { flags: '-m, --model <spec>', key: 'model', description: 'provider:model (openai:, vllm:, ollama:, deepseek:, gemini:), gold, or replay:<trajectory.json>', default: RUN_DEFAULTS.model },
-  { flags: '--base-url <url>', key: 'baseUrl', description: 'OpenAI-compatible endpoint (wins over the provider preset)' },
+  {
+    flags: '-m, --model <spec>',
+    key: 'models',
+    description: `provider:model (openai:, vllm:, ollama:, deepseek:, gemini:), gold, or replay:<trajectory.json> (default ${RUN_DEFAULTS.model}); repeat it for a models list in order of priority (with --models too)`,
+    parse: (v, acc = []) => [...acc, { model: v }],
+  },
+  { flags: '--base-url <url>', key: 'baseUrl', description: 'OpenAI-compatible endpoint (wins over the provider preset; one --model only: a models list gives each entry its base_url)' },
+  { flags: '--model-switch', key: 'modelSwitch', description: 'models list: an attempt may change models mid-trajectory when its model is benched (default: it waits for its model)' },
+  { flags: '--model-requeues <n>', key: 'modelRequeues', description: `models list: times an attempt goes back to the queue while its model is unavailable before it fails (default ${RUN_DEFAULTS.modelRequeues})`, parse: int('--model-requeues', 0) },
   { flags: '-w, --workers <n>', key: 'workers', description: 'attempts run in parallel', parse: int('--workers', 1), default: RUN_DEFAULTS.workers },
   { flags: '-k, --attempts <k>', key: 'attempts', description: 'attempts per task (pass@k)', parse: int('--attempts', 1), default: RUN_DEFAULTS.attempts },
   { flags: '-o, --out <dir>', key: 'out', description: 'output folder (runs go to <out>/runs/<run_id>); an existing run folder resumes it', default: RUN_DEFAULTS.out },
@@ -153,5 +162,27 @@ export async function withHosts(options: Partial<RunOptions>, hostsFile: string 
     if (!(err instanceof HostSpecError)) throw err;
     const i = err.at[0] as number;
     throw new Error(i < flagHosts.length ? `--host: ${err.problem}` : `${hostsFile}: host ${i - flagHosts.length + 1}: ${err.problem} (a --host)`);
+  }
+}
+
+/**
+ * The run's model from `--model` (in `options.models`, as runOptionsOf leaves them: one entry per
+ * flag) and the `--models` file `modelsFile`: none gives the default model; one `--model` and no
+ * file stays `model`, as before models lists; otherwise the `--model`s and then the file's
+ * entries are `models` (checked by checkModelEntries), and `model` is the first one's spec.
+ * Errors: the file's ListFileError (`file:line:col: message`); a bad entry (`--model "spec": …`).
+ */
+export async function withModels(options: Partial<RunOptions>, modelsFile: string | undefined): Promise<Partial<RunOptions>> {
+  const { models: flagModels = [], ...rest } = options;
+  const fileModels = modelsFile ? await readModelsFile(modelsFile) : [];
+  if (!fileModels.length && flagModels.length <= 1) return { ...rest, model: flagModels[0]?.model ?? RUN_DEFAULTS.model };
+  if (rest.baseUrl !== undefined) throw new InvalidArgumentError('--base-url applies to one --model; with a models list, give each entry its base_url in a --models file');
+  try {
+    const models = checkModelEntries([...flagModels, ...fileModels]);
+    return { ...rest, model: models[0]!.model, models };
+  } catch (err) {
+    if (!(err instanceof ListEntryError)) throw err;
+    const i = err.at[0] as number;
+    throw new InvalidArgumentError(i < flagModels.length ? `--model ${JSON.stringify(flagModels[i]!.model)}: ${err.problem}` : `${modelsFile}: model ${i - flagModels.length + 1}: ${err.problem}`);
   }
 }

@@ -60,6 +60,9 @@ export async function readAttemptStates(store: RunStore, runStatus: RunStatus, s
         case 'attempt_failed':
           set(e.task_id, e.attempt, { kind: 'failed', error: e.error });
           break;
+        case 'attempt_requeued':
+          set(e.task_id, e.attempt, { kind: 'queued' });
+          break;
         default:
           break;
       }

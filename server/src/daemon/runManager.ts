@@ -4,7 +4,9 @@ import type { ApiKeys, AttemptInfo, HostsStateResult, RunListResult, RunProgress
 import type { RunCounts, RunInfo, RunOptions, RunStatus } from '../../../common/src/run';
 import type { DockerHostSetting } from '../../../common/src/settings';
 import { isContainerUser } from '../../../common/src/task';
-import { checkHostSpecs, HostSpecError } from '../pool/hostSpec';
+import { checkModelEntries } from '../agent/modelEntries';
+import { ListEntryError } from '../util/listFile';
+import { checkHostSpecs } from '../pool/hostSpec';
 import { RunEngine, type EngineEvent } from '../run/engine';
 import { RunStore, listRuns } from '../store/runStore';
 import { throwIfAborted } from '../util/abort';
@@ -340,7 +342,12 @@ export function validateStartOptions(params: unknown): Partial<RunOptions> & { t
   if (o.gpus !== undefined && !(Array.isArray(o.gpus) && o.gpus.every((id) => typeof id === 'string' && id))) {
     throw new InvalidRunParamsError(`options.gpus must be a list of GPU device id strings (got ${JSON.stringify(o.gpus)})`);
   }
-  if (o.hosts !== undefined) o.hosts = validateHosts(o.hosts);
+  if (o.hosts !== undefined) o.hosts = validateList('hosts', o.hosts, '{url, name?, workers?, gpus?, labels?, enabled?}', checkHostSpecs);
+  if (o.models !== undefined) o.models = validateList('models', o.models, '{model, …}', checkModelEntries);
+  if (o.modelSwitch !== undefined && typeof o.modelSwitch !== 'boolean') throw new InvalidRunParamsError(`options.modelSwitch must be true or false (got ${JSON.stringify(o.modelSwitch)})`);
+  if (o.modelRequeues !== undefined && !(Number.isInteger(o.modelRequeues) && (o.modelRequeues as number) >= 0)) {
+    throw new InvalidRunParamsError(`options.modelRequeues must be an integer ≥ 0 (got ${JSON.stringify(o.modelRequeues)})`);
+  }
   if (o.hostWaitSec !== undefined && !(typeof o.hostWaitSec === 'number' && Number.isFinite(o.hostWaitSec) && o.hostWaitSec >= 0)) {
     throw new InvalidRunParamsError(`options.hostWaitSec must be a number of seconds ≥ 0 (got ${JSON.stringify(o.hostWaitSec)})`);
   }
@@ -354,24 +361,25 @@ export function validateStartOptions(params: unknown): Partial<RunOptions> & { t
 const RUN_OPTION_KEYS = new Set<string>([
   'tasksFile', 'model', 'baseUrl', 'workers', 'attempts', 'out', 'runId', 'host', 'maxSteps', 'timeout', 'temperature',
   'mode', 'filter', 'taskIds', 'costLimit', 'runCostLimit', 'defaultImage', 'network', 'commandTimeout', 'outputCap', 'maxDiffFileBytes', 'gpus',
-  'maxMemoryMb', 'maxCpus', 'maxPids', 'allowNetwork', 'user', 'diskLimitMb', 'hosts', 'hostWaitSec',
+  'maxMemoryMb', 'maxCpus', 'maxPids', 'allowNetwork', 'user', 'diskLimitMb', 'hosts', 'hostWaitSec', 'models', 'modelSwitch', 'modelRequeues',
 ] satisfies (keyof RunOptions)[]);
 
 /**
- * `options.hosts` of `trajlab/run/start` checked as a `--hosts` file is (checkHostSpecs): a
- * non-empty list of HostSpec. Errors: InvalidRunParamsError naming the entry
- * (`options.hosts[1].workers: "workers" must be an integer ≥ 1 (got 0)`).
+ * `options.<field>` of `trajlab/run/start` (`hosts`, `models`) checked as its file is (`check`:
+ * checkHostSpecs, checkModelEntries): a non-empty list (`shape` describes an entry). Errors:
+ * InvalidRunParamsError naming the entry (`options.hosts[1].workers: "workers" must be an
+ * integer ≥ 1 (got 0)`).
  */
-function validateHosts(hosts: unknown): RunOptions['hosts'] {
-  if (!Array.isArray(hosts) || !hosts.length) {
-    throw new InvalidRunParamsError(`options.hosts must be a non-empty list of {url, name?, workers?, gpus?, labels?, enabled?} (got ${String(JSON.stringify(hosts)).slice(0, 80)})`);
+function validateList<T>(field: string, value: unknown, shape: string, check: (list: readonly unknown[]) => T[]): T[] {
+  if (!Array.isArray(value) || !value.length) {
+    throw new InvalidRunParamsError(`options.${field} must be a non-empty list of ${shape} (got ${String(JSON.stringify(value)).slice(0, 80)})`);
   }
   try {
-    return checkHostSpecs(hosts);
+    return check(value);
   } catch (err) {
-    if (!(err instanceof HostSpecError)) throw err;
+    if (!(err instanceof ListEntryError)) throw err;
     const [i, ...rest] = err.at;
-    throw new InvalidRunParamsError(`options.hosts[${i}]${rest.length ? `.${rest.join('.')}` : ''}: ${err.problem}`);
+    throw new InvalidRunParamsError(`options.${field}[${i}]${rest.length ? `.${rest.join('.')}` : ''}: ${err.problem}`);
   }
 }
 

@@ -7,18 +7,12 @@
 import type { HostSpec } from '../../../common/src/run';
 import { parseGpuList } from '../runtime/gpus';
 import { hostKey } from './drain';
+import { ListEntryError } from '../util/listFile';
 
 /** A host list entry that breaks a rule: where (`[2, 'workers']`: the third entry's workers) and why. */
-export class HostSpecError extends Error {
-  constructor(
-    /** Path of the bad value from the list: the entry's index, then its key (and a label's name). */
-    readonly at: (string | number)[],
-    /** What is wrong, without the place: `"workers" must be an integer ≥ 1 (got "two")`. */
-    readonly problem: string,
-    /** The key itself is the culprit (an unknown key), not its value. */
-    readonly atKey = false,
-  ) {
-    super(problem);
+export class HostSpecError extends ListEntryError {
+  constructor(at: (string | number)[], problem: string, atKey = false) {
+    super(at, problem, atKey);
     this.name = 'HostSpecError';
   }
 }

@@ -20,6 +20,7 @@ import { AbortedError, untilAborted } from '../util/abort';
 import { traced } from '../util/trace';
 import { hostMoves, messagesToKeep } from '../pool/moves';
 import { HostLostError } from './jobRunner';
+import { ModelUnavailableError } from '../agent/modelPool';
 import { TRAJLAB_VERSION } from '../version';
 import { DEFAULT_WORKDIR, releaseEnvironment, removeEnvironment, SetupError, type Environment, type EnvironmentContext, type PendingEnvironment } from './environment';
 import { DEFAULT_SOLUTION_FILES_TO, runTaskSteps } from './taskSteps';
@@ -64,7 +65,7 @@ export interface AttemptContext extends EnvironmentContext {
  * The container and the temp workspace are removed on every path.
  * Returns the finished trajectory. Throws AbortedError when the run is cancelled, and
  * HostLostError when its host was lost (pool runs: the failure is not recorded, the step in
- * flight neither); either way the trajectory is left unfinished on disk, so a resume continues it.
+ * flight neither), and ModelUnavailableError when its model has no answer for now; either way the trajectory is left unfinished on disk, so a resume continues it.
  */
 export function runAttempt(ctx: AttemptContext, previous?: Trajectory): Promise<Trajectory> {
   return traced('attempt', `${ctx.task.task_id}#${ctx.attempt}`, () => runAttemptNow(ctx, previous));
@@ -166,6 +167,8 @@ async function runAttemptNow(ctx: AttemptContext, previous?: Trajectory): Promis
     if (isHarborTask(task)) await makeContainerDirs(sandbox, HARBOR_LOG_DIRS);
     const onStep = async (step: Step) => {
       finishedMessages = t.messages.length;
+      // A models list: the trajectory names the entry that answered.
+      if (step.model !== undefined) t.model = { ...ctx.model.identity };
       writer.step();
       ctx.onState({ kind: 'running', step: t.steps.length });
       await ctx.onStep(t, step);
@@ -222,6 +225,12 @@ async function runAttemptNow(ctx: AttemptContext, previous?: Trajectory): Promis
       dropStepInFlight();
       await save();
       throw new AbortedError('cancelled');
+    }
+    // Its model is unavailable for now: no result; the attempt goes back to the queue and continues from its journal.
+    if (err instanceof ModelUnavailableError) {
+      dropStepInFlight();
+      await save();
+      throw err;
     }
     // Pool runs: a failure on a lost host is no result; the attempt continues elsewhere from its journal.
     if (ctx.hostLost && (lost ??= await ctx.hostLost())) {

@@ -18,7 +18,8 @@ import { runSecrets, type Secrets } from '../util/secrets';
 import { withoutCredentials } from '../util/urlCredentials';
 import { TRAJLAB_VERSION } from '../version';
 import { runAttempt } from './attempt';
-import { HostLostError, type JobPlace, type JobRunner } from './jobRunner';
+import { HostLostError, RequeueError, type JobPlace, type JobRunner } from './jobRunner';
+import { AttemptModel, ModelPool, ModelUnavailableError } from '../agent/modelPool';
 import { jobList, selectTasks, type Job } from './jobs';
 import { LocalRunner } from './localRunner';
 import { PoolRunner } from './poolRunner';
@@ -51,7 +52,14 @@ export interface EngineHooks {
 
 /** How the engine makes a run's model: one client for every task, or one per task; see RunEngine.resolveModel. */
 interface RunModel {
-  forTask(task: Task): ModelClient;
+  /**
+   * The model of one attempt of `task`: `previous`, its unfinished trajectory (a models list
+   * keeps the entry its steps name); `mayRequeue`, whether a models list may end a call with
+   * ModelUnavailableError (false once the attempt used its requeues).
+   */
+  forTask(task: Task, previous?: Trajectory, mayRequeue?: boolean): ModelClient;
+  /** A models list (RunOptions.models). */
+  pool?: ModelPool;
   /** A `replay:` model's recorded trajectory, to compare with. */
   replay?: { file: string; trajectory: Trajectory };
 }
@@ -75,6 +83,11 @@ export class RunEngine {
   private readonly started = new Set<string>();
   /** Attempts not started because `runCostLimit` was reached. */
   private notStartedForCost = 0;
+  /** Requeues of each attempt (key) because its model was unavailable, and of all. */
+  private readonly requeues = new Map<string, number>();
+  private requeueCount = 0;
+  /** Attempts that ended in error with their model still unavailable after their requeues. */
+  private gaveUp = 0;
   private startedAt = performance.now();
   private info: RunInfo | undefined;
   /** Set once `run()` has made it. */
@@ -104,7 +117,11 @@ export class RunEngine {
     o.tasksFile = path.resolve(o.tasksFile);
     o.out = path.resolve(o.out);
     this.options = o;
-    this.secrets = runSecrets({ ...process.env, ...hooks.env }, [o.baseUrl, o.host, ...(o.hosts ?? []).map((h) => h.url)]);
+    this.secrets = runSecrets(
+      { ...process.env, ...hooks.env },
+      [o.baseUrl, o.host, ...(o.hosts ?? []).map((h) => h.url), ...(o.models ?? []).map((m) => m.base_url)],
+      (o.models ?? []).flatMap((m) => (m.api_key_env ? [m.api_key_env] : [])),
+    );
     const secrets = this.secrets;
     const { onEvent } = hooks;
     this.hooks = { ...hooks, logger: secrets.logger(hooks.logger), onEvent: onEvent && ((e) => onEvent(secrets.value(e))) };
@@ -214,6 +231,7 @@ export class RunEngine {
       ...buildReport(this.runId, tasks.map((t) => t.task.task_id), finished, o.attempts, rejected),
       ...(this.notStartedForCost ? { run_cost_limit: { limit_usd: o.runCostLimit!, not_started: this.notStartedForCost } } : {}),
       ...runner.poolReport?.(),
+      ...(this.requeueCount || this.gaveUp ? { rate_limited: { requeues: this.requeueCount, gave_up: this.gaveUp } } : {}),
     };
     await this.recordEnd(report);
     return this.secrets.value(report);
@@ -304,6 +322,11 @@ export class RunEngine {
   private resolveModel(): RunModel {
     const shared = (model: ModelClient) => ({ forTask: () => model });
     if (this.hooks.model) return shared(this.hooks.model);
+    if (this.options.models?.length) {
+      const env = { ...process.env, ...this.hooks.env };
+      const pool = new ModelPool(this.options.models, { env, allowSwitch: this.options.modelSwitch, warn: (m) => this.hooks.logger.warn(this.secrets.scrub(m)) });
+      return { pool, forTask: (_task, previous, mayRequeue = true) => pool.forAttempt(previous?.steps.findLast((s) => s.model !== undefined)?.model, mayRequeue) };
+    }
     const spec = parseModelSpec(this.options.model);
     switch (spec.kind) {
       case 'gold':
@@ -359,7 +382,7 @@ export class RunEngine {
     let attemptModel: ModelClient | undefined;
     let modelError: string | undefined;
     try {
-      attemptModel = model.forTask(task);
+      attemptModel = model.forTask(task, previous, (this.requeues.get(key(task.task_id, job.attempt)) ?? 0) < (o.modelRequeues ?? RUN_DEFAULTS.modelRequeues));
     } catch (err) {
       modelError = (err as Error).message;
     }
@@ -404,6 +427,7 @@ export class RunEngine {
         previous,
       );
       this.counts.running--;
+      if (attemptModel instanceof AttemptModel && attemptModel.gaveUp) this.gaveUp++;
       runMetrics.attemptEnded(place.hostLabel, t.result!.exit_status, (performance.now() - began) / 1000);
       this.finish(task.task_id, job.attempt, t);
       await this.store.appendEvent({
@@ -428,6 +452,7 @@ export class RunEngine {
         this.emitProgress();
         throw err;
       }
+      if (err instanceof ModelUnavailableError) return this.requeue(task.task_id, job.attempt, place.hostLabel, err);
       runMetrics.attemptEnded(place.hostLabel, err instanceof AbortedError ? 'cancelled' : 'error');
       if (err instanceof AbortedError) {
         this.setState(task.task_id, job.attempt, { kind: 'cancelled' });
@@ -436,6 +461,26 @@ export class RunEngine {
       }
       return this.fail(task.task_id, job.attempt, (err as Error).message);
     }
+  }
+
+  /**
+   * An attempt whose model was unavailable goes back to the queue (it continues later from its
+   * journal): counted, its state `queued`, an `attempt_requeued` event, said in the log.
+   * Throws RequeueError for the runner. Errors: the event could not be written.
+   */
+  private async requeue(taskId: string, attempt: number, host: string, err: ModelUnavailableError): Promise<never> {
+    const k = key(taskId, attempt);
+    const n = (this.requeues.get(k) ?? 0) + 1;
+    this.requeues.set(k, n);
+    this.requeueCount++;
+    runMetrics.attemptRequeued(host);
+    this.counts.queued++;
+    this.setState(taskId, attempt, { kind: 'queued' });
+    this.emitProgress();
+    const max = this.options.modelRequeues ?? RUN_DEFAULTS.modelRequeues;
+    this.hooks.logger.warn(`${taskId} #${attempt}: ${err.message}; back in the queue (${n} of ${max} requeues), it continues from its last finished step`);
+    await this.store.appendEvent({ type: 'attempt_requeued', time: new Date().toISOString(), task_id: taskId, attempt, reason: err.message, requeues: n });
+    throw new RequeueError(err.message);
   }
 
   /** Adds the tokens and cost of the steps an earlier process of this run recorded (a resume) to the counts, so they and `runCostLimit` cover the whole run. */
@@ -590,5 +635,6 @@ function recordedOptions(options: RunOptions): RunOptions {
     ...(options.baseUrl !== undefined ? { baseUrl: withoutCredentials(options.baseUrl) } : {}),
     ...(options.host !== undefined ? { host: withoutCredentials(options.host, { keepUser: true }) } : {}),
     ...(options.hosts ? { hosts: options.hosts.map((h) => ({ ...h, url: withoutCredentials(h.url, { keepUser: true }) })) } : {}),
+    ...(options.models ? { models: options.models.map((m) => (m.base_url !== undefined ? { ...m, base_url: withoutCredentials(m.base_url) } : m)) } : {}),
   };
 }

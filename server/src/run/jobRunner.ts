@@ -30,6 +30,14 @@ export interface JobPlace {
 }
 
 /**
+ * An attempt ended without a result and goes back to the queue, to continue later from its
+ * journal (the trajectory is left `running` on disk with every finished step, as a cancel
+ * leaves it): its model was unavailable (ModelUnavailableError). JobWork.attempt rejects with
+ * it; the runner puts the job at the end of its queue.
+ */
+export class RequeueError extends Error {}
+
+/**
  * An attempt ended without a result because its Docker host was lost (JobPlace.hostLost): the
  * trajectory is left `running` on disk with every finished step in its journal, as a cancel
  * leaves it. JobWork.attempt rejects with it; the runner runs the job again elsewhere.
@@ -69,7 +77,7 @@ export interface JobRunner {
    * Runs `work.attempt` for each of `jobs`, in that order of preference, and resolves when all
    * have ended, or once the run's signal has fired and the attempts started have ended (no job
    * starts after it). Rejects only if `work.attempt` does (other than with HostLostError: that
-   * job runs again at another place).
+   * job runs again at another place, or RequeueError: that job goes to the end of the queue).
    */
   runAll(jobs: readonly Job[], work: JobWork): Promise<void>;
   /** Releases what the run still holds (environments prepared for no attempt) and waits for queued clean-up. Never throws: failures are logged. */

@@ -11,7 +11,7 @@ import { GpuAllocator, gpuPool, needsGpus } from '../runtime/gpus';
 import { BackgroundQueue } from '../util/backgroundQueue';
 import type { Logger } from '../util/log';
 import type { EnvironmentContext } from './environment';
-import type { JobPlace, JobRunner, JobWork } from './jobRunner';
+import { RequeueError, type JobPlace, type JobRunner, type JobWork } from './jobRunner';
 import type { Job } from './jobs';
 import { Lookahead } from './lookahead';
 import { RUN_DEFAULTS } from './runDefaults';
@@ -92,23 +92,40 @@ export class LocalRunner implements JobRunner {
     const { options, signal, logger } = this.run;
     const needGpus = jobs.some((j) => needsGpus(j.entry.task.gpus));
     const gpus = (this.gpus = new GpuAllocator(await gpuPool(this.run.gpus ?? options.gpus, needGpus, () => this.docker.info())));
+    // Requeued jobs (RequeueError) go to the end; a worker without a job waits while others run, as theirs may come back.
+    const queue = [...jobs];
     let next = 0;
+    let inFlight = 0;
+    let wake: (() => void) | undefined;
+    let woken = new Promise<void>((resolve) => (wake = resolve));
     const workers = Math.max(1, Math.min(options.workers, jobs.length));
     const lookahead = (this.lookahead = new Lookahead<Job>(
       workers,
-      () => jobs.slice(next, next + 2 * workers),
+      () => queue.slice(next, next + 2 * workers),
       async (job) => (!needsGpus(job.entry.task.gpus) && (await work.wantsEnvironment(job)) ? this.environmentOf(job, gpus) : undefined),
       signal,
       logger,
     ));
     const worker = async () => {
-      while (next < jobs.length && !signal.aborted) {
-        const job = jobs[next++]!;
+      while (!signal.aborted) {
+        if (next >= queue.length) {
+          if (!inFlight) break;
+          await woken;
+          continue;
+        }
+        const job = queue[next++]!;
         this.running++;
+        inFlight++;
         try {
           await work.attempt(job, this.placeOf(job, gpus, lookahead));
+        } catch (err) {
+          if (!(err instanceof RequeueError)) throw err;
+          queue.push(job);
         } finally {
           this.running--;
+          inFlight--;
+          wake!();
+          woken = new Promise<void>((resolve) => (wake = resolve));
         }
       }
     };

@@ -8,7 +8,7 @@ import { imageSourceOf, imageWorkOn } from '../runtime/images';
 import { reapContainers, reapOrphans } from '../runtime/reaper';
 import type { RunEvent } from '../store/runStore';
 import { removeStaleProcessTempDirs } from '../util/processTemp';
-import { HostLostError, type JobPlace, type JobRunner, type JobWork } from './jobRunner';
+import { HostLostError, RequeueError, type JobPlace, type JobRunner, type JobWork } from './jobRunner';
 import type { Job } from './jobs';
 import { jobEnvironment, type LocalRunnerContext } from './localRunner';
 import { Lookahead } from './lookahead';
@@ -245,7 +245,7 @@ export class PoolRunner implements JobRunner {
     return imageKey(imageSourceOf(job.entry.task, path.dirname(o.tasksFile), o.defaultImage ?? RUN_DEFAULTS.defaultImage));
   }
 
-  /** Runs `job`'s attempt on `h`; a HostLostError puts the job back at the front of the queue. */
+  /** Runs `job`'s attempt on `h`; a HostLostError puts the job back at the front of the queue, a RequeueError at its end. */
   private start(job: Job, h: PoolHost): void {
     const work = this.work!;
     const request = job.entry.task.gpus;
@@ -281,6 +281,8 @@ export class PoolRunner implements JobRunner {
         if (err instanceof HostLostError) {
           this.pending.unshift(job);
           this.moves.set(job, { from: h.name, reason: err.message });
+        } else if (err instanceof RequeueError) {
+          this.pending.push(job);
         } else {
           this.failure ??= { error: err };
         }

@@ -13,4 +13,6 @@ export const RUN_DEFAULTS = {
   mode: 'tools' as const,
   model: 'openai:gpt-4o-mini',
   out: 'trajlab',
+  /** Times an attempt goes back to the queue while its model is unavailable before it ends in error. */
+  modelRequeues: 3,
 };

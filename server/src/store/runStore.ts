@@ -17,6 +17,8 @@ export type RunEvent =
   | { type: 'attempt_started'; time: string; task_id: string; attempt: number; resumed_from_step: number; /** Pool runs: the host it started on. */ host?: string }
   /** Pool runs: an attempt whose host went down continues on another from `at_step`. */
   | { type: 'attempt_moved'; time: string; task_id: string; attempt: number; from: string; to: string; at_step: number; reason: string }
+  /** A models list: an attempt's model was unavailable (`reason`); the attempt went back to the queue (`requeues`: its count so far). */
+  | { type: 'attempt_requeued'; time: string; task_id: string; attempt: number; reason: string; requeues: number }
   /** Pool runs: a host stopped answering (its attempts move), or answers again. */
   | { type: 'host_down'; time: string; host: string; error: string }
   | { type: 'host_up'; time: string; host: string }

@@ -91,11 +91,11 @@ export const NO_SECRETS = new Secrets([]);
 
 /**
  * The secrets of a run: the value of every `*_API_KEY` variable of `env` (the process's
- * environment plus the keys the daemon's client sent), and the password (percent-decoded and as
- * written) of each URL given (`--base-url`, `--host`, `*_BASE_URL` variables of `env`).
+ * environment plus the keys the daemon's client sent) and of the variables `keyVars` names (a
+ * models list's `api_key_env`), and the password (percent-decoded and as written) of each URL given (`--base-url`, `--host`, `*_BASE_URL` variables of `env`).
  */
-export function runSecrets(env: NodeJS.ProcessEnv, urls: (string | undefined)[]): Secrets {
-  const keys: (string | undefined)[] = [];
+export function runSecrets(env: NodeJS.ProcessEnv, urls: (string | undefined)[], keyVars: readonly string[] = []): Secrets {
+  const keys: (string | undefined)[] = keyVars.map((name) => env[name]);
   const allUrls = [...urls];
   for (const [name, value] of Object.entries(env)) {
     if (name.endsWith('_API_KEY')) keys.push(value);

@@ -1,0 +1,206 @@
+/**
+ * Models lists in real runs: the local Docker engine, real git, and the real openai SDK talking
+ * to scripted OpenAI-compatible servers on 127.0.0.1 (replies scripted, not produced by a
+ * model; every test says so). Priority and fallback, rate limits that keep a server's limit,
+ * 429s answered with retries and requeues, and attempts that give up.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ModelEntry, RunInfo, RunReport } from '../../common/src/run';
+import type { Trajectory } from '../../common/src/trajectory';
+import { modelRetries } from '../../server/src/metrics/metrics';
+import { listTree, readJson, removeContainersOfRun, tempDir } from '../helpers/engineHelpers';
+import { runCli } from '../helpers/cli';
+import { runEngine, withServer } from '../helpers/engineRuns';
+import { bashReply, errorReply, refusedBaseUrl, runScript, submitReply, type Responder } from '../helpers/scriptedModelServer';
+
+/** `n` tasks whose eval always passes; each is solved by `bash true` then a submit. */
+function writeTasks(dir: string, n: number): string {
+  const file = path.join(dir, 'tasks.jsonl');
+  fs.writeFileSync(file, Array.from({ length: n }, (_, i) => JSON.stringify({ task_id: `t${i + 1}`, task_type: 'code', description: `models list task ${i + 1}`, eval: ['true'] })).join('\n') + '\n');
+  return file;
+}
+
+/** trajlab_model_retries_total now. */
+async function retries(): Promise<number> {
+  return (await modelRetries.get()).values.reduce((n, v) => n + v.value, 0);
+}
+
+const solve: Responder = (ctx) => runScript([bashReply('true'), submitReply('done')], ctx);
+
+
+test('primary entry down (connection refused): attempts use the second entry; each step and the trajectory name it; its key (api_key_env) is written nowhere (scripted model server)', { timeout: 120_000 }, async () => {
+  const tmp = tempDir('models-fallback');
+  try {
+    const tasksFile = writeTasks(tmp.dir, 3);
+    const dead = await refusedBaseUrl();
+    await withServer(solve, async (server) => {
+      const models: ModelEntry[] = [
+        { model: 'openai:gpt-4o-mini', name: 'primary', base_url: dead, max_retries: 0, cooldown_sec: 120 },
+        { model: 'openai:gpt-4o-mini', name: 'fallback', base_url: server.baseUrl, api_key_env: 'FALLBACK_KEY' },
+      ];
+      const secret = 'fallback-secret-4242';
+      const { report, traj, info, logger } = await runEngine({ tasksFile, out: tmp.dir, model: models[0]!.model, models, workers: 3 }, { env: { FALLBACK_KEY: secret }, secrets: [secret] });
+      assert.equal(report.resolved, 3);
+      for (const id of ['t1', 't2', 't3']) {
+        const t = traj(id);
+        assert.deepEqual(t.steps.map((s) => s.model), ['fallback', 'fallback']);
+        assert.equal(t.model.base_url, server.baseUrl);
+      }
+      assert.ok(server.requests.every((r) => r.headers.authorization === `Bearer ${secret}`), 'the entry sends the key of its own variable');
+      assert.equal(logger.lines.filter((l) => l.includes('model primary failed past its retries')).length, 1, 'benched once, then skipped during its cool-down');
+      assert.deepEqual(info.options.models?.map((m) => m.name), ['primary', 'fallback']);
+      assert.equal(report.rate_limited, undefined, 'a fallback is no requeue');
+    });
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+/** A responder that answers 429 past `limit` requests in any sliding second, as a provider with a quantised per-minute limit does; counts its 429s. */
+function limitedServer(limit: number): { respond: Responder; rejected: () => number } {
+  const arrivals: number[] = [];
+  let rejected = 0;
+  return {
+    rejected: () => rejected,
+    respond: (ctx) => {
+      const now = Date.now();
+      while (arrivals.length && arrivals[0]! <= now - 1000) arrivals.shift();
+      if (arrivals.length >= limit) {
+        rejected++;
+        return errorReply(429, { message: 'Rate limit reached for requests (scripted)' });
+      }
+      arrivals.push(now);
+      return solve(ctx);
+    },
+  };
+}
+
+test('an rpm limit keeps every request under a server that allows 3 per second: zero 429s and every attempt finishes; without it the same run gets 429s (scripted model server)', { timeout: 180_000 }, async () => {
+  const tmp = tempDir('models-rpm');
+  try {
+    const tasksFile = writeTasks(tmp.dir, 6);
+    const limited = limitedServer(3);
+    await withServer(limited.respond, async (server) => {
+      // 150 rpm: one request every 400 ms, so at most 3 in any second.
+      const models: ModelEntry[] = [{ model: 'openai:gpt-4o-mini', base_url: server.baseUrl, rpm: 150 }];
+      const { report } = await runEngine({ tasksFile, out: path.join(tmp.dir, 'limited'), models, model: models[0]!.model, workers: 6 }, { timeoutMs: 120_000 });
+      assert.equal(report.resolved, 6);
+      assert.equal(server.requests.length, 12);
+      assert.equal(limited.rejected(), 0, 'no request was turned away');
+      const gaps = server.requests.slice(1).map((r, i) => r.receivedAt - server.requests[i]!.receivedAt);
+      // Sent 400 ms apart; the first arrives a little later (the connection is opened).
+      assert.ok(Math.min(...gaps) >= 350, `requests about 400 ms apart (gaps ${gaps.join(', ')} ms)`);
+    });
+    const unlimited = limitedServer(3);
+    await withServer(unlimited.respond, async (server) => {
+      const { report } = await runEngine({ tasksFile, out: path.join(tmp.dir, 'unlimited'), models: [{ model: 'openai:gpt-4o-mini', base_url: server.baseUrl }], model: 'openai:gpt-4o-mini', workers: 6 }, { timeoutMs: 120_000 });
+      assert.equal(report.resolved, 6, "the SDK's retries get there in the end");
+      assert.ok(unlimited.rejected() > 0, 'six attempts at once break a 3-per-second limit');
+    });
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('30% of requests answered 429 (some with retry-after-ms): every attempt finishes; an attempt whose model stays unavailable is requeued and continues from its journal, each step once; the report counts the requeues (scripted model server)', { timeout: 180_000 }, async () => {
+  const tmp = tempDir('models-429');
+  try {
+    const tasksFile = writeTasks(tmp.dir, 4);
+    // Requests 1, 2, 7, 11, 12, 17, …: 30%. With one worker, request 0 binds t1 to the first
+    // entry, and 1 and 2 (its next request and that one's one retry) fail: t1 is requeued.
+    let rejected = 0;
+    const respond: Responder = (ctx) => {
+      const r = ctx.callIndex % 10;
+      if (r === 1 || r === 2 || r === 7) {
+        rejected++;
+        return errorReply(429, { message: 'Rate limit reached (scripted)', ...(r === 7 ? { retryAfterMs: 100 } : {}) });
+      }
+      return solve(ctx);
+    };
+    const retriesBefore = await retries();
+    await withServer(respond, async (server) => {
+      const models: ModelEntry[] = [{ model: 'openai:gpt-4o-mini', base_url: server.baseUrl, max_retries: 1, cooldown_sec: 0.2 }, { model: 'openai:gpt-4o-mini', name: 'spare', base_url: server.baseUrl, max_retries: 1 }];
+      const { report, traj, events, engine } = await runEngine({ tasksFile, out: tmp.dir, models, model: models[0]!.model, workers: 1 }, { timeoutMs: 150_000 });
+      assert.equal(report.resolved, 4, 'every attempt finished and passed');
+      assert.ok(rejected >= 3, `${rejected} requests answered 429`);
+      assert.ok((await retries()) - retriesBefore >= 2, 'the retries are counted (trajlab_model_retries_total)');
+      assert.ok(report.rate_limited && report.rate_limited.requeues >= 1 && report.rate_limited.gave_up === 0, JSON.stringify(report.rate_limited));
+      const requeued = fs.readFileSync(path.join(engine.store.dir, 'events.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"attempt_requeued"'));
+      assert.equal(requeued.length, report.rate_limited!.requeues);
+      for (const id of ['t1', 't2', 't3', 't4']) {
+        const t = traj(id);
+        assert.deepEqual(t.steps.map((s) => s.index), [0, 1], `${id}: each step once`);
+        assert.equal(new Set(t.steps.map((s) => s.model)).size, 1, `${id}: one model answered every step (no switch)`);
+      }
+      assert.ok(events.length > 0);
+    });
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('a model that stays unavailable: after --model-requeues requeues the attempt ends in error with the model error; the report counts it as given up (scripted model server)', { timeout: 120_000 }, async () => {
+  const tmp = tempDir('models-gaveup');
+  try {
+    const tasksFile = writeTasks(tmp.dir, 1);
+    // The first answer binds the attempt; then the server is overloaded for good.
+    const respond: Responder = (ctx) => (ctx.callIndex === 0 ? solve(ctx) : errorReply(503, { message: 'overloaded (scripted)' }));
+    await withServer(respond, async (server) => {
+      const models: ModelEntry[] = [{ model: 'openai:gpt-4o-mini', base_url: server.baseUrl, max_retries: 0, cooldown_sec: 0.1 }, { model: 'openai:gpt-4o-mini', name: 'other', base_url: server.baseUrl, max_retries: 0, cooldown_sec: 0.1 }];
+      const { report, traj } = await runEngine({ tasksFile, out: tmp.dir, models, model: models[0]!.model, workers: 1, modelRequeues: 2 }, { timeoutMs: 60_000 });
+      assert.deepEqual(report.rate_limited, { requeues: 2, gave_up: 1 });
+      const t = traj('t1');
+      assert.equal(t.result?.exit_status, 'error');
+      assert.match(t.result?.error ?? '', /model call failed: HTTP 503: .*overloaded/);
+      assert.equal(t.steps.length, 1, 'the step before the trouble is kept');
+      assert.equal(report.error, 1);
+    });
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('generate --models (the built CLI): a bad file stops the run before it starts with file:line:col: message; -m and a file make one list, recorded in run.json without keys, each step naming its entry (scripted model server)', { timeout: 180_000 }, async () => {
+  const tmp = tempDir('models-cli');
+  const runId = `cli-models-${process.pid}`;
+  try {
+    const tasksFile = writeTasks(tmp.dir, 2);
+    const bad = path.join(tmp.dir, 'bad.yaml');
+    fs.writeFileSync(bad, 'models:\n  - model: openai:gpt-4o-mini\n    rpm: -5\n');
+    const out = path.join(tmp.dir, 'out');
+    const refused = await runCli(['generate', tasksFile, '-o', out, '--models', bad, '--no-progress'], { built: true, timeoutMs: 60_000 });
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stderr, `trajlab: ${bad}:3:10: "rpm" must be > 0\n`);
+    assert.equal(fs.existsSync(out), false, 'no run folder for a run that never started');
+    await withServer(solve, async (server) => {
+      const good = path.join(tmp.dir, 'models.json');
+      fs.writeFileSync(good, JSON.stringify({ models: [{ model: 'openai:gpt-4o-mini', name: 'scripted', base_url: server.baseUrl, api_key_env: 'SCRIPTED_KEY', rpm: 600 }] }));
+      const dead = await refusedBaseUrl();
+      const r = await runCli(['generate', tasksFile, '-o', out, '--run-id', runId, '-m', 'deepseek:deepseek-chat', '--models', good, '--no-progress'], {
+        built: true,
+        timeoutMs: 150_000,
+        env: { ...process.env, DEEPSEEK_BASE_URL: dead, DEEPSEEK_API_KEY: 'ds-secret-1234567', SCRIPTED_KEY: 'scripted-secret-7654321' },
+      });
+      assert.equal(r.code, 0, r.stderr);
+      const runDir = path.join(out, 'runs', runId);
+      const info = readJson<RunInfo>(path.join(runDir, 'run.json'));
+      assert.deepEqual(info.options.models?.map((m) => m.model), ['deepseek:deepseek-chat', 'openai:gpt-4o-mini']);
+      assert.equal(info.options.model, 'deepseek:deepseek-chat');
+      const report = readJson<RunReport>(path.join(runDir, 'report.json'));
+      assert.equal(report.resolved, 2);
+      for (const file of listTree(runDir)) {
+        if (!fs.statSync(file).isFile()) continue;
+        const text = fs.readFileSync(file, 'utf8');
+        assert.ok(!text.includes('ds-secret-1234567') && !text.includes('scripted-secret-7654321'), `a key is written in ${file}`);
+        if (file.endsWith('.json') && file.includes('trajectories')) assert.deepEqual((JSON.parse(text) as Trajectory).steps.map((s) => s.model), ['scripted', 'scripted']);
+      }
+      assert.match(r.stderr, /model deepseek:deepseek-chat failed past its retries \(Connection error\.\): benched for 30 s; new attempts go to scripted/);
+    });
+  } finally {
+    await removeContainersOfRun(runId);
+    tmp.cleanup();
+  }
+});
