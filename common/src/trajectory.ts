@@ -119,6 +119,13 @@ export interface Step {
   cost_usd: number;
   /** Runs with a models list: the entry that answered (ModelEntry's name; `model.spec` names the spec). */
   model?: string;
+  /**
+   * Set when this step's request did not send the whole conversation (it would have outgrown the
+   * model's context window): SWE-agent's `last_n_observations` with `n`, and the indexes in
+   * `messages` of the observations sent as `Old environment output: (<lines> lines omitted)`
+   * (server/src/agent/history.ts). The messages themselves stay whole.
+   */
+  history?: { processor: 'last_n_observations'; n: number; elided: number[] };
   /** One step may carry several actions when the model made several tool calls. */
   actions: Action[];
   observations: Observation[];

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import type { ModelEntry, RunInfo, RunReport } from '../../common/src/run';
 import type { Trajectory } from '../../common/src/trajectory';
 import { modelRetries } from '../../server/src/metrics/metrics';
+import { trainingMessages } from '../../server/src/export/chat';
 import { listTree, readJson, removeContainersOfRun, tempDir } from '../helpers/engineHelpers';
 import { runCli } from '../helpers/cli';
 import { runEngine, withServer } from '../helpers/engineRuns';
@@ -201,6 +202,63 @@ test('generate --models (the built CLI): a bad file stops the run before it star
     });
   } finally {
     await removeContainersOfRun(runId);
+    tmp.cleanup();
+  }
+});
+
+/** The observations a request sent in full (tool results not elided). */
+function fullObservations(body: { messages: { role: string; content: unknown }[] }): number {
+  return body.messages.filter((m) => m.role === 'tool' && !String(m.content).startsWith('Old environment output')).length;
+}
+
+test("a 400 \"maximum context length\" mid-attempt: the next request elides old observations (SWE-agent's last_n_observations), the attempt goes on and passes; steps record the elision and the export trains on what was sent (scripted model server)", { timeout: 120_000 }, async () => {
+  const tmp = tempDir('models-context');
+  try {
+    const tasksFile = writeTasks(tmp.dir, 1);
+    // Nine commands, then a submit; more than 4 whole observations in one request is "too long".
+    const respond: Responder = (ctx) => {
+      if (fullObservations(ctx.body) > 4) return errorReply(400, { message: "This model's maximum context length is 4096 tokens. However, your messages resulted in 5000 tokens. (scripted)" });
+      return runScript([...Array.from({ length: 9 }, () => bashReply('seq 1 40')), submitReply('done')], ctx);
+    };
+    await withServer(respond, async (server) => {
+      const { report, traj } = await runEngine({ tasksFile, out: tmp.dir, workers: 1 }, { server });
+      assert.equal(report.resolved, 1);
+      const overflows = server.requests.filter((r) => r.status === 400);
+      assert.ok(overflows.length >= 1, 'the server said the conversation was too long');
+      const after = server.requests[server.requests.indexOf(overflows[0]!) + 1]!;
+      assert.equal(after.status, 200, 'the request after the 400 fits');
+      const elidedTexts = after.body.messages.filter((m) => String(m.content).startsWith('Old environment output'));
+      assert.ok(elidedTexts.length >= 1 && elidedTexts.every((m) => /^Old environment output: \(\d+ lines omitted\)$/.test(String(m.content))), JSON.stringify(elidedTexts));
+      const t = traj('t1');
+      assert.equal(t.steps.length, 10);
+      const first = t.steps.findIndex((s) => s.history);
+      assert.ok(first > 0 && t.steps.slice(first).every((s) => s.history?.processor === 'last_n_observations' && s.history.elided.length >= 1));
+      assert.ok(t.steps.slice(0, first).every((s) => !s.history), 'steps before the overflow sent everything');
+      // The trajectory keeps every observation whole; the training rows show what the model saw last.
+      assert.ok(t.messages.every((m) => !String(m.content).startsWith('Old environment output')));
+      const rows = trainingMessages(t);
+      const elided = rows.filter((m) => String(m.content).startsWith('Old environment output'));
+      assert.equal(elided.length, t.steps.findLast((s) => s.history)!.history!.elided.length);
+    });
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test("an entry's context_window: the conversation is cut before the server ever says it is too long (scripted model server)", { timeout: 120_000 }, async () => {
+  const tmp = tempDir('models-window');
+  try {
+    const tasksFile = writeTasks(tmp.dir, 1);
+    // Each observation is ~8.9 KB (~3,000 tokens by the chars/3 estimate); a window of 12,000 holds about three.
+    await withServer((ctx) => runScript([...Array.from({ length: 6 }, () => bashReply('seq 1 2000')), submitReply('done')], ctx), async (server) => {
+      const models: ModelEntry[] = [{ model: 'openai:scripted', base_url: server.baseUrl, context_window: 12_000 }];
+      const { report, traj } = await runEngine({ tasksFile, out: tmp.dir, workers: 1, models, model: models[0]!.model }, { server });
+      assert.equal(report.resolved, 1);
+      assert.ok(server.requests.every((r) => r.status === 200));
+      assert.ok(server.requests.every((r) => fullObservations(r.body) <= 3), `whole observations per request: ${server.requests.map((r) => fullObservations(r.body)).join(', ')}`);
+      assert.ok(traj('t1').steps.some((s) => s.history));
+    });
+  } finally {
     tmp.cleanup();
   }
 });

@@ -1,4 +1,5 @@
 import type { Action, ChatMessage, ExitStatus, Observation, Step } from '../../../common/src/trajectory';
+import { DEFAULT_KEEP_LAST, estimateTokens, isContextOverflow, lastNObservations, observationIndexes } from './history';
 import type { Sandbox } from '../runtime/sandbox';
 import { AbortedError } from '../util/abort';
 import { SUBMIT_MARKER, TOOLS, executeAction, observationMessages, parseActions } from './actions';
@@ -43,8 +44,10 @@ export interface LoopResult {
  * Runs the agent loop (mini-swe-agent's shape): ask the model, parse its actions, execute them
  * in the sandbox, feed the observations back, until it submits or a limit is hit. `onStep` is
  * awaited after every step (the engine writes the trajectory there, atomically). Malformed
- * replies are fed back and counted as steps. Model errors that survive the SDK's retries end
- * the attempt with `error`. Never throws except AbortedError when cancelled and
+ * replies are fed back and counted as steps. A conversation that would outgrow the model's
+ * context window (ModelClient.contextWindow, or the server's "maximum context length" 400) is
+ * sent with old observations elided (history.ts, recorded as each step's `history`). Model
+ * errors that survive the SDK's retries end the attempt with `error`. Never throws except AbortedError when cancelled and
  * ModelUnavailableError when a models list has no answer for it now (the engine requeues it).
  */
 export async function runAgentLoop(
@@ -61,18 +64,38 @@ export async function runAgentLoop(
   const last = state.steps.length > (options.taskStep?.stepsBefore ?? 0) ? state.steps.at(-1) : undefined;
   const recorded = last ? recordedSubmission(last) : undefined;
   if (recorded !== undefined) return { exitStatus: 'submitted', submission: recorded };
+  // Once the conversation outgrew the context window, every later request elides old
+  // observations too (history.ts); a resumed attempt goes on as its last step did.
+  let keepLast = state.steps.findLast((s) => s.history)?.history?.n;
   try {
     while (state.steps.length < options.maxSteps) {
       if (state.costUsd >= options.costLimit) return { exitStatus: 'cost_limit', submission: null };
       const startedAt = new Date();
       let reply;
-      try {
-        reply = await model.complete(state.messages, tools, options.signal);
-      } catch (err) {
-        if (options.signal.aborted) throw new AbortedError(String(options.signal.reason));
-        // The attempt goes back to the queue; it records nothing for this call.
-        if (err instanceof ModelUnavailableError) throw err;
-        return { exitStatus: 'error', submission: null, error: `model call failed: ${describeError(err)}` };
+      let sent: { messages: ChatMessage[]; elided: number[] };
+      for (;;) {
+        sent = keepLast === undefined ? { messages: state.messages, elided: [] } : lastNObservations(state.messages, keepLast);
+        const window = model.contextWindow;
+        const fewer = window !== undefined && estimateTokens(sent.messages, tools) > window ? shrink(keepLast, state.messages) : undefined;
+        if (fewer !== undefined) {
+          keepLast = fewer;
+          continue;
+        }
+        try {
+          reply = await model.complete(sent.messages, tools, options.signal);
+          break;
+        } catch (err) {
+          if (options.signal.aborted) throw new AbortedError(String(options.signal.reason));
+          // The attempt goes back to the queue; it records nothing for this call.
+          if (err instanceof ModelUnavailableError) throw err;
+          // Over the context window by the server's count: elide more and ask again.
+          const fewer = isContextOverflow(err) ? shrink(keepLast, state.messages) : undefined;
+          if (fewer !== undefined) {
+            keepLast = fewer;
+            continue;
+          }
+          return { exitStatus: 'error', submission: null, error: `model call failed: ${describeError(err)}` };
+        }
       }
       state.messages.push(reply.message);
       const actions = parseActions(reply.message, options.mode);
@@ -100,6 +123,7 @@ export async function runAgentLoop(
         ...(reply.usage ? { usage: reply.usage } : {}),
         cost_usd: reply.costUsd,
         ...(reply.model !== undefined ? { model: reply.model } : {}),
+        ...(keepLast !== undefined ? { history: { processor: 'last_n_observations' as const, n: keepLast, elided: sent.elided } } : {}),
         actions: done,
         observations,
         ...(options.taskStep ? { task_step: options.taskStep.index } : {}),
@@ -134,6 +158,16 @@ export async function restoreSteps(steps: Step[], sandbox: Sandbox, options: Pic
       if (action.kind === 'bash' || action.kind === 'edit') await executeAction(action, sandbox, limits);
     }
   }
+}
+
+/**
+ * The next `n` of last_n_observations for a request that does not fit: DEFAULT_KEEP_LAST at
+ * first, then one fewer each time, always below the number of observations (else it elides
+ * nothing); undefined when no `n` ≥ 1 elides more.
+ */
+function shrink(keepLast: number | undefined, messages: readonly ChatMessage[]): number | undefined {
+  const next = Math.min(keepLast === undefined ? DEFAULT_KEEP_LAST : keepLast - 1, observationIndexes(messages).length - 1);
+  return next >= 1 ? next : undefined;
 }
 
 /** The submission a recorded step made (a `submit` call, or text mode's marker line), if any. */

@@ -1,4 +1,5 @@
 import OpenAI from 'openai';
+import { getContextWindow } from 'tokenlens';
 import type { ChatMessage, TokenUsage, ToolCall } from '../../../common/src/trajectory';
 import { completionTokens, costUsd, modelRateLimited, modelRequests, modelRetries, promptTokens } from '../metrics/metrics';
 import { withoutCredentials } from '../util/urlCredentials';
@@ -24,6 +25,8 @@ export interface ModelClient {
   /** Identity recorded in trajectories (never a secret). */
   readonly identity: { spec: string; provider: string; name: string; base_url?: string; temperature?: number };
   readonly policy: 'model' | 'gold' | 'replay';
+  /** Tokens a request's messages may take: the model's context window less the reply's `max_tokens` (undefined: not known; the server's 400 tells). */
+  readonly contextWindow?: number;
   complete(messages: ChatMessage[], tools: OpenAI.Chat.ChatCompletionTool[] | undefined, signal: AbortSignal): Promise<ModelReply>;
 }
 
@@ -98,6 +101,8 @@ export interface ApiModelOptions {
   limiter?: RequestLimiter;
   /** The entry's name, returned with each reply (ModelReply.model). */
   name?: string;
+  /** The model's context window, tokens (ModelEntry `context_window`); default the tokenlens registry's for the spec. */
+  contextWindow?: number;
   /** Retries on 429 / 5xx / connection errors, with the SDK's exponential backoff (honours Retry-After). */
   maxRetries?: number;
   /** Per-request timeout, ms. */
@@ -149,9 +154,11 @@ export function createApiModel(spec: Extract<ModelSpec, { kind: 'api' }>, option
     fetch: countingFetch(fetch, options.limiter, options.sampling?.max_tokens),
   });
   const { extra_body, ...sampling } = options.sampling ?? {};
+  const window = options.contextWindow ?? registryContextWindow(spec);
   return {
     identity: { spec: spec.spec, provider: spec.provider, name: spec.model, base_url: withoutCredentials(baseUrl), temperature: options.temperature },
     policy: 'model',
+    ...(window !== undefined ? { contextWindow: Math.max(1, window - (options.sampling?.max_tokens ?? 0)) } : {}),
     async complete(messages, tools, signal) {
       const started = performance.now();
       const sentAt = new Date();
@@ -200,6 +207,20 @@ export function createApiModel(spec: Extract<ModelSpec, { kind: 'api' }>, option
       };
     },
   };
+}
+
+/**
+ * The context window of `spec` in the tokenlens registry (npm `tokenlens`, its bundled catalogue:
+ * `openai:gpt-4o-mini` → 128,000), by the spec, then the bare model name; undefined when the
+ * registry does not know it (local servers' models).
+ */
+export function registryContextWindow(spec: Extract<ModelSpec, { kind: 'api' }>): number | undefined {
+  for (const id of [spec.spec, spec.model]) {
+    const window = getContextWindow(id);
+    const tokens = window.totalMax ?? window.combinedMax;
+    if (typeof tokens === 'number' && tokens > 0) return tokens;
+  }
+  return undefined;
 }
 
 /**

@@ -90,6 +90,7 @@ export class ModelPool {
         env: options.env,
         warn: options.warn,
         name,
+        contextWindow: entry.context_window,
         limiter: limits.maxConcurrency || limits.rpm || limits.tpm ? requestLimiter(limiterIdentity(entry), limits) : undefined,
       });
       return { name, entry, client, benchedUntil: 0, failures: 0, counters: { name, spec: entry.model, requests: 0, failures: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0 } };
@@ -109,6 +110,12 @@ export class ModelPool {
    */
   forAttempt(bound: string | undefined, mayRequeue: boolean): AttemptModel {
     return new AttemptModel(this, this.members.find((m) => m.name === bound), mayRequeue);
+  }
+
+  /** @internal The smallest context window of the entries that know theirs. */
+  smallestContextWindow(): number | undefined {
+    const known = this.members.map((m) => m.client.contextWindow).filter((w): w is number => w !== undefined);
+    return known.length ? Math.min(...known) : undefined;
   }
 
   /** Each entry's counters, in priority order. */
@@ -169,6 +176,11 @@ export class AttemptModel implements ModelClient {
 
   get identity(): ModelClient['identity'] {
     return this.bound?.client.identity ?? this.pool.identity;
+  }
+
+  /** The bound entry's, else the smallest of the entries' (a request must fit whichever answers). */
+  get contextWindow(): number | undefined {
+    return this.bound ? this.bound.client.contextWindow : this.pool.smallestContextWindow();
   }
 
   async complete(messages: ChatMessage[], tools: OpenAI.Chat.ChatCompletionTool[] | undefined, signal: AbortSignal): Promise<ModelReply> {

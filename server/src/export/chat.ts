@@ -8,6 +8,7 @@
 import type { ChatMessage, ToolCall, Trajectory } from '../../../common/src/trajectory';
 import type { ToolArgumentsForm } from '../../../common/src/dataset';
 import type { TrajectorySummary } from '../dataset/summary';
+import { messagesAsSent } from '../agent/history';
 
 /** What a format writer gets besides the trajectory. */
 export interface RowContext {
@@ -22,10 +23,14 @@ export interface RowContext {
 
 /**
  * The training conversation of `t` (see the module comment). Messages are returned as they are
- * in the trajectory (not copied); callers must not mutate them.
+ * in the trajectory (not copied); callers must not mutate them. When a step's request elided old
+ * observations (Step.history, agent/history.ts), they are elided here as that last such request
+ * sent them, so a trainer learns from what the model saw.
  */
 export function trainingMessages(t: Trajectory): ChatMessage[] {
-  const msgs = t.messages;
+  // A conversation that outgrew the context window: what the model saw at its last request.
+  const last = t.steps.findLast((s) => s.history);
+  const msgs = last ? messagesAsSent(t.messages, last) : t.messages;
   let end = msgs.length;
   while (end > 0 && msgs[end - 1]!.role !== 'assistant') end--;
   const body = end === msgs.length ? msgs : msgs.slice(0, end);
