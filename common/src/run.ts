@@ -35,6 +35,12 @@ export interface RunOptions {
    */
   modelSwitch?: boolean;
   /**
+   * Keep each model call's token ids and log-probabilities (vLLM: prompt and completion token
+   * ids and completion log-probabilities; OpenAI and others: log-probabilities) in the
+   * trajectory's token sidecar, for RL trainers (exported in ATIF's step `metrics`).
+   */
+  recordTokens?: boolean;
+  /**
    * How many times an attempt whose model stays unavailable (429s, 5xx, refused connections past
    * the retries) is put back in the queue before it ends in error (default 3). The report's
    * `rate_limited` counts both.

@@ -126,6 +126,15 @@ export interface Step {
    * (server/src/agent/history.ts). The messages themselves stay whole.
    */
   history?: { processor: 'last_n_observations'; n: number; elided: number[] };
+  /**
+   * `--record-tokens`: how many prompt token ids, completion token ids and completion
+   * log-probabilities the endpoint returned for this call. The values themselves are in the
+   * trajectory's sidecar `<trajectory>.tokens.jsonl.gz` (server/src/store/tokenSidecar.ts), so
+   * the JSON stays small; readers that need them fill `token_data` from it.
+   */
+  token_record?: { prompt_token_ids: number; completion_token_ids: number; logprobs: number };
+  /** In memory only (never written in the trajectory JSON): this step's StepTokens, read from the sidecar. */
+  token_data?: StepTokens;
   /** One step may carry several actions when the model made several tool calls. */
   actions: Action[];
   observations: Observation[];
@@ -144,6 +153,17 @@ export interface Step {
    * `logprobs` / `extra`).
    */
   source_fields?: Record<string, unknown>;
+}
+
+/**
+ * Token ids and log-probabilities of one model call, as an RL trainer uses them without
+ * re-tokenising (the fields of Harbor's ATIF step `metrics`): the prompt's token ids, the
+ * completion's token ids, and each completion token's log-probability.
+ */
+export interface StepTokens {
+  prompt_token_ids?: number[];
+  completion_token_ids?: number[];
+  logprobs?: number[];
 }
 
 export interface DiffStats {

@@ -53,6 +53,10 @@ export interface MessageReply {
   usage?: Usage | null;
   /** Wait this long before answering (on top of the server's `delayMs`). */
   delayMs?: number;
+  /** Fields added to the choice (vLLM's `token_ids`, OpenAI's `logprobs`). */
+  choiceExtra?: Record<string, unknown>;
+  /** Fields added to the response (vLLM's `prompt_token_ids`). */
+  responseExtra?: Record<string, unknown>;
 }
 
 /** An HTTP error reply (e.g. 429 with `retry-after-ms`). */
@@ -218,8 +222,9 @@ export async function startScriptedModelServer(options: ScriptedServerOptions): 
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),
       model: body.model,
-      choices: [{ index: 0, message: { ...message, refusal: null }, finish_reason: toolCalls?.length ? 'tool_calls' : 'stop', logprobs: null }],
+      choices: [{ index: 0, message: { ...message, refusal: null }, finish_reason: toolCalls?.length ? 'tool_calls' : 'stop', logprobs: null, ...reply.choiceExtra }],
       ...(usage ? { usage } : {}),
+      ...reply.responseExtra,
     });
   }
 

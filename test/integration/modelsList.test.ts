@@ -15,7 +15,8 @@ import { trainingMessages } from '../../server/src/export/chat';
 import { listTree, readJson, removeContainersOfRun, tempDir } from '../helpers/engineHelpers';
 import { runCli } from '../helpers/cli';
 import { runEngine, withServer } from '../helpers/engineRuns';
-import { bashReply, errorReply, refusedBaseUrl, runScript, submitReply, type Responder } from '../helpers/scriptedModelServer';
+import { bashReply, errorReply, refusedBaseUrl, runScript, submitReply, type MessageReply, type Responder } from '../helpers/scriptedModelServer';
+import { readStepTokens } from '../../server/src/store/tokenSidecar';
 
 /** `n` tasks whose eval always passes; each is solved by `bash true` then a submit. */
 function writeTasks(dir: string, n: number): string {
@@ -257,6 +258,48 @@ test("an entry's context_window: the conversation is cut before the server ever 
       assert.ok(server.requests.every((r) => r.status === 200));
       assert.ok(server.requests.every((r) => fullObservations(r.body) <= 3), `whole observations per request: ${server.requests.map((r) => fullObservations(r.body)).join(', ')}`);
       assert.ok(traj('t1').steps.some((s) => s.history));
+    });
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('--record-tokens with a vLLM-style endpoint: prompt and completion token ids and log-probabilities are kept per step in the compressed sidecar, exported in ATIF step metrics, and intact after an ATIF import and export (scripted model server)', { timeout: 120_000 }, async () => {
+  const tmp = tempDir('models-tokens');
+  try {
+    const tasksFile = writeTasks(tmp.dir, 1);
+    // Token ids made from the step, so each step's are its own; the ids as vLLM writes them with return_tokens_as_token_ids.
+    const tokensOf = (step: number) => ({ prompt: Array.from({ length: 20 + step }, (_, i) => 100 + i), completion: [1000 + step, 1001 + step, 1002 + step], logprobs: [-0.5, -0.25 - step / 8, -0.125] });
+    const respond: Responder = (ctx) => {
+      const t = tokensOf(ctx.step);
+      const reply = runScript([bashReply('true'), submitReply('done')], ctx) as MessageReply;
+      return {
+        ...reply,
+        responseExtra: { prompt_token_ids: t.prompt },
+        choiceExtra: { token_ids: t.completion, logprobs: { content: t.completion.map((id, i) => ({ token: `token_id:${id}`, logprob: t.logprobs[i], bytes: null, top_logprobs: [] })) } },
+      };
+    };
+    await withServer(respond, async (server) => {
+      const { report, traj, engine } = await runEngine({ tasksFile, out: tmp.dir, workers: 1, model: 'vllm:scripted', baseUrl: server.baseUrl, recordTokens: true }, { server });
+      assert.equal(report.resolved, 1);
+      assert.ok(server.requests.every((r) => r.body.logprobs === true && r.body.return_token_ids === true && r.body.return_tokens_as_token_ids === true), 'vLLM is asked for ids and log-probabilities');
+      const file = engine.store.trajectoryPath('t1', 1);
+      const t = traj('t1');
+      assert.deepEqual(t.steps.map((s) => s.token_record), [0, 1].map((i) => ({ prompt_token_ids: 20 + i, completion_token_ids: 3, logprobs: 3 })));
+      assert.ok(!fs.readFileSync(file, 'utf8').includes('token_data'), 'the ids stay out of the trajectory JSON');
+      const sidecar = await readStepTokens(file);
+      assert.deepEqual(sidecar.get(1), { prompt_token_ids: tokensOf(1).prompt, completion_token_ids: tokensOf(1).completion, logprobs: tokensOf(1).logprobs });
+      // ATIF export, then that ATIF read back and exported again: the metrics are the same numbers.
+      const atif1 = path.join(tmp.dir, 'atif1');
+      const first = await runCli(['export', engine.store.dir, '--format', 'atif', '--out', atif1]);
+      assert.equal(first.code, 0, first.stderr);
+      const doc = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, fs.readdirSync(dir).find((f) => f.endsWith('.json') && !f.includes('manifest'))!), 'utf8')) as { steps: { source: string; metrics?: Record<string, unknown> }[] };
+      const metrics1 = doc(atif1).steps.filter((s) => s.source === 'agent').map((s) => s.metrics);
+      assert.deepEqual(metrics1.map((m) => [m?.prompt_token_ids, m?.completion_token_ids, m?.logprobs]), [0, 1].map((i) => [tokensOf(i).prompt, tokensOf(i).completion, tokensOf(i).logprobs]));
+      const atif2 = path.join(tmp.dir, 'atif2');
+      const second = await runCli(['export', atif1, '--format', 'atif', '--out', atif2]);
+      assert.equal(second.code, 0, second.stderr);
+      assert.deepEqual(doc(atif2).steps.filter((s) => s.source === 'agent').map((s) => s.metrics), metrics1);
     });
   } finally {
     tmp.cleanup();

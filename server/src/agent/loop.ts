@@ -1,4 +1,4 @@
-import type { Action, ChatMessage, ExitStatus, Observation, Step } from '../../../common/src/trajectory';
+import type { Action, ChatMessage, ExitStatus, Observation, Step, StepTokens } from '../../../common/src/trajectory';
 import { DEFAULT_KEEP_LAST, estimateTokens, isContextOverflow, lastNObservations, observationIndexes } from './history';
 import type { Sandbox } from '../runtime/sandbox';
 import { AbortedError } from '../util/abort';
@@ -43,7 +43,8 @@ export interface LoopResult {
 /**
  * Runs the agent loop (mini-swe-agent's shape): ask the model, parse its actions, execute them
  * in the sandbox, feed the observations back, until it submits or a limit is hit. `onStep` is
- * awaited after every step (the engine writes the trajectory there, atomically). Malformed
+ * awaited after every step (the engine writes the trajectory there, atomically), with the call's
+ * token ids and log-probabilities when the model returned them (`--record-tokens`). Malformed
  * replies are fed back and counted as steps. A conversation that would outgrow the model's
  * context window (ModelClient.contextWindow, or the server's "maximum context length" 400) is
  * sent with old observations elided (history.ts, recorded as each step's `history`). Model
@@ -55,7 +56,7 @@ export async function runAgentLoop(
   sandbox: Sandbox,
   state: LoopState,
   options: LoopOptions,
-  onStep: (step: Step) => Promise<void>,
+  onStep: (step: Step, tokens?: StepTokens) => Promise<void>,
 ): Promise<LoopResult> {
   const tools = options.mode === 'tools' ? TOOLS : undefined;
   const limits = { timeoutSec: options.commandTimeoutSec, outputCap: options.outputCap, signal: options.signal };
@@ -124,6 +125,7 @@ export async function runAgentLoop(
         cost_usd: reply.costUsd,
         ...(reply.model !== undefined ? { model: reply.model } : {}),
         ...(keepLast !== undefined ? { history: { processor: 'last_n_observations' as const, n: keepLast, elided: sent.elided } } : {}),
+        ...(reply.tokens ? { token_record: { prompt_token_ids: reply.tokens.prompt_token_ids?.length ?? 0, completion_token_ids: reply.tokens.completion_token_ids?.length ?? 0, logprobs: reply.tokens.logprobs?.length ?? 0 } } : {}),
         actions: done,
         observations,
         ...(options.taskStep ? { task_step: options.taskStep.index } : {}),
@@ -132,7 +134,7 @@ export async function runAgentLoop(
       if (submitted === undefined) state.messages.push(...observationMessages(done, observations, options.mode));
       else if (options.mode === 'tools') state.messages.push(...observationMessages(done, observations, options.mode).filter((m) => m.role === 'tool'));
       state.steps.push(step);
-      await onStep(step);
+      await onStep(step, reply.tokens);
       if (submitted !== undefined) return { exitStatus: 'submitted', submission: submitted };
     }
     return { exitStatus: 'step_limit', submission: null };

@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { getContextWindow } from 'tokenlens';
-import type { ChatMessage, TokenUsage, ToolCall } from '../../../common/src/trajectory';
+import type { ChatMessage, StepTokens, TokenUsage, ToolCall } from '../../../common/src/trajectory';
 import { completionTokens, costUsd, modelRateLimited, modelRequests, modelRetries, promptTokens } from '../metrics/metrics';
 import { withoutCredentials } from '../util/urlCredentials';
 import { secretsOf } from '../util/secrets';
@@ -18,6 +18,8 @@ export interface ModelReply {
   costUsd: number;
   /** Runs with a models list: the name of the entry that answered (recorded as the step's `model`). */
   model?: string;
+  /** `--record-tokens`: the token ids and log-probabilities the endpoint returned (see replyTokens). */
+  tokens?: StepTokens;
 }
 
 /** Anything that answers a conversation: the OpenAI-compatible client, `gold`, `replay:`. */
@@ -103,6 +105,12 @@ export interface ApiModelOptions {
   name?: string;
   /** The model's context window, tokens (ModelEntry `context_window`); default the tokenlens registry's for the spec. */
   contextWindow?: number;
+  /**
+   * `--record-tokens`: ask for log-probabilities (`logprobs: true`, every provider) and, from
+   * vLLM (`vllm:` specs), token ids (`return_token_ids`, `return_tokens_as_token_ids`), and
+   * return what came (ModelReply.tokens).
+   */
+  recordTokens?: boolean;
   /** Retries on 429 / 5xx / connection errors, with the SDK's exponential backoff (honours Retry-After). */
   maxRetries?: number;
   /** Per-request timeout, ms. */
@@ -170,6 +178,7 @@ export function createApiModel(spec: Extract<ModelSpec, { kind: 'api' }>, option
             ...(tools?.length ? { tools } : {}),
             ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
             ...sampling,
+            ...(options.recordTokens ? { logprobs: true, ...(spec.provider === 'vllm' ? VLLM_TOKEN_FIELDS : {}) } : {}),
             ...extra_body,
           },
           { signal },
@@ -204,8 +213,35 @@ export function createApiModel(spec: Extract<ModelSpec, { kind: 'api' }>, option
         latencyMs: Math.round(performance.now() - started),
         costUsd: cost.usd,
         ...(options.name !== undefined ? { model: options.name } : {}),
+        ...(options.recordTokens ? { tokens: replyTokens(response, choice) } : {}),
       };
     },
+  };
+}
+
+/** vLLM's request fields for token ids (vLLM's OpenAI-compatible server, ChatCompletionRequest). */
+const VLLM_TOKEN_FIELDS = { return_token_ids: true, return_tokens_as_token_ids: true };
+
+/**
+ * The token ids and log-probabilities of a chat-completions response, as far as it has them:
+ * prompt ids from vLLM's `prompt_token_ids` (return_token_ids); completion ids from the choice's
+ * `token_ids` (vLLM), else from `logprobs.content[].token` written `token_id:<id>`
+ * (return_tokens_as_token_ids); log-probabilities from `logprobs.content[].logprob` (OpenAI's
+ * chat logprobs shape). Fields the response lacks are left out.
+ */
+export function replyTokens(response: object, choice: object): StepTokens {
+  const r = response as { prompt_token_ids?: unknown };
+  const c = choice as { token_ids?: unknown; logprobs?: { content?: { token?: unknown; logprob?: unknown }[] | null } | null };
+  const ints = (v: unknown): number[] | undefined => (Array.isArray(v) && v.every((x) => Number.isInteger(x)) ? (v as number[]) : undefined);
+  const content = Array.isArray(c.logprobs?.content) ? c.logprobs!.content : undefined;
+  const fromTokens = content?.map((t) => /^token_id:(\d+)$/.exec(String(t.token))?.[1]);
+  const completion = ints(c.token_ids) ?? (fromTokens?.length && fromTokens.every((x) => x !== undefined) ? fromTokens.map(Number) : undefined);
+  const logprobs = content?.length && content.every((t) => typeof t.logprob === 'number') ? content.map((t) => t.logprob as number) : undefined;
+  const prompt = ints(r.prompt_token_ids);
+  return {
+    ...(prompt ? { prompt_token_ids: prompt } : {}),
+    ...(completion ? { completion_token_ids: completion } : {}),
+    ...(logprobs ? { logprobs } : {}),
   };
 }
 

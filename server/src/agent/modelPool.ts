@@ -63,6 +63,8 @@ export interface ModelPoolOptions {
   warn(message: string): void;
   /** RunOptions.modelSwitch. */
   allowSwitch?: boolean;
+  /** RunOptions.recordTokens (ApiModelOptions.recordTokens of every entry). */
+  recordTokens?: boolean;
   /** Time source (ms), for tests. */
   now?: () => number;
 }
@@ -91,6 +93,7 @@ export class ModelPool {
         warn: options.warn,
         name,
         contextWindow: entry.context_window,
+        recordTokens: options.recordTokens,
         limiter: limits.maxConcurrency || limits.rpm || limits.tpm ? requestLimiter(limiterIdentity(entry), limits) : undefined,
       });
       return { name, entry, client, benchedUntil: 0, failures: 0, counters: { name, spec: entry.model, requests: 0, failures: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0 } };

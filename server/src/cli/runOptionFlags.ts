@@ -61,6 +61,7 @@ export const RUN_OPTION_FLAGS: readonly AnyRunOptionFlag[] = [
     parse: (v, acc = []) => [...acc, { model: v }],
   },
   { flags: '--base-url <url>', key: 'baseUrl', description: 'OpenAI-compatible endpoint (wins over the provider preset; one --model only: a models list gives each entry its base_url)' },
+  { flags: '--record-tokens', key: 'recordTokens', description: "keep each model call's token ids and log-probabilities (vLLM: prompt and completion ids; others: log-probabilities) in <trajectory>.tokens.jsonl.gz, exported in ATIF's step metrics" },
   { flags: '--model-switch', key: 'modelSwitch', description: 'models list: an attempt may change models mid-trajectory when its model is benched (default: it waits for its model)' },
   { flags: '--model-requeues <n>', key: 'modelRequeues', description: `models list: times an attempt goes back to the queue while its model is unavailable before it fails (default ${RUN_DEFAULTS.modelRequeues})`, parse: int('--model-requeues', 0) },
   { flags: '-w, --workers <n>', key: 'workers', description: 'attempts run in parallel', parse: int('--workers', 1), default: RUN_DEFAULTS.workers },

@@ -344,6 +344,7 @@ export function validateStartOptions(params: unknown): Partial<RunOptions> & { t
   }
   if (o.hosts !== undefined) o.hosts = validateList('hosts', o.hosts, '{url, name?, workers?, gpus?, labels?, enabled?}', checkHostSpecs);
   if (o.models !== undefined) o.models = validateList('models', o.models, '{model, …}', checkModelEntries);
+  if (o.recordTokens !== undefined && typeof o.recordTokens !== 'boolean') throw new InvalidRunParamsError(`options.recordTokens must be true or false (got ${JSON.stringify(o.recordTokens)})`);
   if (o.modelSwitch !== undefined && typeof o.modelSwitch !== 'boolean') throw new InvalidRunParamsError(`options.modelSwitch must be true or false (got ${JSON.stringify(o.modelSwitch)})`);
   if (o.modelRequeues !== undefined && !(Number.isInteger(o.modelRequeues) && (o.modelRequeues as number) >= 0)) {
     throw new InvalidRunParamsError(`options.modelRequeues must be an integer ≥ 0 (got ${JSON.stringify(o.modelRequeues)})`);
@@ -361,7 +362,7 @@ export function validateStartOptions(params: unknown): Partial<RunOptions> & { t
 const RUN_OPTION_KEYS = new Set<string>([
   'tasksFile', 'model', 'baseUrl', 'workers', 'attempts', 'out', 'runId', 'host', 'maxSteps', 'timeout', 'temperature',
   'mode', 'filter', 'taskIds', 'costLimit', 'runCostLimit', 'defaultImage', 'network', 'commandTimeout', 'outputCap', 'maxDiffFileBytes', 'gpus',
-  'maxMemoryMb', 'maxCpus', 'maxPids', 'allowNetwork', 'user', 'diskLimitMb', 'hosts', 'hostWaitSec', 'models', 'modelSwitch', 'modelRequeues',
+  'maxMemoryMb', 'maxCpus', 'maxPids', 'allowNetwork', 'user', 'diskLimitMb', 'hosts', 'hostWaitSec', 'models', 'modelSwitch', 'modelRequeues', 'recordTokens',
 ] satisfies (keyof RunOptions)[]);
 
 /**

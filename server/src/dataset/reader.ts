@@ -11,6 +11,7 @@ import { TRAJECTORY_SCHEMA_VERSION } from '../../../common/src/trajectory';
 import { importTrajectory, parseJson, readTrajectoryFile, TrajectoryImportError } from '../import/trajectoryFile';
 import { throwIfAborted } from '../util/abort';
 import type { SourceFile } from './sources';
+import { attachStepTokens } from '../store/tokenSidecar';
 
 /** A source file read: its trajectory, or why it is not one. */
 export type ReadResult =
@@ -18,7 +19,8 @@ export type ReadResult =
   | { ok: false; source: SourceFile; sha256: string | null; bytes: number; reason: 'corrupt' | 'not_a_trajectory'; detail: string };
 
 /**
- * Reads, hashes and parses one file. TrajLab's own trajectories are parsed once; foreign ones go
+ * Reads, hashes and parses one file. TrajLab's own trajectories are parsed once (and their steps
+ * get their token ids from the token sidecar, store/tokenSidecar.ts); foreign ones go
  * through `readTrajectoryFile` (which also picks up a Harbor trial's verifier reward). Never
  * throws for a bad file: unreadable, invalid JSON or an unknown format give `ok: false` with the
  * reason and a one-line detail. `hash: false` skips the sha256 (`sha256` is then '').
@@ -54,6 +56,8 @@ export async function readSourceFile(source: SourceFile, opts: { hash?: boolean 
     const native = typeof data === 'object' && data !== null && (data as { schema_version?: unknown }).schema_version === TRAJECTORY_SCHEMA_VERSION;
     const trajectory = native ? importTrajectory(data, source.file) : await readTrajectoryFile(source.file);
     if (!isUsable(trajectory)) return fail('a TrajLab trajectory with missing fields (task_id, messages, steps, totals)');
+    // --record-tokens: the token ids live in the sidecar; a sidecar that cannot be read leaves the steps without them.
+    if (native) await attachStepTokens(trajectory, source.file).catch(() => undefined);
     return { ok: true, source, sha256, bytes: buf.length, trajectory };
   } catch (err) {
     if (err instanceof TrajectoryImportError) {

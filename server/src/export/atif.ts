@@ -168,6 +168,10 @@ function agentStep(s: Step, t: Trajectory, unknown: Set<string>): Json {
     ...(u ? { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens } : {}),
     ...(u?.cached_tokens !== undefined ? { cached_tokens: u.cached_tokens } : {}),
     ...(unknown.has('steps.cost_usd') && s.cost_usd === 0 ? {} : { cost_usd: s.cost_usd }),
+    // --record-tokens: as Harbor's terminus-2 writes them (prompt_token_ids, completion_token_ids, logprobs).
+    ...(s.token_data?.prompt_token_ids ? { prompt_token_ids: s.token_data.prompt_token_ids } : {}),
+    ...(s.token_data?.completion_token_ids ? { completion_token_ids: s.token_data.completion_token_ids } : {}),
+    ...(s.token_data?.logprobs ? { logprobs: s.token_data.logprobs } : {}),
     ...(isObject(keptMetrics) ? keptMetrics : {}),
   };
   // Keys in the spec's order, so an exported file diffs cleanly against its source.

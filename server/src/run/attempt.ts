@@ -1,6 +1,6 @@
 import type { AttemptState } from '../../../common/src/run';
 import { taskStepEval, type Task } from '../../../common/src/task';
-import type { DiffStats, ReplayDifference, Step, Trajectory, TrajectoryResult } from '../../../common/src/trajectory';
+import type { DiffStats, ReplayDifference, Step, StepTokens, Trajectory, TrajectoryResult } from '../../../common/src/trajectory';
 import { TRAJECTORY_SCHEMA_VERSION } from '../../../common/src/trajectory';
 import { TOOLS } from '../agent/actions';
 import { restoreSteps, runAgentLoop, type LoopResult } from '../agent/loop';
@@ -21,6 +21,7 @@ import { traced } from '../util/trace';
 import { hostMoves, messagesToKeep } from '../pool/moves';
 import { HostLostError } from './jobRunner';
 import { ModelUnavailableError } from '../agent/modelPool';
+import { appendStepTokens } from '../store/tokenSidecar';
 import { TRAJLAB_VERSION } from '../version';
 import { DEFAULT_WORKDIR, releaseEnvironment, removeEnvironment, SetupError, type Environment, type EnvironmentContext, type PendingEnvironment } from './environment';
 import { DEFAULT_SOLUTION_FILES_TO, runTaskSteps } from './taskSteps';
@@ -165,7 +166,9 @@ async function runAttemptNow(ctx: AttemptContext, previous?: Trajectory): Promis
     });
     // A Harbor task's log folders exist before the agent starts (harness/harbor.ts HARBOR_LOG_DIRS).
     if (isHarborTask(task)) await makeContainerDirs(sandbox, HARBOR_LOG_DIRS);
-    const onStep = async (step: Step) => {
+    const onStep = async (step: Step, tokens?: StepTokens) => {
+      // --record-tokens: the sidecar line first, so a step in the journal always has its tokens.
+      if (tokens && step.token_record) await appendStepTokens(ctx.store.trajectoryPath(t.task_id, t.attempt), step.index, tokens);
       finishedMessages = t.messages.length;
       // A models list: the trajectory names the entry that answered.
       if (step.model !== undefined) t.model = { ...ctx.model.identity };

@@ -324,7 +324,7 @@ export class RunEngine {
     if (this.hooks.model) return shared(this.hooks.model);
     if (this.options.models?.length) {
       const env = { ...process.env, ...this.hooks.env };
-      const pool = new ModelPool(this.options.models, { env, allowSwitch: this.options.modelSwitch, warn: (m) => this.hooks.logger.warn(this.secrets.scrub(m)) });
+      const pool = new ModelPool(this.options.models, { env, allowSwitch: this.options.modelSwitch, recordTokens: this.options.recordTokens, warn: (m) => this.hooks.logger.warn(this.secrets.scrub(m)) });
       return { pool, forTask: (_task, previous, mayRequeue = true) => pool.forAttempt(previous?.steps.findLast((s) => s.model !== undefined)?.model, mayRequeue) };
     }
     const spec = parseModelSpec(this.options.model);
@@ -341,7 +341,7 @@ export class RunEngine {
       }
       case 'api': {
         const env = { ...process.env, ...this.hooks.env };
-        return shared(createApiModel(spec, { baseUrl: this.options.baseUrl, temperature: this.options.temperature, env, warn: (m) => this.hooks.logger.warn(this.secrets.scrub(m)) }));
+        return shared(createApiModel(spec, { baseUrl: this.options.baseUrl, temperature: this.options.temperature, recordTokens: this.options.recordTokens, env, warn: (m) => this.hooks.logger.warn(this.secrets.scrub(m)) }));
       }
     }
   }

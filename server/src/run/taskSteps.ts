@@ -18,7 +18,7 @@
  */
 import type { Task, TaskStep } from '../../../common/src/task';
 import { taskStepEval } from '../../../common/src/task';
-import type { Evaluation, Step, TaskStepResult } from '../../../common/src/trajectory';
+import type { Evaluation, Step, StepTokens, TaskStepResult } from '../../../common/src/trajectory';
 import { recordedSubmission, restoreSteps, runAgentLoop, type LoopOptions, type LoopResult, type LoopState } from '../agent/loop';
 import type { ModelClient } from '../agent/model';
 import { taskStepMessage } from '../agent/prompts';
@@ -53,7 +53,7 @@ export interface TaskStepsContext extends Pick<LoopOptions, 'mode' | 'costLimit'
   resumed: boolean;
   /** Copy each step's `solution.files` in before its turn (the gold policy, or a replay of a gold run). */
   solutionFiles: boolean;
-  onStep(step: Step): Promise<void>;
+  onStep(step: Step, tokens?: StepTokens): Promise<void>;
   onEvaluating(): void;
   /** Runs before each step's eval with the step's task (its merged eval): resets `eval.restore` (eval/restore.ts). */
   beforeEvaluate(stepTask: Task): Promise<void>;
