@@ -34,6 +34,7 @@ export function runSettings(scope?: vscode.ConfigurationScope): RunSettings {
     // Entries go to the daemon as written: it checks them (a bad one fails the run's start, naming it).
     models: Array.isArray(c.get<unknown>('models')) ? c.get<ModelEntry[]>('models') : undefined,
     modelSwitch: c.get<boolean>('modelSwitch') === true,
+    agent: c.get<string>('agent') || undefined,
     workers: c.get<number>('workers') ?? 4,
     attempts: c.get<number>('attempts') ?? 1,
     maxSteps: c.get<number>('maxSteps') ?? 30,

@@ -10,6 +10,9 @@ import type { NetworkPolicy } from '../../common/src/task';
 // The hosts view and the run settings wizard name hosts as the daemon will see them.
 export { dockerUrl };
 
+/** The built-in agent configs (server/src/agent/agentConfig.ts BUILTIN_AGENTS). */
+const BUILTIN_AGENT_NAMES = ['default', 'mini-swe-agent'];
+
 /** The run settings of `trajlab.*` as config.ts reads them. */
 export interface RunSettings {
   model: string;
@@ -18,6 +21,8 @@ export interface RunSettings {
   models?: ModelEntry[];
   /** `trajlab.modelSwitch` (RunOptions.modelSwitch). */
   modelSwitch?: boolean;
+  /** `trajlab.agent`: a built-in agent config name or a file (relative to the workspace folder). */
+  agent?: string;
   workers: number;
   attempts: number;
   maxSteps: number;
@@ -139,6 +144,8 @@ export function buildRunOptions(settings: RunSettings, args: GenerateArgs, baseD
     if (settings.modelSwitch) options.modelSwitch = true;
   } else if (baseUrl) options.baseUrl = baseUrl;
   if (settings.defaultImage) options.defaultImage = settings.defaultImage;
+  // A built-in name as it is; a file made absolute (the daemon's working folder is not the workspace).
+  if (settings.agent) options.agent = BUILTIN_AGENT_NAMES.includes(settings.agent) ? settings.agent : path.resolve(baseDir, settings.agent);
   if (settings.network && settings.network !== 'none') options.network = settings.network;
   const sandbox = settings.sandbox ?? {};
   if (sandbox.maxMemoryMb !== undefined) options.maxMemoryMb = sandbox.maxMemoryMb;

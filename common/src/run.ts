@@ -35,6 +35,12 @@ export interface RunOptions {
    */
   modelSwitch?: boolean;
   /**
+   * The agent configuration: a built-in name (`default`, `mini-swe-agent`) or a YAML/JSON file
+   * (AgentConfig, common/src/agentConfig.ts). Default `default`. Its `mode`, `step_limit` and
+   * `cost_limit` apply where `mode`, `maxSteps` and `costLimit` are not given.
+   */
+  agent?: string;
+  /**
    * Keep each model call's token ids and log-probabilities (vLLM: prompt and completion token
    * ids and completion log-probabilities; OpenAI and others: log-probabilities) in the
    * trajectory's token sidecar, for RL trainers (exported in ATIF's step `metrics`).
@@ -238,6 +244,8 @@ export interface RunInfo {
   owner?: { hostname: string; pid: number };
   /** Pool runs: each host (credentials removed) with the attempts it started so far. */
   hosts?: { name: string; url: string; workers: number; gpus?: string[]; labels?: Record<string, string>; attempts_started: number }[];
+  /** The agent config of the run: its name and the sha256 of its JSON with sorted keys (agentConfigHash); each trajectory holds the config itself. */
+  agent_config?: { name: string; sha256: string };
 }
 
 /**

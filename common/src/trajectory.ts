@@ -4,6 +4,7 @@
  * agent and model identity (never a secret), the exact system prompt and tool schemas, the
  * full message list sent to the model, every step, and the result.
  */
+import type { AgentConfig } from './agentConfig';
 import type { HostMove } from './run';
 import type { EvalHarness, Task } from './task';
 
@@ -336,7 +337,7 @@ export interface Trajectory {
   /** 1-based attempt number. */
   attempt: number;
   task: Task;
-  agent: { name: 'trajlab'; version: string; mode: 'tools' | 'text'; policy: 'model' | 'gold' | 'replay' };
+  agent: { name: 'trajlab'; version: string; mode: 'tools' | 'text'; policy: 'model' | 'gold' | 'replay'; /** The agent config the attempt ran under (`--agent`; absent: the built-in default). */ config?: AgentConfig };
   model: { spec: string; provider: string; name: string; base_url?: string; temperature?: number };
   system_prompt: string;
   tools: unknown[];

@@ -15,7 +15,8 @@ import { trainingMessages } from '../../server/src/export/chat';
 import { listTree, readJson, removeContainersOfRun, tempDir } from '../helpers/engineHelpers';
 import { runCli } from '../helpers/cli';
 import { runEngine, withServer } from '../helpers/engineRuns';
-import { bashReply, errorReply, refusedBaseUrl, runScript, submitReply, type MessageReply, type Responder } from '../helpers/scriptedModelServer';
+import { bashReply, errorReply, refusedBaseUrl, runScript, submitReply, textReply, type MessageReply, type Responder } from '../helpers/scriptedModelServer';
+import { AgentProtocol, MINI_SWE_AGENT, agentConfigHash } from '../../server/src/agent/agentConfig';
 import { readStepTokens } from '../../server/src/store/tokenSidecar';
 
 /** `n` tasks whose eval always passes; each is solved by `bash true` then a submit. */
@@ -300,6 +301,39 @@ test('--record-tokens with a vLLM-style endpoint: prompt and completion token id
       const second = await runCli(['export', atif1, '--format', 'atif', '--out', atif2]);
       assert.equal(second.code, 0, second.stderr);
       assert.deepEqual(doc(atif2).steps.filter((s) => s.source === 'agent').map((s) => s.metrics), metrics1);
+    });
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test("--agent mini-swe-agent: mini-swe-agent's prompts, ```mswea_bash_command actions, its observation format and its submission message, in a real run; the config is in the trajectory and its hash in run.json (scripted model server)", { timeout: 120_000 }, async () => {
+  const tmp = tempDir('agent-mini');
+  try {
+    const tasksFile = path.join(tmp.dir, 'tasks.jsonl');
+    fs.writeFileSync(tasksFile, JSON.stringify({ task_id: 'mini', task_type: 'code', description: 'Write hi into done.txt.', eval: ['grep -qx hi done.txt'] }) + '\n');
+    const replies = [
+      textReply('THOUGHT: I write the file.\n\n```mswea_bash_command\necho hi > done.txt\n```'),
+      textReply('THOUGHT: two blocks by mistake.\n\n```mswea_bash_command\nls\n```\n```mswea_bash_command\npwd\n```'),
+      textReply('THOUGHT: done.\n\n```mswea_bash_command\necho COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT && cat done.txt\n```'),
+    ];
+    await withServer((ctx) => runScript(replies, ctx), async (server) => {
+      const { report, traj, info } = await runEngine({ tasksFile, out: tmp.dir, workers: 1, agent: 'mini-swe-agent' }, { server });
+      assert.equal(report.resolved, 1);
+      const t = traj('mini');
+      const mini = new AgentProtocol(MINI_SWE_AGENT);
+      assert.equal(t.agent.mode, 'text', "the config's mode");
+      assert.equal(t.agent.config?.name, 'mini-swe-agent');
+      assert.deepEqual(info.agent_config, { name: 'mini-swe-agent', sha256: agentConfigHash(MINI_SWE_AGENT) });
+      assert.deepEqual(t.messages.map((m) => m.role), ['system', 'user', 'assistant', 'user', 'assistant', 'user', 'assistant', 'user']);
+      assert.equal(t.messages[0]!.content, mini.systemPrompt({ workdir: '/workspace', commandTimeoutSec: 120, mode: 'text', tools: [] }));
+      assert.equal(t.messages[1]!.content, mini.instanceMessage('Write hi into done.txt.', '', '/workspace'));
+      assert.ok(t.messages[1]!.content!.startsWith('Please solve this issue: Write hi into done.txt.\n\nYou can execute bash commands'));
+      assert.equal(t.messages[3]!.content, '<returncode>0</returncode>\n<output>\n</output>');
+      assert.match(t.messages[5]!.content!, /^Please always provide EXACTLY ONE action in triple backticks, found 2 actions\./);
+      assert.equal(t.messages[7]!.content, 'hi\n', 'the submission goes back as the last user message');
+      assert.equal(t.result?.submission, 'hi\n');
+      assert.deepEqual(server.requests[0]!.body.messages.map((m) => m.content), t.messages.slice(0, 2).map((m) => m.content), 'what the model was sent');
     });
   } finally {
     tmp.cleanup();

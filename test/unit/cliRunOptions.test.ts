@@ -16,7 +16,7 @@ function parse(args: string[]): Record<string, unknown> {
 
 test('generate flags: defaults, renamed fields and parsed values land on their RunOptions keys', async () => {
   assert.deepEqual(await withModels(parse([]), undefined), {
-    model: 'openai:gpt-4o-mini', workers: 4, attempts: 1, out: 'trajlab', mode: 'tools', defaultImage: 'trajlab/sandbox:1',
+    model: 'openai:gpt-4o-mini', workers: 4, attempts: 1, out: 'trajlab', defaultImage: 'trajlab/sandbox:1',
     maxMemoryMb: 8192, maxPids: 4096, allowNetwork: 'bridge',
   });
   const o = parse(['-w', '8', '--image', 'x:1', '--gpus-available', ' 0, 1,', '--task-id', 'a', '--task-id', 'b*', '--timeout', '2.5', '--network', 'bridge', '--output-cap', '1024']);
@@ -28,6 +28,8 @@ test('generate flags: defaults, renamed fields and parsed values land on their R
   assert.equal(o.network, 'bridge');
   assert.equal(o.outputCap, 1024);
   assert.equal('maxSteps' in o, false, 'a flag not given leaves its key out (a task value wins)');
+  assert.equal('mode' in o, false, "no --mode: the agent config's mode, else tools (the engine decides)");
+  assert.equal(parse(['--agent', 'mini-swe-agent', '--mode', 'tools']).agent, 'mini-swe-agent');
 });
 
 test('generate flags: --resume wins over --run-id; bad values fail with the flag and the rule', () => {

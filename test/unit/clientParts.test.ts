@@ -174,6 +174,9 @@ test('buildRunOptions: arguments over settings, absolute tasks file, no secrets;
   assert.deepEqual([listed.model, listed.models, listed.baseUrl, listed.modelSwitch], ['deepseek:deepseek-chat', models, undefined, true]);
   const single = buildRunOptions({ ...settings, models }, { tasksFile: 't', model: 'gold' }, '/ws', '/out');
   assert.deepEqual([single.model, single.models], ['gold', undefined]);
+  // trajlab.agent: a built-in name as it is, a file against the workspace folder.
+  assert.equal(buildRunOptions({ ...settings, agent: 'mini-swe-agent' }, { tasksFile: 't' }, '/ws', '/out').agent, 'mini-swe-agent');
+  assert.equal(buildRunOptions({ ...settings, agent: 'agents/mine.yaml' }, { tasksFile: 't' }, '/ws', '/out').agent, '/ws/agents/mine.yaml');
 
   const r = run('20261121-100000-ab12', { options: { ...run('x').options, filter: 'calc-*', runId: undefined } });
   assert.deepEqual(resumeOptions(r), { ...r.options, runId: '20261121-100000-ab12' });

@@ -4,6 +4,7 @@ import type { Action, ChatMessage, Observation } from '../../../common/src/traje
 import { readContainerFile, writeContainerFile } from '../runtime/archive';
 import { isConnectionError } from '../runtime/hostErrors';
 import { shellQuote, type Sandbox } from '../runtime/sandbox';
+import type { AgentProtocol } from './agentConfig';
 
 /** First output line by which a text-mode agent submits (mini-swe-agent's convention). */
 export const SUBMIT_MARKER = 'COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT';
@@ -63,10 +64,11 @@ export const TOOLS: OpenAI.Chat.ChatCompletionTool[] = [
 /**
  * Turns an assistant message into actions. Tool mode: one action per tool call; unknown tools
  * and invalid JSON arguments become `format_error` actions (fed back, as mini-swe-agent does).
- * Text mode: exactly one ```bash block (mini-swe-agent's rule), else one `format_error`.
+ * Text mode: exactly one ```bash block (mini-swe-agent's rule), else one `format_error`; an agent
+ * config's `action_regex` and `format_error_template` (AgentProtocol) replace the block and the message.
  */
-export function parseActions(message: ChatMessage, mode: 'tools' | 'text'): Action[] {
-  if (mode === 'text') return [parseTextAction(message.content ?? '')];
+export function parseActions(message: ChatMessage, mode: 'tools' | 'text', protocol?: AgentProtocol): Action[] {
+  if (mode === 'text') return [protocol?.parseText(message.content ?? '') ?? parseTextAction(message.content ?? '')];
   const calls = message.tool_calls ?? [];
   if (!calls.length) {
     return [{ kind: 'format_error', message: `No tool call found. Every reply must call one of the tools (${BASH_TOOL}, ${EDIT_TOOL}, ${SUBMIT_TOOL}); call ${SUBMIT_TOOL} when you are done.` }];
@@ -227,18 +229,19 @@ export function formatObservation(o: Observation): string {
   return `<returncode>${o.exit_code ?? 'none'}</returncode>\n<output>\n${output}\n</output>`;
 }
 
-/** The messages that carry a step's observations back to the model. */
-export function observationMessages(actions: Action[], observations: Observation[], mode: 'tools' | 'text'): ChatMessage[] {
+/** The messages that carry a step's observations back to the model (an agent config's `action_observation_template` formats them). */
+export function observationMessages(actions: Action[], observations: Observation[], mode: 'tools' | 'text', protocol?: AgentProtocol): ChatMessage[] {
+  const format = (o: Observation) => protocol?.observation(o) ?? formatObservation(o);
   if (mode === 'text') {
     const action = actions[0];
     const o = observations[0]!;
-    return [{ role: 'user', content: action?.kind === 'format_error' ? action.message : formatObservation(o) }];
+    return [{ role: 'user', content: action?.kind === 'format_error' ? action.message : format(o) }];
   }
   const out: ChatMessage[] = [];
   let orphanError: string | undefined;
   actions.forEach((action, i) => {
     const o = observations[i]!;
-    const content = action.kind === 'format_error' ? action.message : formatObservation(o);
+    const content = action.kind === 'format_error' ? action.message : format(o);
     if (action.tool_call_id) out.push({ role: 'tool', tool_call_id: action.tool_call_id, content });
     else orphanError = content;
   });

@@ -5,6 +5,8 @@ import { AbortedError } from '../util/abort';
 import { SUBMIT_MARKER, TOOLS, executeAction, observationMessages, parseActions } from './actions';
 import type { ModelClient } from './model';
 import { ModelUnavailableError } from './modelPool';
+import type { AgentProtocol } from './agentConfig';
+import type OpenAI from 'openai';
 
 /** Limits and settings of one agent loop. */
 export interface LoopOptions {
@@ -25,6 +27,10 @@ export interface LoopOptions {
    * counts from 0 all the same; a submission among those earlier steps does not end this loop).
    */
   taskStep?: { index: number; stepsBefore: number };
+  /** The agent config's protocol (templates, action regex, submission message); absent: the built-in one. */
+  protocol?: AgentProtocol;
+  /** Tool mode: the tools offered (default all of TOOLS). */
+  tools?: OpenAI.Chat.ChatCompletionTool[];
 }
 
 /** The conversation and steps so far; the loop appends to both (resume passes them in). */
@@ -58,7 +64,7 @@ export async function runAgentLoop(
   options: LoopOptions,
   onStep: (step: Step, tokens?: StepTokens) => Promise<void>,
 ): Promise<LoopResult> {
-  const tools = options.mode === 'tools' ? TOOLS : undefined;
+  const tools = options.mode === 'tools' ? (options.tools ?? TOOLS) : undefined;
   const limits = { timeoutSec: options.commandTimeoutSec, outputCap: options.outputCap, signal: options.signal };
   // A resumed attempt that had already submitted (the process died during diff or eval) goes
   // straight to evaluation: asking the model again would add steps after its submission.
@@ -99,12 +105,15 @@ export async function runAgentLoop(
         }
       }
       state.messages.push(reply.message);
-      const actions = parseActions(reply.message, options.mode);
+      const actions = parseActions(reply.message, options.mode, options.protocol);
       const observations: Observation[] = [];
       let submitted: string | undefined;
       for (const action of actions) {
         const outcome = await executeAction(action, sandbox, limits);
         observations.push(outcome.observation);
+        // An agent config with submission_message decides by mini-swe-agent's rule (and its submission text).
+        const bySubmission = action.kind === 'bash' && options.mode === 'text' ? options.protocol?.submission(outcome.observation) : undefined;
+        if (bySubmission) outcome.submitted = bySubmission.submitted ? bySubmission.text : undefined;
         if (outcome.submitted !== undefined) {
           submitted = outcome.submitted;
           break;
@@ -131,8 +140,10 @@ export async function runAgentLoop(
         ...(options.taskStep ? { task_step: options.taskStep.index } : {}),
       };
       state.costUsd += reply.costUsd;
-      if (submitted === undefined) state.messages.push(...observationMessages(done, observations, options.mode));
-      else if (options.mode === 'tools') state.messages.push(...observationMessages(done, observations, options.mode).filter((m) => m.role === 'tool'));
+      if (submitted === undefined) state.messages.push(...observationMessages(done, observations, options.mode, options.protocol));
+      else if (options.mode === 'tools') state.messages.push(...observationMessages(done, observations, options.mode, options.protocol).filter((m) => m.role === 'tool'));
+      // mini-swe-agent sends the submission back as the last user message.
+      else if (options.protocol?.config.submission_message) state.messages.push({ role: 'user', content: submitted });
       state.steps.push(step);
       await onStep(step, reply.tokens);
       if (submitted !== undefined) return { exitStatus: 'submitted', submission: submitted };

@@ -26,12 +26,14 @@ export function systemPrompt(mode: 'tools' | 'text', workdir: string, commandTim
 
 /** The first user message: the task's prompt, plus the answer format when the task checks an answer. */
 export function taskMessage(task: Task): string {
+  const format = answerFormat(task);
+  return format ? `${taskPrompt(task)}\n\n${format}` : taskPrompt(task);
+}
+
+/** The answer instruction of a task that checks an exact answer without its own pattern (`Give your final answer as <answer>…</answer>.`), else ''. */
+export function answerFormat(task: Task): string {
   const ev = taskEval(task);
-  let text = taskPrompt(task);
-  if (ev.answer !== undefined && !ev.answer_pattern) {
-    text += `\n\nGive your final answer as <answer>…</answer>.`;
-  }
-  return text;
+  return ev.answer !== undefined && !ev.answer_pattern ? 'Give your final answer as <answer>…</answer>.' : '';
 }
 
 /**

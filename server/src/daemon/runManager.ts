@@ -310,7 +310,7 @@ export function validateStartOptions(params: unknown): Partial<RunOptions> & { t
   }
   const o = options as Record<string, unknown>;
   if (typeof o.tasksFile !== 'string' || !o.tasksFile) throw new InvalidRunParamsError('options.tasksFile must be the path of a tasks.jsonl file');
-  for (const field of ['model', 'baseUrl', 'out', 'runId', 'host', 'filter', 'defaultImage'] as const) {
+  for (const field of ['model', 'baseUrl', 'out', 'runId', 'host', 'filter', 'defaultImage', 'agent'] as const) {
     if (o[field] !== undefined && typeof o[field] !== 'string') throw new InvalidRunParamsError(`options.${field} must be a string (got ${JSON.stringify(o[field])})`);
   }
   for (const field of ['workers', 'attempts', 'maxSteps'] as const) {
@@ -362,7 +362,7 @@ export function validateStartOptions(params: unknown): Partial<RunOptions> & { t
 const RUN_OPTION_KEYS = new Set<string>([
   'tasksFile', 'model', 'baseUrl', 'workers', 'attempts', 'out', 'runId', 'host', 'maxSteps', 'timeout', 'temperature',
   'mode', 'filter', 'taskIds', 'costLimit', 'runCostLimit', 'defaultImage', 'network', 'commandTimeout', 'outputCap', 'maxDiffFileBytes', 'gpus',
-  'maxMemoryMb', 'maxCpus', 'maxPids', 'allowNetwork', 'user', 'diskLimitMb', 'hosts', 'hostWaitSec', 'models', 'modelSwitch', 'modelRequeues', 'recordTokens',
+  'maxMemoryMb', 'maxCpus', 'maxPids', 'allowNetwork', 'user', 'diskLimitMb', 'hosts', 'hostWaitSec', 'models', 'modelSwitch', 'modelRequeues', 'recordTokens', 'agent',
 ] satisfies (keyof RunOptions)[]);
 
 /**

@@ -1,12 +1,14 @@
 import type { AttemptState } from '../../../common/src/run';
-import { taskStepEval, type Task } from '../../../common/src/task';
+import { taskPrompt, taskStepEval, type Task } from '../../../common/src/task';
 import type { DiffStats, ReplayDifference, Step, StepTokens, Trajectory, TrajectoryResult } from '../../../common/src/trajectory';
 import { TRAJECTORY_SCHEMA_VERSION } from '../../../common/src/trajectory';
 import { TOOLS } from '../agent/actions';
 import { restoreSteps, runAgentLoop, type LoopResult } from '../agent/loop';
 import { resolveTaskImages } from '../agent/images';
 import type { ModelClient } from '../agent/model';
-import { systemPrompt, taskMessage, taskStepMessage } from '../agent/prompts';
+import { answerFormat, systemPrompt, taskMessage, taskStepMessage } from '../agent/prompts';
+import type { AgentProtocol } from '../agent/agentConfig';
+import type OpenAI from 'openai';
 import { evaluate } from '../eval/evaluate';
 import { restoreForEval, tamperedPaths } from '../eval/restore';
 import { HARBOR_LOG_DIRS, isHarborTask } from '../harness/harbor';
@@ -37,6 +39,8 @@ export interface AttemptContext extends EnvironmentContext {
   /** Set when no model could be made for this task (e.g. `gold` on a task without a solution): the attempt is recorded as an error. */
   modelError?: string;
   mode: 'tools' | 'text';
+  /** The run's agent config (`--agent`); absent: the built-in prompts and protocol. */
+  protocol?: AgentProtocol;
   maxSteps: number;
   /** Wall-clock limit of the attempt, seconds. */
   timeoutSec: number;
@@ -66,7 +70,8 @@ export interface AttemptContext extends EnvironmentContext {
  * The container and the temp workspace are removed on every path.
  * Returns the finished trajectory. Throws AbortedError when the run is cancelled, and
  * HostLostError when its host was lost (pool runs: the failure is not recorded, the step in
- * flight neither), and ModelUnavailableError when its model has no answer for now; either way the trajectory is left unfinished on disk, so a resume continues it.
+ * flight neither), and ModelUnavailableError when its model has no answer for now; either way
+ * the trajectory is left unfinished on disk, so a resume continues it.
  */
 export function runAttempt(ctx: AttemptContext, previous?: Trajectory): Promise<Trajectory> {
   return traced('attempt', `${ctx.task.task_id}#${ctx.attempt}`, () => runAttemptNow(ctx, previous));
@@ -182,6 +187,7 @@ async function runAttemptNow(ctx: AttemptContext, previous?: Trajectory): Promis
     const stepped = task.steps?.length ? await runTaskSteps({
       task, sandbox, model: ctx.model, state: { messages: t.messages, steps: t.steps, costUsd: t.totals.cost_usd }, tasksDir: ctx.tasksDir, workdir,
       mode: ctx.mode, maxSteps: ctx.maxSteps, costLimit: ctx.costLimit, commandTimeoutSec: ctx.commandTimeoutSec, outputCap: ctx.outputCap,
+      protocol: ctx.protocol, tools: t.tools.length ? (t.tools as OpenAI.Chat.ChatCompletionTool[]) : undefined,
       signal: controller.signal, evalSignal, resumed: !!resumed, solutionFiles, onStep, onEvaluating: () => ctx.onState({ kind: 'evaluating' }),
       beforeEvaluate: (stepTask) => restoreForEval(stepTask, ws, sandbox, workdir, evalSignal),
     }) : undefined;
@@ -192,7 +198,10 @@ async function runAttemptNow(ctx: AttemptContext, previous?: Trajectory): Promis
       ctx.model,
       sandbox,
       { messages: t.messages, steps: t.steps, costUsd: t.totals.cost_usd },
-      { mode: ctx.mode, maxSteps: ctx.maxSteps, costLimit: ctx.costLimit, commandTimeoutSec: ctx.commandTimeoutSec, outputCap: ctx.outputCap, signal: controller.signal },
+      {
+        mode: ctx.mode, maxSteps: ctx.maxSteps, costLimit: ctx.costLimit, commandTimeoutSec: ctx.commandTimeoutSec, outputCap: ctx.outputCap, signal: controller.signal,
+        protocol: ctx.protocol, tools: t.tools.length ? (t.tools as OpenAI.Chat.ChatCompletionTool[]) : undefined,
+      },
       onStep,
     ));
     stopClock();
@@ -309,7 +318,12 @@ async function tamperedPathsOf(task: Task, stats: DiffStats, workdir: string, ta
 }
 
 function newTrajectory(ctx: AttemptContext, image: string, workdir: string): Trajectory {
-  const system = systemPrompt(ctx.mode, workdir, ctx.commandTimeoutSec);
+  const protocol = ctx.protocol;
+  const tools = ctx.mode === 'tools' ? (protocol ? protocol.toolsFor(ctx.task) : TOOLS) : [];
+  const toolNames = tools.map((tool) => (tool as { function: { name: string } }).function.name);
+  const system = protocol?.systemPrompt({ workdir, commandTimeoutSec: ctx.commandTimeoutSec, mode: ctx.mode, tools: toolNames }) ?? systemPrompt(ctx.mode, workdir, ctx.commandTimeoutSec);
+  // A multi-step task's first message is built in (each step's description follows the task's prompt).
+  const instance = ctx.task.steps?.length ? taskStepMessage(ctx.task, 0) : (protocol?.instanceMessage(taskPrompt(ctx.task), answerFormat(ctx.task), workdir) ?? taskMessage(ctx.task));
   return {
     schema_version: TRAJECTORY_SCHEMA_VERSION,
     run_id: ctx.runId,
@@ -317,13 +331,13 @@ function newTrajectory(ctx: AttemptContext, image: string, workdir: string): Tra
     attempt: ctx.attempt,
     task: ctx.task,
     source: ctx.source,
-    agent: { name: 'trajlab', version: TRAJLAB_VERSION, mode: ctx.mode, policy: ctx.model.policy },
+    agent: { name: 'trajlab', version: TRAJLAB_VERSION, mode: ctx.mode, policy: ctx.model.policy, ...(protocol ? { config: protocol.config } : {}) },
     model: ctx.model.identity,
     system_prompt: system,
-    tools: ctx.mode === 'tools' ? TOOLS : [],
+    tools,
     messages: [
       { role: 'system', content: system },
-      { role: 'user', content: ctx.task.steps?.length ? taskStepMessage(ctx.task, 0) : taskMessage(ctx.task) },
+      { role: 'user', content: instance },
     ],
     steps: [],
     started_at: new Date().toISOString(),

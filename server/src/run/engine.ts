@@ -20,6 +20,7 @@ import { TRAJLAB_VERSION } from '../version';
 import { runAttempt } from './attempt';
 import { HostLostError, RequeueError, type JobPlace, type JobRunner } from './jobRunner';
 import { AttemptModel, ModelPool, ModelUnavailableError } from '../agent/modelPool';
+import { AgentProtocol, agentConfigHash, readAgentConfig } from '../agent/agentConfig';
 import { jobList, selectTasks, type Job } from './jobs';
 import { LocalRunner } from './localRunner';
 import { PoolRunner } from './poolRunner';
@@ -83,6 +84,8 @@ export class RunEngine {
   private readonly started = new Set<string>();
   /** Attempts not started because `runCostLimit` was reached. */
   private notStartedForCost = 0;
+  /** The agent config's protocol (`options.agent`); undefined: the built-in one. */
+  private readonly protocol: AgentProtocol | undefined;
   /** Requeues of each attempt (key) because its model was unavailable, and of all. */
   private readonly requeues = new Map<string, number>();
   private requeueCount = 0;
@@ -98,13 +101,16 @@ export class RunEngine {
 
   /** Errors: an invalid run id or output folder. Nothing is read or written until `run()`. */
   constructor(options: Partial<RunOptions> & { tasksFile: string }, hooks: EngineHooks) {
+    // The agent config first: a bad file fails here, before anything is written. Its mode applies where none is given.
+    const agent = options.agent !== undefined ? readAgentConfig(options.agent) : undefined;
+    this.protocol = agent && new AgentProtocol(agent);
     const o: RunOptions = {
       model: RUN_DEFAULTS.model,
       workers: RUN_DEFAULTS.workers,
       attempts: RUN_DEFAULTS.attempts,
       out: RUN_DEFAULTS.out,
-      mode: RUN_DEFAULTS.mode,
       ...stripUndefined(options),
+      mode: options.mode ?? agent?.mode ?? RUN_DEFAULTS.mode,
       tasksFile: options.tasksFile,
     };
     if (!o.runId && RunStore.isRunDir(o.out)) {
@@ -287,6 +293,7 @@ export class RunEngine {
       rejected_lines: rejected,
       trajlab_version: TRAJLAB_VERSION,
       owner: { hostname: os.hostname(), pid: process.pid },
+      ...(this.protocol ? { agent_config: { name: this.protocol.config.name, sha256: agentConfigHash(this.protocol.config) } } : {}),
     };
     await this.writeInfo();
     await this.store.appendEvent({ type: 'run_started', time: new Date().toISOString(), run_id: this.runId, resumed });
@@ -397,9 +404,10 @@ export class RunEngine {
           model: attemptModel ?? unavailableModel(o.model),
           modelError,
           mode: o.mode,
-          maxSteps: task.max_steps ?? o.maxSteps ?? RUN_DEFAULTS.maxSteps,
+          protocol: this.protocol,
+          maxSteps: task.max_steps ?? o.maxSteps ?? (this.protocol?.config.step_limit || undefined) ?? RUN_DEFAULTS.maxSteps,
           timeoutSec: task.timeout ?? o.timeout ?? RUN_DEFAULTS.timeoutSec,
-          costLimit: o.costLimit ?? Infinity,
+          costLimit: o.costLimit ?? (this.protocol?.config.cost_limit || Infinity),
           replaySource: model.replay,
           signal: this.signal,
           hostSignal: place.hostSignal,

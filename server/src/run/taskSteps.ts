@@ -36,7 +36,7 @@ export const DEFAULT_SOLUTION_FILES_TO = '/solution';
  * loop options are the attempt's: `signal` is its signal (a cancel, or its wall clock with reason
  * 'timeout', stops the agent).
  */
-export interface TaskStepsContext extends Pick<LoopOptions, 'mode' | 'costLimit' | 'commandTimeoutSec' | 'outputCap' | 'signal'> {
+export interface TaskStepsContext extends Pick<LoopOptions, 'mode' | 'costLimit' | 'commandTimeoutSec' | 'outputCap' | 'signal' | 'protocol' | 'tools'> {
   task: Task;
   sandbox: Sandbox;
   model: ModelClient;
@@ -187,6 +187,8 @@ async function runStepLoop(ctx: TaskStepsContext, step: TaskStep, index: number,
         outputCap: ctx.outputCap,
         signal: controller.signal,
         taskStep: { index, stepsBefore },
+        protocol: ctx.protocol,
+        tools: ctx.tools,
       },
       ctx.onStep,
     );

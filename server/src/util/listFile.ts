@@ -92,6 +92,22 @@ export function parseListFile<T>(text: string, file: string, kind: ListFileKind<
   }
 }
 
+/**
+ * A YAML or JSON file's document and a maker of `file:line:col: message` errors at a path in it,
+ * for files that are not lists (an agent config). Errors: ListFileError for a syntax error.
+ */
+export function parseYamlFile(text: string, file: string): { value: unknown; errorAt(path: (string | number)[], message: string, atKey?: boolean): ListFileError } {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number, message: string) => {
+    const { line, col } = lines.linePos(offset);
+    return new ListFileError(`${file}:${line}:${col}: ${message}`);
+  };
+  const syntax = doc.errors[0];
+  if (syntax) throw at(syntax.pos[0], syntax.message.split('\n')[0]!);
+  return { value: doc.toJSON(), errorAt: (path, message, atKey = false) => at(offsetOf(doc, path, atKey), message) };
+}
+
 /** Where the value at `path` starts, or its key's position with `atKey` (an unknown key); a missing value: its nearest parent. */
 function offsetOf(doc: Document, path: (string | number)[], atKey: boolean): number {
   if (atKey && path.length) {
