@@ -4,7 +4,7 @@
  */
 import { formatCost, formatDuration, formatTokens, oneLine } from '../../common/src/format';
 import type { AttemptInfo } from '../../common/src/protocol';
-import type { AttemptState, RunCounts, RunStatus } from '../../common/src/run';
+import type { AttemptState, ModelCounters, RunCounts, RunStatus } from '../../common/src/run';
 
 /** Attempts that have ended, resolved or not (`done` counts finished ones, `failed` errored ones). */
 export function endedCount(c: RunCounts): number {
@@ -83,4 +83,19 @@ export function runEndMessage(runId: string, status: RunStatus, c: RunCounts, el
   if (c.cost_usd) parts.push(formatCost(c.cost_usd));
   parts.push(formatDuration(elapsedMs));
   return `TrajLab run ${runId} ${status}: ${parts.join(', ')}.`;
+}
+
+/**
+ * A run's models-list counters for the Runs view tooltip, one line per entry:
+ * `deepseek:deepseek-chat: 120 requests, 3 × 429, 1 failure, 45.2k + 3.1k tokens, $0.0123 (benched until 12:00:30)`.
+ */
+export function modelCounterLines(models: readonly ModelCounters[]): string[] {
+  return models.map((m) => {
+    const parts = [`${m.requests} request${m.requests === 1 ? '' : 's'}`];
+    if (m.rate_limited) parts.push(`${m.rate_limited} × 429`);
+    if (m.failures) parts.push(`${m.failures} failure${m.failures === 1 ? '' : 's'}`);
+    parts.push(`${formatTokens(m.prompt_tokens)} + ${formatTokens(m.completion_tokens)} tokens`, formatCost(m.cost_usd));
+    const benched = m.benched_until ? ` (benched until ${m.benched_until.slice(11, 19)} UTC)` : '';
+    return `${oneLine(m.name, 80)}: ${parts.join(', ')}${benched}`;
+  });
 }

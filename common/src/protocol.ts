@@ -6,7 +6,7 @@
 import { NotificationType, RequestType } from 'vscode-jsonrpc';
 import type { DatasetProgress, DatasetStats, ExportOptions, ExportResult, RunComparison, SelectionFilters } from './dataset';
 import type { SearchHit, StepDetail, StepFilter, StepRow, TrajectoryHeader } from './inspector';
-import type { AttemptState, RejectedLine, RunCounts, RunInfo, RunOptions, RunStatus, UnreadableRun } from './run';
+import type { AttemptState, ModelCounters, RejectedLine, RunCounts, RunInfo, RunOptions, RunStatus, UnreadableRun } from './run';
 import type { DockerHostSetting } from './settings';
 
 export interface RunStartParams {
@@ -121,6 +121,8 @@ export interface RunProgressParams {
   status: RunStatus;
   counts: RunCounts;
   elapsedMs: number;
+  /** Runs with a models list: each entry's counters (requests, 429s, tokens, cost). */
+  models?: ModelCounters[];
 }
 
 /** Sent from the server to the client whenever a run's counts or status change. */

@@ -167,6 +167,24 @@ export interface ModelEntry {
   extra_body?: Record<string, unknown>;
 }
 
+/** Live counters of one models-list entry in one process (run.json `models`, progress notifications, the Runs view tooltip). */
+export interface ModelCounters {
+  /** The entry's name (ModelEntry.name or its spec). */
+  name: string;
+  spec: string;
+  /** HTTP requests sent to it, the SDK's retries included. */
+  requests: number;
+  /** Of those, answered 429. */
+  rate_limited: number;
+  /** Calls that failed past their retries (each benched the entry). */
+  failures: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  cost_usd: number;
+  /** ISO time its bench ends, while it is benched. */
+  benched_until?: string;
+}
+
 /**
  * One Docker host of a run's pool, as `--hosts FILE` (YAML or JSON: a list of these, or
  * `{hosts: [...]}`), a repeated `--host URL` and the `trajlab.dockerHosts` setting give it.
@@ -244,6 +262,8 @@ export interface RunInfo {
   owner?: { hostname: string; pid: number };
   /** Pool runs: each host (credentials removed) with the attempts it started so far. */
   hosts?: { name: string; url: string; workers: number; gpus?: string[]; labels?: Record<string, string>; attempts_started: number }[];
+  /** Runs with a models list: each entry's counters in this process (ModelCounters). */
+  models?: ModelCounters[];
   /** The agent config of the run: its name and the sha256 of its JSON with sorted keys (agentConfigHash); each trajectory holds the config itself. */
   agent_config?: { name: string; sha256: string };
 }

@@ -31,7 +31,7 @@ import {
 import type { RunInfo } from '../../common/src/run';
 import { writeLongLineTasksFile } from '../helpers/engineHelpers';
 import { containerStarted } from '../helpers/dockerEvents';
-import { startScriptedModelServer, submitReply, bashReply } from '../helpers/scriptedModelServer';
+import { startScriptedModelServer, submitReply, bashReply, errorReply } from '../helpers/scriptedModelServer';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const ENTRY = path.join(__dirname, 'daemonEntry.ts');
@@ -564,6 +564,38 @@ test('run/start with apiKeys (scripted model server): the key reaches the endpoi
     assert.ok(!daemon.daemon.stderr.includes(key) && !daemon.messages.some((m) => m.includes(key)), 'the API key reached the log');
     assert.ok(!JSON.stringify(daemon.runNotifications).includes(key), 'the API key reached a notification');
     assert.ok(JSON.stringify(daemon.runNotifications).includes('key [redacted]') || files.some((f) => fs.readFileSync(f, 'utf8').includes('key [redacted]')), 'the echoed key reads [redacted]');
+  } finally {
+    await daemon.kill();
+    await server.close();
+    await removeContainers(runId);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('run/start with options.models (scripted model server): a bad entry is InvalidParams naming it; the progress notifications and run.json carry each entry\'s counters (requests, 429s, tokens, cost), the Runs view tooltip\'s lines', { timeout: 120_000 }, async () => {
+  const dir = tempDir();
+  const out = path.join(dir, 'out');
+  const tasksFile = writeTasks(dir, [{ task_id: 'counted', description: 'say hi', eval: ['test -f hi.txt'] }]);
+  // The first request is answered 429 (retried by the SDK at once), then the script.
+  const server = await startScriptedModelServer({ respond: (ctx) => (ctx.callIndex === 0 ? errorReply(429, { retryAfterMs: 10 }) : ctx.step === 0 ? bashReply('echo hi > hi.txt') : submitReply()) });
+  const daemon = await DaemonClient.stdio(out);
+  let runId: string | undefined;
+  try {
+    await assert.rejects(
+      daemon.connection.sendRequest(RunStartRequest.type, { options: { tasksFile, models: [{ model: 'openai:scripted', rpm: 0 }] } }),
+      (err: unknown) => err instanceof ResponseError && err.message.includes('options.models[0].rpm: "rpm" must be > 0'),
+    );
+    const models = [{ model: 'openai:scripted', name: 'scripted', base_url: server.baseUrl, rpm: 600 }];
+    ({ runId } = await daemon.within(15_000, 'start', daemon.connection.sendRequest(RunStartRequest.type, { options: { tasksFile, model: 'openai:scripted', models, workers: 1 }, apiKeys: { OPENAI_API_KEY: 'k' } })));
+    const id = runId;
+    const last = await daemon.waitFor(90_000, 'the run to end', () => daemon.progress.find((p) => p.runId === id && p.status !== 'running'));
+    assert.equal(last.counts.resolved, 1, daemon.diagnostics());
+    const counters = last.models?.[0];
+    assert.ok(counters, JSON.stringify(last));
+    assert.deepEqual([counters.name, counters.requests, counters.rate_limited, counters.failures], ['scripted', 3, 1, 0]);
+    assert.equal(counters.prompt_tokens, server.usageTotals().prompt_tokens);
+    const info = JSON.parse(fs.readFileSync(path.join(out, 'runs', id, 'run.json'), 'utf8')) as RunInfo;
+    assert.deepEqual(info.models, last.models);
   } finally {
     await daemon.kill();
     await server.close();

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RunCounts, RunInfo } from '../../common/src/run';
-import { attemptStateText, formatCounts, runDescription, runEndMessage, statusBarText } from '../../client/src/format';
+import { attemptStateText, formatCounts, modelCounterLines, runDescription, runEndMessage, statusBarText } from '../../client/src/format';
 import { RunsState } from '../../client/src/model/runsState';
 import { isRunId, runDir, runIdOf, taskRefOf } from '../../client/src/refs';
 import { buildRunOptions, InvalidArgsError, parseGenerateArgs, poolByDefault, poolHosts, resumeOptions, type RunSettings } from '../../client/src/runOptions';
@@ -244,4 +244,14 @@ test('run and task refs from command arguments; run folders only through the sto
   assert.equal(taskRefOf({ tasksFile: '/w/t.jsonl' }), undefined);
   assert.equal(runDir('/w/trajlab', 'r1'), path.join('/w/trajlab', 'runs', 'r1'));
   assert.throws(() => runDir('/w/trajlab', '../../x'), /invalid run id/);
+});
+
+test("the Runs view tooltip's model lines: requests, 429s, failures, tokens, cost and a bench per entry", () => {
+  assert.deepEqual(
+    modelCounterLines([
+      { name: 'deepseek:deepseek-chat', spec: 'deepseek:deepseek-chat', requests: 120, rate_limited: 3, failures: 1, prompt_tokens: 45_200, completion_tokens: 3_100, cost_usd: 0.0123, benched_until: '2026-12-07T12:00:30.000Z' },
+      { name: 'spare', spec: 'openai:gpt-4o-mini', requests: 1, rate_limited: 0, failures: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0 },
+    ]),
+    ['deepseek:deepseek-chat: 120 requests, 3 × 429, 1 failure, 45.2k + 3.1k tokens, $0.01 (benched until 12:00:30 UTC)', 'spare: 1 request, 0 + 0 tokens, $0'],
+  );
 });

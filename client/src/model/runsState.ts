@@ -121,7 +121,7 @@ export class RunsState {
     const entry = this.runs.get(p.runId);
     if (!entry) return 'unknown';
     const wasRunning = entry.info.status === 'running';
-    entry.info = { ...entry.info, status: p.status, counts: p.counts, updated_at: new Date().toISOString() };
+    entry.info = { ...entry.info, status: p.status, counts: p.counts, updated_at: new Date().toISOString(), ...(p.models ? { models: p.models } : {}) };
     entry.elapsedMs = p.elapsedMs;
     const ended = wasRunning && p.status !== 'running';
     this.emit({ runId: p.runId, ended });

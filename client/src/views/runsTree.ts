@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import type { AttemptInfo } from '../../../common/src/protocol';
 import type { Ctx } from '../ctx';
-import { attemptLabel, attemptStateText, runDescription } from '../format';
+import { attemptLabel, attemptStateText, modelCounterLines, runDescription } from '../format';
 import { Coalescer } from '../../../common/src/coalesce';
 import { attemptIcon, runIcon } from './icons';
 
@@ -108,6 +108,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       `Workers: ${o.workers} · attempts per task: ${o.attempts}`,
       `Started: ${info.created_at}`,
       info.rejected_lines.length ? `${info.rejected_lines.length} tasks file line(s) rejected` : '',
+      ...(info.models?.length ? ['Models:', ...modelCounterLines(info.models).map((line) => `  ${line}`)] : []),
     ]
       .filter(Boolean)
       .join('\n');

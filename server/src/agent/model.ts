@@ -101,6 +101,8 @@ export interface ApiModelOptions {
   price?: { input: number; output: number; cached_input?: number };
   /** Limits every HTTP request of this client (the SDK's retries included); see rateLimits.ts. */
   limiter?: RequestLimiter;
+  /** Told the status of every HTTP response (0: none came: refused, reset, timed out). */
+  onResponse?: (status: number) => void;
   /** The entry's name, returned with each reply (ModelReply.model). */
   name?: string;
   /** The model's context window, tokens (ModelEntry `context_window`); default the tokenlens registry's for the spec. */
@@ -159,7 +161,7 @@ export function createApiModel(spec: Extract<ModelSpec, { kind: 'api' }>, option
     baseURL: baseUrl,
     maxRetries: options.maxRetries ?? 6,
     timeout: options.requestTimeoutMs ?? 600_000,
-    fetch: countingFetch(fetch, options.limiter, options.sampling?.max_tokens),
+    fetch: countingFetch(fetch, options.limiter, options.sampling?.max_tokens, options.onResponse),
   });
   const { extra_body, ...sampling } = options.sampling ?? {};
   const window = options.contextWindow ?? registryContextWindow(spec);
@@ -266,11 +268,11 @@ export function registryContextWindow(spec: Extract<ModelSpec, { kind: 'api' }>)
  * response came: refused, reset, timed out, cancelled), `trajlab_model_rate_limited_total`
  * (429s), and `trajlab_model_retries_total` (requests whose `X-Stainless-Retry-Count` header,
  * which the SDK sets on each try, is above 0). `inner`: the fetch that does the work.
- * With a `limiter`, each request waits for its limits (rateLimits.ts) with a token estimate of
+ * `onResponse` is told each response's status (0 when none came). With a `limiter`, each request waits for its limits (rateLimits.ts) with a token estimate of
  * its body's characters / 4 plus `maxTokens`, settled from the reply's `usage.total_tokens`, and
  * each response's rate-limit headers are read.
  */
-export function countingFetch(inner: typeof fetch = fetch, limiter?: RequestLimiter, maxTokens = 0): typeof fetch {
+export function countingFetch(inner: typeof fetch = fetch, limiter?: RequestLimiter, maxTokens = 0, onResponse?: (status: number) => void): typeof fetch {
   return async (input, init) => {
     const retry = Number(new Headers(init?.headers).get('x-stainless-retry-count') ?? 0);
     if (retry > 0) modelRetries.inc();
@@ -281,9 +283,11 @@ export function countingFetch(inner: typeof fetch = fetch, limiter?: RequestLimi
     } catch (err) {
       modelRequests.inc({ status: 'error' });
       limiter?.settle(estimate, 0);
+      onResponse?.(0);
       throw err;
     }
     modelRequests.inc({ status: String(response.status) });
+    onResponse?.(response.status);
     if (response.status === 429) modelRateLimited.inc();
     if (limiter) {
       limiter.observe(response.status, response.headers);

@@ -12,7 +12,7 @@
  */
 import OpenAI from 'openai';
 import type { ChatMessage } from '../../../common/src/trajectory';
-import type { ModelEntry } from '../../../common/src/run';
+import type { ModelCounters, ModelEntry } from '../../../common/src/run';
 import { sleep } from '../util/abort';
 import { createApiModel, parseModelSpec, type ModelClient, type ModelReply } from './model';
 import { entryNames } from './modelEntries';
@@ -33,19 +33,6 @@ export class ModelUnavailableError extends Error {
   }
 }
 
-/** Counters of one entry (the Runs view tooltip, `trajlab/run/models`). */
-export interface EntryCounters {
-  name: string;
-  spec: string;
-  requests: number;
-  failures: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  cost_usd: number;
-  /** ISO time its bench ends, while benched. */
-  benched_until?: string;
-}
-
 interface Member {
   name: string;
   entry: ModelEntry;
@@ -53,7 +40,7 @@ interface Member {
   benchedUntil: number;
   /** Failures in a row (the cool-down doubles with each). */
   failures: number;
-  counters: EntryCounters;
+  counters: ModelCounters;
 }
 
 /** Options of a ModelPool. */
@@ -81,6 +68,7 @@ export class ModelPool {
       const spec = parseModelSpec(entry.model);
       if (spec.kind !== 'api') throw new Error(`models entry ${i + 1}: ${entry.model} is not provider:model`);
       const name = names[i]!;
+      const counters: ModelCounters = { name, spec: entry.model, requests: 0, rate_limited: 0, failures: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0 };
       const limits = { maxConcurrency: entry.max_concurrency, rpm: entry.rpm, tpm: entry.tpm };
       const client = createApiModel(spec, {
         baseUrl: entry.base_url,
@@ -94,9 +82,13 @@ export class ModelPool {
         name,
         contextWindow: entry.context_window,
         recordTokens: options.recordTokens,
+        onResponse: (status) => {
+          counters.requests++;
+          if (status === 429) counters.rate_limited++;
+        },
         limiter: limits.maxConcurrency || limits.rpm || limits.tpm ? requestLimiter(limiterIdentity(entry), limits) : undefined,
       });
-      return { name, entry, client, benchedUntil: 0, failures: 0, counters: { name, spec: entry.model, requests: 0, failures: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0 } };
+      return { name, entry, client, benchedUntil: 0, failures: 0, counters };
     });
   }
 
@@ -122,7 +114,7 @@ export class ModelPool {
   }
 
   /** Each entry's counters, in priority order. */
-  counters(): EntryCounters[] {
+  counters(): ModelCounters[] {
     return this.members.map((m) => ({ ...m.counters, ...(m.benchedUntil > this.now() ? { benched_until: new Date(m.benchedUntil).toISOString() } : {}) }));
   }
 
@@ -139,7 +131,6 @@ export class ModelPool {
   /** @internal Records an answer of `m`. */
   answered(m: Member, reply: ModelReply): void {
     m.failures = 0;
-    m.counters.requests++;
     m.counters.prompt_tokens += reply.usage?.prompt_tokens ?? 0;
     m.counters.completion_tokens += reply.usage?.completion_tokens ?? 0;
     m.counters.cost_usd += reply.costUsd;
@@ -147,7 +138,6 @@ export class ModelPool {
 
   /** @internal Benches `m` after a failure past its retries, for its cool-down (doubled per failure in a row once a bench has ended), and says so. */
   bench(m: Member, error: string): void {
-    m.counters.requests++;
     m.counters.failures++;
     // Calls that were under way when it was benched fail too: that is the same failure.
     if (m.benchedUntil > this.now()) return;

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ApiKeys, AttemptInfo, HostsStateResult, RunListResult, RunProgressParams, TaskUpdateParams } from '../../../common/src/protocol';
-import type { RunCounts, RunInfo, RunOptions, RunStatus } from '../../../common/src/run';
+import type { ModelCounters, RunCounts, RunInfo, RunOptions, RunStatus } from '../../../common/src/run';
 import type { DockerHostSetting } from '../../../common/src/settings';
 import { isContainerUser } from '../../../common/src/task';
 import { checkModelEntries } from '../agent/modelEntries';
@@ -57,6 +57,8 @@ interface ManagedRun {
   createdAt: string;
   startedAt: number;
   lastCounts: RunCounts;
+  /** Runs with a models list: the entries' counters of the last progress event. */
+  lastModels?: ModelCounters[];
   throttle: ProgressThrottle<RunProgressParams>;
 }
 
@@ -251,14 +253,15 @@ export class RunManager {
       run.lastCounts = e.counts;
       // The engine's last progress event carries the final status; the manager sends that
       // one itself once run() has returned, so that it is never throttled away.
-      if (e.status === 'running') run.throttle.push({ runId, status: e.status, counts: e.counts, elapsedMs: e.elapsedMs });
+      run.lastModels = e.models;
+      if (e.status === 'running') run.throttle.push({ runId, status: e.status, counts: e.counts, elapsedMs: e.elapsedMs, ...(e.models ? { models: e.models } : {}) });
     }
   }
 
   private sendFinalProgress(run: ManagedRun): void {
     const counts = run.engine.currentInfo()?.counts ?? run.lastCounts;
     run.throttle.push(
-      { runId: run.engine.runId, status: run.status, counts, elapsedMs: Math.round(performance.now() - run.startedAt) },
+      { runId: run.engine.runId, status: run.status, counts, elapsedMs: Math.round(performance.now() - run.startedAt), ...(run.lastModels ? { models: run.lastModels } : {}) },
       true,
     );
   }

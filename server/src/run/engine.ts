@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { PoolHostState } from '../../../common/src/protocol';
-import type { AttemptState, RejectedLine, RunCounts, RunInfo, RunOptions, RunReport, RunStatus } from '../../../common/src/run';
+import type { AttemptState, ModelCounters, RejectedLine, RunCounts, RunInfo, RunOptions, RunReport, RunStatus } from '../../../common/src/run';
 import type { Task } from '../../../common/src/task';
 import { formatCost } from '../../../common/src/format';
 import type { Step, Trajectory } from '../../../common/src/trajectory';
@@ -33,7 +33,7 @@ export { RUN_DEFAULTS };
 export type EngineEvent =
   | { type: 'attempt'; taskId: string; attempt: number; state: AttemptState }
   | { type: 'step'; taskId: string; attempt: number; step: Step }
-  | { type: 'progress'; status: RunStatus; counts: RunCounts; elapsedMs: number };
+  | { type: 'progress'; status: RunStatus; counts: RunCounts; elapsedMs: number; /** Runs with a models list: each entry's counters. */ models?: ModelCounters[] };
 
 /**
  * What the engine is given. Every text the engine passes to `logger` and `onEvent` is scrubbed of
@@ -84,6 +84,8 @@ export class RunEngine {
   private readonly started = new Set<string>();
   /** Attempts not started because `runCostLimit` was reached. */
   private notStartedForCost = 0;
+  /** The models list's pool (`options.models`), once resolveModel made it: its counters go to progress events and run.json. */
+  private pool: ModelPool | undefined;
   /** The agent config's protocol (`options.agent`); undefined: the built-in one. */
   private readonly protocol: AgentProtocol | undefined;
   /** Requeues of each attempt (key) because its model was unavailable, and of all. */
@@ -331,7 +333,7 @@ export class RunEngine {
     if (this.hooks.model) return shared(this.hooks.model);
     if (this.options.models?.length) {
       const env = { ...process.env, ...this.hooks.env };
-      const pool = new ModelPool(this.options.models, { env, allowSwitch: this.options.modelSwitch, recordTokens: this.options.recordTokens, warn: (m) => this.hooks.logger.warn(this.secrets.scrub(m)) });
+      const pool = (this.pool = new ModelPool(this.options.models, { env, allowSwitch: this.options.modelSwitch, recordTokens: this.options.recordTokens, warn: (m) => this.hooks.logger.warn(this.secrets.scrub(m)) }));
       return { pool, forTask: (_task, previous, mayRequeue = true) => pool.forAttempt(previous?.steps.findLast((s) => s.model !== undefined)?.model, mayRequeue) };
     }
     const spec = parseModelSpec(this.options.model);
@@ -550,7 +552,8 @@ export class RunEngine {
   }
 
   private emitProgress(): void {
-    this.hooks.onEvent?.({ type: 'progress', status: this.status, counts: { ...this.counts }, elapsedMs: Math.round(performance.now() - this.startedAt) });
+    const models = this.pool?.counters();
+    this.hooks.onEvent?.({ type: 'progress', status: this.status, counts: { ...this.counts }, elapsedMs: Math.round(performance.now() - this.startedAt), ...(models ? { models } : {}) });
     // A failed write surfaces at the next writeInfo() (run start and end).
     if (this.info) this.infoWriter.schedule();
   }
@@ -558,7 +561,7 @@ export class RunEngine {
   /** run.json, written in the background and coalesced (progress changes often; only the newest state matters). */
   private readonly infoWriter = new CoalescingJsonWriter(
     () => this.store.infoPath,
-    (): RunInfo => ({ ...this.info!, status: this.status, counts: { ...this.counts }, updated_at: new Date().toISOString(), ...this.poolHosts() }),
+    (): RunInfo => ({ ...this.info!, status: this.status, counts: { ...this.counts }, updated_at: new Date().toISOString(), ...this.poolHosts(), ...(this.pool ? { models: this.pool.counters() } : {}) }),
     undefined,
     (value) => this.secrets.json(value, 2),
   );
