@@ -145,7 +145,7 @@ export class Ctx implements vscode.Disposable {
   async startRun(options: Partial<RunOptions> & { tasksFile: string }, opts: StartRunOptions = {}): Promise<string | undefined> {
     const client = await this.requireClient();
     if (!client) return undefined;
-    const apiKeys = options.model ? await this.keys.forModel(options.model) : undefined;
+    const apiKeys = await this.keys.forModels(options.models?.length ? options.models.map((m) => m.model) : options.model ? [options.model] : []);
     const { runId } = await client.sendRequest(RunStartRequest.type, { options, ...(apiKeys && { apiKeys }), ...(opts.dockerHosts && { dockerHosts: opts.dockerHosts }) });
     this.log.info(`run ${runId} started (${options.tasksFile}, model ${options.model ?? 'default'}${apiKeys ? `, ${Object.keys(apiKeys).join(', ')} from secret storage` : ''})`);
     const known = this.runs.get(runId)?.info;

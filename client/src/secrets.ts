@@ -37,6 +37,13 @@ export class ApiKeyStore {
    * The `apiKeys` of a run with this model spec: `{OPENAI_API_KEY: …}` when a key is stored
    * for the model's provider, else undefined (the daemon then uses its environment).
    */
+  /** The stored keys of the providers of `modelSpecs` (a models list's entries), merged; undefined when none is stored. */
+  async forModels(modelSpecs: readonly string[]): Promise<ApiKeys | undefined> {
+    const keys: ApiKeys = {};
+    for (const spec of new Set(modelSpecs)) Object.assign(keys, await this.forModel(spec));
+    return Object.keys(keys).length ? keys : undefined;
+  }
+
   async forModel(modelSpec: string): Promise<ApiKeys | undefined> {
     const provider = providerOf(modelSpec);
     if (!provider) return undefined;

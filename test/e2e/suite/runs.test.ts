@@ -120,7 +120,7 @@ suite('TrajLab runs', () => {
     if (!items.some((i) => i.includes('Start'))) await ui.quickPickSelect('examples/tasks.jsonl');
     await waitFor('the run settings quick pick', async () => (await ui.quickPickItems()).some((i) => i.includes('Start')), 30_000);
     const settings = await ui.quickPickItems();
-    for (const item of ['Model', 'Workers', 'Attempts']) assert.ok(settings.some((i) => i.includes(item)), `"${item}" in the run settings quick pick: ${JSON.stringify(settings)}`);
+    for (const item of ['Model', 'Workers', 'Attempts', 'Run cost limit']) assert.ok(settings.some((i) => i.includes(item)), `"${item}" in the run settings quick pick: ${JSON.stringify(settings)}`);
     await ui.quickPickSelect('Start');
 
     const run = await waitFor('the new run', () => api.runs().find((r) => !before.has(r.run_id)), 30_000);
