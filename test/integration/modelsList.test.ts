@@ -62,46 +62,49 @@ test('primary entry down (connection refused): attempts use the second entry; ea
   }
 });
 
-/** A responder that answers 429 past `limit` requests in any sliding second, as a provider with a quantised per-minute limit does; counts its 429s. */
-function limitedServer(limit: number): { respond: Responder; rejected: () => number } {
+/**
+ * A responder that enforces a provider's quantised per-minute limit, as OpenAI describes its
+ * "60 RPM" (at most 60 in any minute, no more than `perSecond` in any second): past it, 429.
+ * Counts its 429s. Successful requests get `script`'s replies.
+ */
+function limitedServer(perSecond: number, perMinute: number, script: Responder): { respond: Responder; rejected: () => number } {
   const arrivals: number[] = [];
   let rejected = 0;
   return {
     rejected: () => rejected,
     respond: (ctx) => {
       const now = Date.now();
-      while (arrivals.length && arrivals[0]! <= now - 1000) arrivals.shift();
-      if (arrivals.length >= limit) {
+      while (arrivals.length && arrivals[0]! <= now - 60_000) arrivals.shift();
+      if (arrivals.length >= perMinute || arrivals.filter((t) => t > now - 1000).length >= perSecond) {
         rejected++;
         return errorReply(429, { message: 'Rate limit reached for requests (scripted)' });
       }
       arrivals.push(now);
-      return solve(ctx);
+      return script(ctx);
     },
   };
 }
 
-test('an rpm limit keeps every request under a server that allows 3 per second: zero 429s and every attempt finishes; without it the same run gets 429s (scripted model server)', { timeout: 180_000 }, async () => {
+test('rpm 60 on one entry and 32 workers against a server that allows 60 a minute (2 in any second): zero 429s and every attempt finishes; the same 32 workers without the limit get 429s (scripted model server)', { timeout: 240_000 }, async () => {
   const tmp = tempDir('models-rpm');
   try {
-    const tasksFile = writeTasks(tmp.dir, 6);
-    const limited = limitedServer(3);
+    const tasksFile = writeTasks(tmp.dir, 32);
+    const submitAtOnce: Responder = (ctx) => runScript([submitReply('done')], ctx);
+    const limited = limitedServer(2, 60, submitAtOnce);
     await withServer(limited.respond, async (server) => {
-      // 150 rpm: one request every 400 ms, so at most 3 in any second.
-      const models: ModelEntry[] = [{ model: 'openai:gpt-4o-mini', base_url: server.baseUrl, rpm: 150 }];
-      const { report } = await runEngine({ tasksFile, out: path.join(tmp.dir, 'limited'), models, model: models[0]!.model, workers: 6 }, { timeoutMs: 120_000 });
-      assert.equal(report.resolved, 6);
-      assert.equal(server.requests.length, 12);
+      const models: ModelEntry[] = [{ model: 'openai:gpt-4o-mini', base_url: server.baseUrl, rpm: 60 }];
+      const { report } = await runEngine({ tasksFile, out: path.join(tmp.dir, 'limited'), models, model: models[0]!.model, workers: 32 }, { timeoutMs: 180_000 });
+      assert.equal(report.resolved, 32);
+      assert.equal(server.requests.length, 32);
       assert.equal(limited.rejected(), 0, 'no request was turned away');
       const gaps = server.requests.slice(1).map((r, i) => r.receivedAt - server.requests[i]!.receivedAt);
-      // Sent 400 ms apart; the first arrives a little later (the connection is opened).
-      assert.ok(Math.min(...gaps) >= 350, `requests about 400 ms apart (gaps ${gaps.join(', ')} ms)`);
+      // Sent one a second; an arrival can come a little early or late (the connection, the event loop).
+      assert.ok(Math.min(...gaps) >= 900, `requests about 1 s apart (gaps ${gaps.join(', ')} ms)`);
     });
-    const unlimited = limitedServer(3);
+    const unlimited = limitedServer(2, 60, submitAtOnce);
     await withServer(unlimited.respond, async (server) => {
-      const { report } = await runEngine({ tasksFile, out: path.join(tmp.dir, 'unlimited'), models: [{ model: 'openai:gpt-4o-mini', base_url: server.baseUrl }], model: 'openai:gpt-4o-mini', workers: 6 }, { timeoutMs: 120_000 });
-      assert.equal(report.resolved, 6, "the SDK's retries get there in the end");
-      assert.ok(unlimited.rejected() > 0, 'six attempts at once break a 3-per-second limit');
+      await runEngine({ tasksFile, out: path.join(tmp.dir, 'unlimited'), models: [{ model: 'openai:gpt-4o-mini', base_url: server.baseUrl, max_retries: 0, cooldown_sec: 0.1 }], model: 'openai:gpt-4o-mini', workers: 32, modelRequeues: 0 }, { timeoutMs: 180_000 });
+      assert.ok(unlimited.rejected() > 0, '32 attempts at once break the limit');
     });
   } finally {
     tmp.cleanup();

@@ -181,3 +181,19 @@ test('pool: an attempt bound to its model does not switch when it fails; it asks
     await b.close();
   }
 });
+
+test("an entry's price wins over the price table and the endpoint's usage.cost: prompt (less cached) × input, cached × cached_input, completion × output, per 1M tokens (scripted model server)", async () => {
+  const usage = { prompt_tokens: 10_000, completion_tokens: 500, total_tokens: 10_500, prompt_tokens_details: { cached_tokens: 4_000 }, cost: 99 };
+  const server = await startScriptedModelServer({ respond: () => ({ ...submitReply('ok'), usage }) });
+  try {
+    const signal = new AbortController().signal;
+    const priced = new ModelPool([{ model: 'openai:gpt-4o-mini', base_url: server.baseUrl, price: { input: 1, output: 4, cached_input: 0.5 } }], { env: { OPENAI_API_KEY: 'k' }, warn: () => undefined });
+    const reply = await priced.forAttempt(undefined, true).complete(conversation, undefined, signal);
+    assert.ok(Math.abs(reply.costUsd - (6_000 * 1 + 4_000 * 0.5 + 500 * 4) / 1e6) < 1e-12, String(reply.costUsd));
+    const cachedAtInput = new ModelPool([{ model: 'openai:gpt-4o-mini', base_url: server.baseUrl, price: { input: 1, output: 4 } }], { env: { OPENAI_API_KEY: 'k' }, warn: () => undefined });
+    assert.ok(Math.abs((await cachedAtInput.forAttempt(undefined, true).complete(conversation, undefined, signal)).costUsd - (10_000 + 2_000) / 1e6) < 1e-12);
+    assert.equal(priced.counters()[0]!.cost_usd, reply.costUsd, "the entry's counter");
+  } finally {
+    await server.close();
+  }
+});
