@@ -62,14 +62,7 @@ export async function readListFile<T>(file: string, kind: ListFileKind<T>): Prom
  */
 export function parseListFile<T>(text: string, file: string, kind: ListFileKind<T>): T[] {
   const { key, noun, example } = kind;
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const at = (offset: number, message: string) => {
-    const { line, col } = lines.linePos(offset);
-    return new ListFileError(`${file}:${line}:${col}: ${message}`);
-  };
-  const syntax = doc.errors[0];
-  if (syntax) throw at(syntax.pos[0], syntax.message.split('\n')[0]!);
+  const { doc, at } = openYaml(text, file);
 
   const root = doc.contents;
   let listPath: string[];
@@ -97,6 +90,12 @@ export function parseListFile<T>(text: string, file: string, kind: ListFileKind<
  * for files that are not lists (an agent config). Errors: ListFileError for a syntax error.
  */
 export function parseYamlFile(text: string, file: string): { value: unknown; errorAt(path: (string | number)[], message: string, atKey?: boolean): ListFileError } {
+  const { doc, at } = openYaml(text, file);
+  return { value: doc.toJSON(), errorAt: (path, message, atKey = false) => at(offsetOf(doc, path, atKey), message) };
+}
+
+/** The document of `text` (YAML 1.2, duplicate keys refused) and a maker of `file:line:col` errors at an offset. Errors: ListFileError at the first syntax error. */
+function openYaml(text: string, file: string): { doc: Document; at(offset: number, message: string): ListFileError } {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number, message: string) => {
@@ -105,7 +104,7 @@ export function parseYamlFile(text: string, file: string): { value: unknown; err
   };
   const syntax = doc.errors[0];
   if (syntax) throw at(syntax.pos[0], syntax.message.split('\n')[0]!);
-  return { value: doc.toJSON(), errorAt: (path, message, atKey = false) => at(offsetOf(doc, path, atKey), message) };
+  return { doc, at };
 }
 
 /** Where the value at `path` starts, or its key's position with `atKey` (an unknown key); a missing value: its nearest parent. */

@@ -90,6 +90,30 @@ suite('TrajLab runs', () => {
     }
   });
 
+  test('a models list from trajlab.models: the run takes it, and the Runs view tooltip shows its entry\'s live counters (requests, tokens, cost)', async function () {
+    if (!e2eEnv.modelBaseUrl) this.skip();
+    const c = vscode.workspace.getConfiguration('trajlab');
+    const spec = e2eEnv.model ?? 'openai:scripted';
+    await c.update('models', [{ model: spec, name: 'scripted-entry', base_url: e2eEnv.modelBaseUrl, rpm: 6000 }], vscode.ConfigurationTarget.Workspace);
+    try {
+      const taskId = readTaskIds(examplesTasksFile())[0]!.taskId;
+      const runId = await generate(api, { tasksFile: examplesTasksFile(), taskIds: [taskId], workers: 1, attempts: 1, quiet: true });
+      const end = await waitForEnd(api, runId, 120_000);
+      assert.equal(end.counts.resolved, 1, JSON.stringify(end.counts));
+      const onDisk = readRunJson(api, runId);
+      assert.deepEqual(onDisk.options.models?.map((m) => m.name), ['scripted-entry']);
+      const node = await waitFor('the run\'s tooltip with the entry\'s counters', async () => {
+        const n = findNode(await api.snapshot('runs', 1), runId);
+        return n?.tooltip?.includes('Models:') ? n : undefined;
+      }, 30_000, 250);
+      assert.match(node.tooltip!, /\n {2}scripted-entry: \d+ requests?, [\d.k]+ \+ [\d.k]+ tokens, \$/);
+      const requests = Number(/scripted-entry: (\d+) request/.exec(node.tooltip!)![1]);
+      assert.ok(requests >= 1 && requests === onDisk.models?.[0]?.requests, `${requests} requests in the tooltip, ${onDisk.models?.[0]?.requests} in run.json`);
+    } finally {
+      await c.update('models', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
   test('the API key set through the command never appears in any file under the workspace', async () => {
     const files = walkFiles(workspaceFolder().fsPath);
     assert.ok(files.some((f) => f.endsWith('run.json')), 'runs were written under the workspace');
