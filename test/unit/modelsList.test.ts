@@ -10,6 +10,8 @@ import { parseModelsFile } from '../../server/src/agent/modelEntries';
 import { ModelPool, ModelUnavailableError } from '../../server/src/agent/modelPool';
 import { RequestLimiter, parseResetDuration, retryAfterMs } from '../../server/src/agent/rateLimits';
 import type { ChatMessage } from '../../common/src/trajectory';
+import { renderStep, renderTrajectory } from '../../server/src/cli/showText';
+import { runningTrajectory } from '../helpers/trajectories';
 import { errorReply, refusedBaseUrl, startScriptedModelServer, submitReply, type Responder } from '../helpers/scriptedModelServer';
 
 test('a --models file: entries in order with their fields; each mistake is file:line:col at the bad value', () => {
@@ -196,4 +198,41 @@ test("an entry's price wins over the price table and the endpoint's usage.cost: 
   } finally {
     await server.close();
   }
+});
+
+test('weights: new attempts are spread over the entries not benched by weight (3:1 gives about 75%), the order of priority aside (scripted model server)', async () => {
+  const server = await startScriptedModelServer({ respond: () => submitReply('ok') });
+  try {
+    const pool = new ModelPool(
+      [
+        { model: 'vllm:q', name: 'light', base_url: server.baseUrl, weight: 1 },
+        { model: 'vllm:q', name: 'heavy', base_url: server.baseUrl, weight: 3 },
+      ],
+      { env: {}, warn: () => undefined },
+    );
+    const signal = new AbortController().signal;
+    const names: string[] = [];
+    for (let i = 0; i < 400; i++) names.push((await pool.forAttempt(undefined, true).complete(conversation, undefined, signal)).model!);
+    const heavy = names.filter((n) => n === 'heavy').length / names.length;
+    // 400 draws at p = 0.75: 3 standard deviations are ±0.065.
+    assert.ok(heavy > 0.685 && heavy < 0.815, `heavy took ${heavy}`);
+  } finally {
+    await server.close();
+  }
+});
+
+test('trajlab show: the entries that answered, the agent config, and per step its model, the elided observations and the token ids kept', () => {
+  const t = runningTrajectory('shown');
+  t.agent.config = { name: 'mini-swe-agent' };
+  t.steps.push({
+    index: 0, started_at: '', ended_at: '', latency_ms: 1, response: { content: 'x' }, cost_usd: 0, actions: [], observations: [],
+    model: 'deepseek', history: { processor: 'last_n_observations', n: 3, elided: [3, 5] }, token_record: { prompt_token_ids: 1200, completion_token_ids: 40, logprobs: 40 },
+  });
+  const overview = renderTrajectory(t);
+  assert.match(overview, /^answered by deepseek$/m);
+  assert.match(overview, /^agent {7}config mini-swe-agent$/m);
+  const step = renderStep(t, 0);
+  assert.match(step, /^model {7}deepseek$/m);
+  assert.match(step, /^context {5}2 older observation\(s\) sent elided \(last_n_observations, the last 3 in full\)$/m);
+  assert.match(step, /^token ids {3}1,200 prompt, 40 completion, 40 logprobs \(in the \.tokens\.jsonl\.gz sidecar\)$/m);
 });

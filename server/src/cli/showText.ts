@@ -27,6 +27,9 @@ export function renderTrajectory(t: Trajectory, opts: ShowOptions = {}): string 
   if (opts.file) row('file', opts.file);
   row('format', `${s.format}${s.format_version ? ` (${s.format_version})` : ''}, agent ${s.agent}`);
   row('model', s.model || 'unknown');
+  const answered = [...new Set(t.steps.flatMap((st) => (st.model !== undefined ? [st.model] : [])))];
+  if (answered.length) row('answered by', answered.join(', '));
+  if (t.agent?.config) row('agent', `config ${t.agent.config.name}`);
   row('exit', s.exit_status ? `${s.exit_status}${s.source_exit_status && s.source_exit_status.toLowerCase() !== s.exit_status ? ` (${s.source_exit_status})` : ''}${s.error ? `: ${oneLine(s.error)}` : ''}` : t.status === 'running' ? 'unfinished (no result recorded)' : 'unknown');
   row('reward', s.reward === null ? 'unknown' : `${s.reward}${s.success ? ' (success)' : ''}`);
   const tampered = t.result?.tampered_paths ?? [];
@@ -109,6 +112,9 @@ export function renderStep(t: Trajectory, index: number, opts: StepOptions = {})
   const u = s.usage;
   out.push(`tokens      ${u ? `${tok(u.prompt_tokens)} prompt${u.cached_tokens !== undefined ? ` (${tok(u.cached_tokens)} cached)` : ''}, ${tok(u.completion_tokens)} completion` : 'unknown'}`);
   out.push(`cost        ${unknown.has('steps.cost_usd') && s.cost_usd === 0 ? 'unknown' : formatCost(s.cost_usd)}`);
+  if (s.model !== undefined) out.push(`model       ${sanitizeForTerminal(s.model)}`);
+  if (s.history) out.push(`context     ${s.history.elided.length} older observation(s) sent elided (${s.history.processor}, the last ${s.history.n} in full)`);
+  if (s.token_record) out.push(`token ids   ${formatCount(s.token_record.prompt_token_ids)} prompt, ${formatCount(s.token_record.completion_token_ids)} completion, ${formatCount(s.token_record.logprobs)} logprobs (in the .tokens.jsonl.gz sidecar)`);
   if (s.response.reasoning) section('reasoning', s.response.reasoning);
   section('reply', s.response.content ?? '(none)');
   if (s.response.tool_calls?.length) {
