@@ -10,6 +10,7 @@ npm run --silent typecheck
 node --import tsx --test --test-reporter=spec test/unit/*.test.ts
 bash scripts/ensure-sshd.sh
 bash scripts/ensure-prometheus.sh
+bash scripts/ensure-redis.sh
 node --import tsx --test --test-concurrency=1 --test-reporter=spec test/integration/*.test.ts
 bash scripts/setup-vscode-e2e.sh
 node --import tsx --test --test-concurrency=1 --test-reporter=spec test/browser/*.test.ts

@@ -35,6 +35,12 @@ export interface RunOptions {
    */
   modelSwitch?: boolean;
   /**
+   * Run the attempts on a Redis queue (`redis://[:password@]host:6379/0`, `rediss://` for TLS):
+   * `trajlab worker` processes take them; this process enqueues them and writes the run folder
+   * from what the workers report (queue/queueRunner.ts). run.json keeps the URL without its password.
+   */
+  queue?: string;
+  /**
    * The agent configuration: a built-in name (`default`, `mini-swe-agent`) or a YAML/JSON file
    * (AgentConfig, common/src/agentConfig.ts). Default `default`. Its `mode`, `step_limit` and
    * `cost_limit` apply where `mode`, `maxSteps` and `costLimit` are not given.

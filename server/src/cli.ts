@@ -13,6 +13,7 @@
  *   trajlab import <source>... --out tasks.jsonl [--from F] [--filter GLOB] [--limit N] [--image-template T]
  *   trajlab images pull <tasks|source>... [--host URL] [--parallel N]
  *   trajlab hosts list [--host URL]… [--hosts FILE] | drain <url> [-o out] | undrain <url> [-o out]
+ *   trajlab worker --queue URL [--host URL] [--workers N] [--gpus IDS] [--name NAME]
  */
 import * as path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
@@ -34,6 +35,7 @@ import { addGcCommand } from './cli/gcCommand';
 import { addImagesCommand } from './cli/imagesCommand';
 import { metricsOptions, withMetricsEndpoint, type MetricsFlags } from './cli/metricsFlags';
 import { addHostsCommand } from './cli/hostsCommand';
+import { addWorkerCommand } from './cli/workerCommand';
 
 /** How `generate` shows a run: JSON events on stdout, or a progress bar (unless `--no-progress`) on stderr. */
 interface OutputFlags {
@@ -149,6 +151,7 @@ export function buildProgram(): Command {
   addImportCommand(program);
   addImagesCommand(program);
   addHostsCommand(program);
+  addWorkerCommand(program);
 
   return program;
 }

@@ -11,6 +11,7 @@ import { parseGpuList } from '../runtime/gpus';
 import { CEILING_DEFAULTS, SANDBOX_DEFAULTS } from '../runtime/sandboxLimits';
 import { checkHostSpecs, HostSpecError, hostUrlProblem } from '../pool/hostSpec';
 import { readHostsFile } from '../pool/hostsFile';
+import { queueUrlProblem } from '../queue/queue';
 import { checkModelEntries, readModelsFile } from '../agent/modelEntries';
 import { ListEntryError } from '../util/listFile';
 
@@ -77,6 +78,16 @@ export const RUN_OPTION_FLAGS: readonly AnyRunOptionFlag[] = [
       const problem = hostUrlProblem(v);
       if (problem) throw new InvalidArgumentError(`--host: ${problem}`);
       return [...acc, { url: v }];
+    },
+  },
+  {
+    flags: '--queue <url>',
+    key: 'queue',
+    description: 'run the attempts on a Redis queue (redis://[:password@]host:6379/0, rediss:// for TLS) that `trajlab worker` processes take; this process writes the run folder',
+    parse: (v) => {
+      const problem = queueUrlProblem(v);
+      if (problem) throw new InvalidArgumentError(`--queue: ${problem}`);
+      return v;
     },
   },
   { flags: '--host-wait <s>', key: 'hostWaitSec', description: 'pool runs: seconds to wait while every host is down before the remaining attempts fail (default 600)', parse: num('--host-wait', 0) },

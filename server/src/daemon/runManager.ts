@@ -5,6 +5,7 @@ import type { ModelCounters, RunCounts, RunInfo, RunOptions, RunStatus } from '.
 import type { DockerHostSetting } from '../../../common/src/settings';
 import { isContainerUser } from '../../../common/src/task';
 import { checkModelEntries } from '../agent/modelEntries';
+import { queueUrlProblem } from '../queue/queue';
 import { ListEntryError } from '../util/listFile';
 import { checkHostSpecs } from '../pool/hostSpec';
 import { RunEngine, type EngineEvent } from '../run/engine';
@@ -313,7 +314,7 @@ export function validateStartOptions(params: unknown): Partial<RunOptions> & { t
   }
   const o = options as Record<string, unknown>;
   if (typeof o.tasksFile !== 'string' || !o.tasksFile) throw new InvalidRunParamsError('options.tasksFile must be the path of a tasks.jsonl file');
-  for (const field of ['model', 'baseUrl', 'out', 'runId', 'host', 'filter', 'defaultImage', 'agent'] as const) {
+  for (const field of ['model', 'baseUrl', 'out', 'runId', 'host', 'filter', 'defaultImage', 'agent', 'queue'] as const) {
     if (o[field] !== undefined && typeof o[field] !== 'string') throw new InvalidRunParamsError(`options.${field} must be a string (got ${JSON.stringify(o[field])})`);
   }
   for (const field of ['workers', 'attempts', 'maxSteps'] as const) {
@@ -347,6 +348,8 @@ export function validateStartOptions(params: unknown): Partial<RunOptions> & { t
   }
   if (o.hosts !== undefined) o.hosts = validateList('hosts', o.hosts, '{url, name?, workers?, gpus?, labels?, enabled?}', checkHostSpecs);
   if (o.models !== undefined) o.models = validateList('models', o.models, '{model, …}', checkModelEntries);
+  const queueProblem = typeof o.queue === 'string' ? queueUrlProblem(o.queue) : undefined;
+  if (queueProblem) throw new InvalidRunParamsError(`options.queue: ${queueProblem}`);
   if (o.recordTokens !== undefined && typeof o.recordTokens !== 'boolean') throw new InvalidRunParamsError(`options.recordTokens must be true or false (got ${JSON.stringify(o.recordTokens)})`);
   if (o.modelSwitch !== undefined && typeof o.modelSwitch !== 'boolean') throw new InvalidRunParamsError(`options.modelSwitch must be true or false (got ${JSON.stringify(o.modelSwitch)})`);
   if (o.modelRequeues !== undefined && !(Number.isInteger(o.modelRequeues) && (o.modelRequeues as number) >= 0)) {
@@ -365,7 +368,7 @@ export function validateStartOptions(params: unknown): Partial<RunOptions> & { t
 const RUN_OPTION_KEYS = new Set<string>([
   'tasksFile', 'model', 'baseUrl', 'workers', 'attempts', 'out', 'runId', 'host', 'maxSteps', 'timeout', 'temperature',
   'mode', 'filter', 'taskIds', 'costLimit', 'runCostLimit', 'defaultImage', 'network', 'commandTimeout', 'outputCap', 'maxDiffFileBytes', 'gpus',
-  'maxMemoryMb', 'maxCpus', 'maxPids', 'allowNetwork', 'user', 'diskLimitMb', 'hosts', 'hostWaitSec', 'models', 'modelSwitch', 'modelRequeues', 'recordTokens', 'agent',
+  'maxMemoryMb', 'maxCpus', 'maxPids', 'allowNetwork', 'user', 'diskLimitMb', 'hosts', 'hostWaitSec', 'models', 'modelSwitch', 'modelRequeues', 'recordTokens', 'agent', 'queue',
 ] satisfies (keyof RunOptions)[]);
 
 /**

@@ -349,7 +349,8 @@ function newTrajectory(ctx: AttemptContext, image: string, workdir: string): Tra
   };
 }
 
-function totalsOf(steps: Step[], durationMs: number): Trajectory['totals'] {
+/** A trajectory's totals from its steps (tokens and cost summed) and its duration, ms. */
+export function totalsOf(steps: Step[], durationMs: number): Trajectory['totals'] {
   let prompt = 0;
   let completion = 0;
   let cost = 0;

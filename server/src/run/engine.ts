@@ -6,8 +6,7 @@ import type { AttemptState, ModelCounters, RejectedLine, RunCounts, RunInfo, Run
 import type { Task } from '../../../common/src/task';
 import { formatCost } from '../../../common/src/format';
 import type { Step, Trajectory } from '../../../common/src/trajectory';
-import { createApiModel, parseModelSpec, type ModelClient } from '../agent/model';
-import { ScriptedModel, goldModel, replayModel } from '../agent/policies';
+import type { ModelClient } from '../agent/model';
 import * as runMetrics from '../metrics/runMetrics';
 import { RunStore, newRunId } from '../store/runStore';
 import { readTasksOrSource } from '../import/sourceReader';
@@ -19,7 +18,9 @@ import { withoutCredentials } from '../util/urlCredentials';
 import { TRAJLAB_VERSION } from '../version';
 import { runAttempt } from './attempt';
 import { HostLostError, RequeueError, type JobPlace, type JobRunner } from './jobRunner';
-import { AttemptModel, ModelPool, ModelUnavailableError } from '../agent/modelPool';
+import { AttemptModel, ModelUnavailableError, type ModelPool } from '../agent/modelPool';
+import { runModelOf, type RunModel } from './runModel';
+import { QueueRunner } from '../queue/queueRunner';
 import { AgentProtocol, agentConfigHash, readAgentConfig } from '../agent/agentConfig';
 import { jobList, selectTasks, type Job } from './jobs';
 import { LocalRunner } from './localRunner';
@@ -52,18 +53,6 @@ export interface EngineHooks {
 }
 
 /** How the engine makes a run's model: one client for every task, or one per task; see RunEngine.resolveModel. */
-interface RunModel {
-  /**
-   * The model of one attempt of `task`: `previous`, its unfinished trajectory (a models list
-   * keeps the entry its steps name); `mayRequeue`, whether a models list may end a call with
-   * ModelUnavailableError (false once the attempt used its requeues).
-   */
-  forTask(task: Task, previous?: Trajectory, mayRequeue?: boolean): ModelClient;
-  /** A models list (RunOptions.models). */
-  pool?: ModelPool;
-  /** A `replay:` model's recorded trajectory, to compare with. */
-  replay?: { file: string; trajectory: Trajectory };
-}
 
 /**
  * One run of tasks × attempts: reads tasks.jsonl (bad lines are reported, good ones run),
@@ -127,7 +116,7 @@ export class RunEngine {
     this.options = o;
     this.secrets = runSecrets(
       { ...process.env, ...hooks.env },
-      [o.baseUrl, o.host, ...(o.hosts ?? []).map((h) => h.url), ...(o.models ?? []).map((m) => m.base_url)],
+      [o.baseUrl, o.host, o.queue, ...(o.hosts ?? []).map((h) => h.url), ...(o.models ?? []).map((m) => m.base_url)],
       (o.models ?? []).flatMap((m) => (m.api_key_env ? [m.api_key_env] : [])),
     );
     const secrets = this.secrets;
@@ -256,6 +245,7 @@ export class RunEngine {
       signal: this.signal,
       onImageProgress: (taskId: string, attempt: number, detail: string | undefined) => this.imageProgress(taskId, attempt, detail),
     };
+    if (this.options.queue) return new QueueRunner({ ...context, queueUrl: this.options.queue, agentConfig: this.protocol?.config });
     if (this.options.hosts?.length) return new PoolRunner({ ...context, record: (event) => this.store.appendEvent(event) });
     return new LocalRunner(context);
   }
@@ -323,36 +313,16 @@ export class RunEngine {
     await this.infoWriter.flush();
   }
 
-  /**
-   * The model of each task: one client for every task (API models, `noop`, `replay:`), or one
-   * per task (`gold` applies each task's own solution; a task without one throws, and that
-   * attempt is recorded as an error). `replay` carries the recorded trajectory to compare with.
-   */
+  /** The run's model (runModelOf); a models list's pool is kept for its counters, a replay sets the mode. */
   private resolveModel(): RunModel {
-    const shared = (model: ModelClient) => ({ forTask: () => model });
-    if (this.hooks.model) return shared(this.hooks.model);
-    if (this.options.models?.length) {
-      const env = { ...process.env, ...this.hooks.env };
-      const pool = (this.pool = new ModelPool(this.options.models, { env, allowSwitch: this.options.modelSwitch, recordTokens: this.options.recordTokens, warn: (m) => this.hooks.logger.warn(this.secrets.scrub(m)) }));
-      return { pool, forTask: (_task, previous, mayRequeue = true) => pool.forAttempt(previous?.steps.findLast((s) => s.model !== undefined)?.model, mayRequeue) };
+    if (this.hooks.model) {
+      const model = this.hooks.model;
+      return { forTask: () => model };
     }
-    const spec = parseModelSpec(this.options.model);
-    switch (spec.kind) {
-      case 'gold':
-        return { forTask: goldModel };
-      case 'noop':
-        return shared(new ScriptedModel([], { spec: 'noop', provider: 'noop', name: 'noop' }, 'gold'));
-      case 'replay': {
-        const file = path.resolve(spec.file);
-        const { model, source } = replayModel(file);
-        this.options.mode = source.agent.mode;
-        return { ...shared(model), replay: { file, trajectory: source } };
-      }
-      case 'api': {
-        const env = { ...process.env, ...this.hooks.env };
-        return shared(createApiModel(spec, { baseUrl: this.options.baseUrl, temperature: this.options.temperature, recordTokens: this.options.recordTokens, env, warn: (m) => this.hooks.logger.warn(this.secrets.scrub(m)) }));
-      }
-    }
+    const resolved = runModelOf(this.options, { ...process.env, ...this.hooks.env }, (m) => this.hooks.logger.warn(this.secrets.scrub(m)));
+    this.pool = resolved.pool;
+    if (resolved.replay) this.options.mode = resolved.replay.trajectory.agent.mode;
+    return resolved;
   }
 
   /**
@@ -395,11 +365,35 @@ export class RunEngine {
     } catch (err) {
       modelError = (err as Error).message;
     }
+    const onState = (state: AttemptState) => this.setState(task.task_id, job.attempt, withHost(state));
+    const onStep = async (trajectory: Trajectory, step: Step) => {
+      runMetrics.stepFinished(step);
+      const u = step.usage;
+      this.counts.prompt_tokens += u?.prompt_tokens ?? 0;
+      this.counts.completion_tokens += u?.completion_tokens ?? 0;
+      this.counts.cost_usd += step.cost_usd;
+      this.hooks.onEvent?.({ type: 'step', taskId: task.task_id, attempt: job.attempt, step });
+      await this.store.appendEvent({
+        type: 'step',
+        time: step.ended_at,
+        task_id: trajectory.task_id,
+        attempt: trajectory.attempt,
+        index: step.index,
+        exit_codes: step.observations.map((ob) => ob.exit_code),
+      });
+    };
+    // A place that runs attempts elsewhere has no environment here to record the model's error in.
+    if (place.execute && modelError) {
+      this.counts.running--;
+      runMetrics.attemptEnded(place.hostLabel, 'error');
+      return this.fail(task.task_id, job.attempt, modelError);
+    }
     try {
-      const t = await runAttempt(
+      // A place that runs attempts elsewhere (a queue worker) executes it and reports; otherwise it runs here.
+      const t = place.execute ? await place.execute({ runId: this.runId, task, attempt: job.attempt, store: this.store, signal: this.signal, onState, onStep }, previous) : await runAttempt(
         {
-          ...place.environment,
-          environment: () => place.takeEnvironment(),
+          ...place.environment!,
+          environment: () => place.takeEnvironment!(),
           source: { tasks_file: o.tasksFile, line: job.entry.line },
           hostLabel: place.hostLabel,
           store: this.store,
@@ -416,23 +410,8 @@ export class RunEngine {
           hostLost: place.hostLost && (() => place.hostLost!()),
           move: place.move,
           background: (work) => place.background(work),
-          onState: (state) => this.setState(task.task_id, job.attempt, withHost(state)),
-          onStep: async (trajectory, step) => {
-            runMetrics.stepFinished(step);
-            const u = step.usage;
-            this.counts.prompt_tokens += u?.prompt_tokens ?? 0;
-            this.counts.completion_tokens += u?.completion_tokens ?? 0;
-            this.counts.cost_usd += step.cost_usd;
-            this.hooks.onEvent?.({ type: 'step', taskId: task.task_id, attempt: job.attempt, step });
-            await this.store.appendEvent({
-              type: 'step',
-              time: step.ended_at,
-              task_id: trajectory.task_id,
-              attempt: trajectory.attempt,
-              index: step.index,
-              exit_codes: step.observations.map((ob) => ob.exit_code),
-            });
-          },
+          onState,
+          onStep,
         },
         previous,
       );
@@ -645,6 +624,7 @@ function recordedOptions(options: RunOptions): RunOptions {
     ...options,
     ...(options.baseUrl !== undefined ? { baseUrl: withoutCredentials(options.baseUrl) } : {}),
     ...(options.host !== undefined ? { host: withoutCredentials(options.host, { keepUser: true }) } : {}),
+    ...(options.queue !== undefined ? { queue: withoutCredentials(options.queue) } : {}),
     ...(options.hosts ? { hosts: options.hosts.map((h) => ({ ...h, url: withoutCredentials(h.url, { keepUser: true }) })) } : {}),
     ...(options.models ? { models: options.models.map((m) => (m.base_url !== undefined ? { ...m, base_url: withoutCredentials(m.base_url) } : m)) } : {}),
   };

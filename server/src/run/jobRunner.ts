@@ -1,14 +1,42 @@
 import type { PoolHostState } from '../../../common/src/protocol';
-import type { RunInfo, RunReport } from '../../../common/src/run';
+import type { AttemptState, RunInfo, RunReport } from '../../../common/src/run';
+import type { Task } from '../../../common/src/task';
+import type { Step, Trajectory } from '../../../common/src/trajectory';
+import type { RunStore } from '../store/runStore';
 import type { EnvironmentContext, PendingEnvironment } from './environment';
 import type { Job } from './jobs';
 
-/** Where one job runs: what its attempt takes from the place (Docker host, GPUs, its environment). */
+/**
+ * What the engine gives a place that runs an attempt elsewhere (JobPlace.execute): the attempt,
+ * the run's store to write its trajectory in, the run's cancel signal, and the callbacks that
+ * record its states and finished steps (as runAttempt's context has them).
+ */
+export interface RemoteAttempt {
+  runId: string;
+  task: Task;
+  attempt: number;
+  store: RunStore;
+  signal: AbortSignal;
+  onState(state: AttemptState): void;
+  onStep(trajectory: Trajectory, step: Step): Promise<void>;
+}
+
+/**
+ * Where one job runs: what its attempt takes from the place. A place on a Docker host of this
+ * process has `environment` and `takeEnvironment`; a place that runs attempts elsewhere (a queue
+ * worker) has `execute` instead.
+ */
 export interface JobPlace {
   /** The job's environment context there: Docker host, GPU allocator, image and command limits. */
-  environment: EnvironmentContext;
+  environment?: EnvironmentContext;
   /** Takes the job's environment, prepared ahead or started now; called once, when the attempt needs it. */
-  takeEnvironment(): PendingEnvironment;
+  takeEnvironment?(): PendingEnvironment;
+  /**
+   * Runs the attempt elsewhere and records it through `attempt` (its trajectory in
+   * `attempt.store`, written as runAttempt writes it); resolves with the finished trajectory.
+   * Throws AbortedError when the run is cancelled (the trajectory left unfinished for a resume).
+   */
+  execute?(attempt: RemoteAttempt, previous: Trajectory | undefined): Promise<Trajectory>;
   /** The host as the trajectory names it (`environment.host`). */
   hostLabel: string;
   /** Queues clean-up (container removal) that need not hold up the next job; done before `settle()` resolves. */

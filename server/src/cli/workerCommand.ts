@@ -1,0 +1,49 @@
+/**
+ * `trajlab worker --queue URL [--host DOCKER_URL] [--workers N] [--gpus IDS] [--name NAME]`: takes
+ * attempts from a Redis queue and runs them on this machine's Docker engine (queue/worker.ts),
+ * until SIGINT or SIGTERM (the attempts running then finish first; a second signal exits at once).
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { QueueWorker } from '../queue/worker';
+import { queueUrlProblem } from '../queue/queue';
+import { parseGpuList } from '../runtime/gpus';
+import { hostUrlProblem } from '../pool/hostSpec';
+import { RUN_DEFAULTS } from '../run/runDefaults';
+import { stderrLogger } from '../util/log';
+import { int, num } from './runOptionFlags';
+
+/** Adds `worker` to `program`. */
+export function addWorkerCommand(program: Command): void {
+  program
+    .command('worker')
+    .description('Take attempts from a Redis queue (`generate --queue URL` puts them there) and run them on this machine\'s Docker engine; API keys come from this environment.')
+    .requiredOption('--queue <url>', 'the Redis queue: redis://[:password@]host:6379/0 (rediss:// for TLS)', (v: string) => {
+      const problem = queueUrlProblem(v);
+      if (problem) throw new InvalidArgumentError(`--queue: ${problem}`);
+      return v;
+    })
+    .option('--host <url>', 'Docker host (default: DOCKER_HOST or the local socket)', (v: string) => {
+      const problem = hostUrlProblem(v);
+      if (problem) throw new InvalidArgumentError(`--host: ${problem}`);
+      return v;
+    })
+    .option('-w, --workers <n>', 'attempts at once', int('--workers', 1), RUN_DEFAULTS.workers)
+    .option('--gpus <ids>', 'GPU device ids this machine offers, comma-separated (default: TRAJLAB_GPUS, else the engine\'s)', (v: string) => parseGpuList(v))
+    .option('--name <name>', 'name in reports and logs (default <hostname>:<pid>)')
+    .option('--lock-sec <s>', 'seconds a job stays this worker\'s without news before another worker takes it back (a worker that died); also how often this worker looks for such jobs', num('--lock-sec', 1), 30)
+    .action(async (f: { queue: string; host?: string; workers: number; gpus?: string[]; name?: string; lockSec: number }) => {
+      const worker = new QueueWorker({ queueUrl: f.queue, host: f.host, workers: f.workers, gpus: f.gpus, name: f.name, lockMs: f.lockSec * 1000, logger: stderrLogger });
+      await worker.start();
+      await new Promise<void>((resolve) => {
+        let stopping = false;
+        const onSignal = (sig: NodeJS.Signals) => {
+          if (stopping) process.exit(sig === 'SIGINT' ? 130 : 143);
+          stopping = true;
+          stderrLogger.info(`worker ${worker.name}: stopping after the attempts running here (${sig} again to stop now)`);
+          void worker.close().then(resolve, resolve);
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+      });
+    });
+}

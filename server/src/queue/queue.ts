@@ -1,0 +1,124 @@
+/**
+ * Attempts on a Redis queue (`trajlab generate --queue URL`, `trajlab worker --queue URL`): the
+ * names, shapes and connections the coordinator (queue/queueRunner.ts) and the workers
+ * (queue/worker.ts) share. The queue is BullMQ's (one job per attempt, on the queue
+ * `trajlab-attempts`); what a worker reports goes to one Redis stream per run,
+ * `trajlab:run:<run_id>:events` (XADD, field `e`: a QueueEvent as JSON), which the coordinator
+ * reads from its start, so that a coordinator started again (a resume) sees everything that
+ * happened meanwhile. Nothing here holds a secret: API keys stay in each worker's environment,
+ * and a queue URL's password is only in the connection.
+ */
+import { createHash } from 'node:crypto';
+import IORedis, { type RedisOptions } from 'ioredis';
+import type { AgentConfig } from '../../../common/src/agentConfig';
+import type { AttemptState, RunOptions } from '../../../common/src/run';
+import type { Task } from '../../../common/src/task';
+import type { ChatMessage, Step, Trajectory } from '../../../common/src/trajectory';
+import { withoutCredentials } from '../util/urlCredentials';
+
+/** The BullMQ queue every coordinator and worker of a Redis database uses. */
+export const QUEUE_NAME = 'trajlab-attempts';
+
+/** The run options a worker needs to run an attempt as the coordinator would (no secret, no path of the coordinator's machine). */
+export type WorkerRunOptions = Pick<
+  RunOptions,
+  | 'model' | 'models' | 'modelSwitch' | 'recordTokens' | 'baseUrl' | 'temperature' | 'mode' | 'maxSteps' | 'timeout' | 'costLimit'
+  | 'defaultImage' | 'network' | 'commandTimeout' | 'outputCap' | 'maxDiffFileBytes' | 'maxMemoryMb' | 'maxCpus' | 'maxPids' | 'allowNetwork' | 'user' | 'diskLimitMb'
+>;
+
+/** The data of one job: one attempt of one task of one run. */
+export interface AttemptJobData {
+  runId: string;
+  taskId: string;
+  attempt: number;
+  /** The task as the coordinator read and checked it. */
+  task: Task;
+  /** 1-based line of the task in its file (recorded in the trajectory's `source`). */
+  line: number;
+  /** The coordinator's tasks file, for the trajectory's `source` only (never read by the worker). */
+  tasksFile: string;
+  options: WorkerRunOptions;
+  /** The agent config the coordinator resolved (`--agent`), itself (a file of the coordinator's is not on the worker). */
+  agentConfig?: AgentConfig;
+}
+
+/** What a worker reports about one attempt, in order, on the run's stream. */
+export type QueueEvent =
+  /** The attempt's state changed (running step N, evaluating, preparing its image). */
+  | { kind: 'state'; taskId: string; attempt: number; worker: string; state: AttemptState }
+  /**
+   * A step finished: the step, and the trajectory's messages from index `from` on (those added
+   * since the last report of this worker). `header` (the trajectory without messages and steps)
+   * comes with a worker's first report of the attempt.
+   */
+  | { kind: 'step'; taskId: string; attempt: number; worker: string; step: Step; from: number; messages: ChatMessage[]; header?: Trajectory }
+  /** The attempt finished: its whole trajectory (result included). */
+  | { kind: 'end'; taskId: string; attempt: number; worker: string; trajectory: Trajectory }
+  /** The attempt stopped without a result: cancelled, or the worker could not run it (`error`). */
+  | { kind: 'stopped'; taskId: string; attempt: number; worker: string; error?: string };
+
+/** The stream of run `runId`'s events. */
+export function eventsKey(runId: string): string {
+  return `trajlab:run:${runId}:events`;
+}
+
+/** The key whose presence cancels run `runId` on every worker. */
+export function cancelKey(runId: string): string {
+  return `trajlab:run:${runId}:cancel`;
+}
+
+/**
+ * The BullMQ job id of an attempt: deterministic (enqueueing twice is harmless: BullMQ keeps
+ * the first), `<run_id>.<first 16 hex of sha256(task_id)>.<attempt>` (task ids may hold any
+ * character; BullMQ's ids may not hold `:`).
+ */
+export function attemptJobId(runId: string, taskId: string, attempt: number): string {
+  return `${runId}.${createHash('sha256').update(taskId).digest('hex').slice(0, 16)}.${attempt}`;
+}
+
+/**
+ * What is wrong with `url` as a queue URL, or undefined: `redis://[[user]:password@]host[:port][/db]`
+ * or `rediss://` (TLS).
+ */
+export function queueUrlProblem(url: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return `"${withoutCredentials(url)}" is not a URL; write redis://[:password@]host:6379/0 (rediss:// for TLS)`;
+  }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') return `"${withoutCredentials(url)}": ${u.protocol}// is not a Redis URL; write redis://[:password@]host:6379/0 (rediss:// for TLS)`;
+  if (!u.hostname) return `"${withoutCredentials(url)}" names no host`;
+  if (u.pathname && u.pathname !== '/' && !/^\/\d+$/.test(u.pathname)) return `"${withoutCredentials(url)}": the database is a number (/0), not ${u.pathname}`;
+  return undefined;
+}
+
+/**
+ * A Redis connection for `url` (ioredis, which reads redis:// and rediss:// URLs), as BullMQ
+ * requires it (`maxRetriesPerRequest: null`: commands wait for a reconnect instead of failing).
+ * `name` is the connection's client name in Redis (CLIENT LIST). Connecting happens in the
+ * background; errors reach `onError` (ioredis retries by itself).
+ */
+export function redisConnection(url: string, name: string, onError?: (err: Error) => void, extra: RedisOptions = {}): IORedis {
+  const redis = new IORedis(url, { maxRetriesPerRequest: null, connectionName: name, ...extra });
+  // Told once per outage, not at every reconnect try.
+  let said = false;
+  redis.on('error', (err: Error) => {
+    if (!said) onError?.(err);
+    said = true;
+  });
+  redis.on('ready', () => (said = false));
+  return redis;
+}
+
+/** Parses one stream entry's fields (`['e', json]`) into its QueueEvent; undefined for an entry that is not one. */
+export function parseQueueEvent(fields: string[]): QueueEvent | undefined {
+  const i = fields.indexOf('e');
+  if (i < 0 || i % 2 !== 0) return undefined;
+  try {
+    const e = JSON.parse(fields[i + 1]!) as QueueEvent;
+    return e && typeof e === 'object' && typeof e.kind === 'string' && typeof e.taskId === 'string' && typeof e.attempt === 'number' ? e : undefined;
+  } catch {
+    return undefined;
+  }
+}

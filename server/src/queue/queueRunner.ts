@@ -1,0 +1,284 @@
+/**
+ * The JobRunner of a run on a Redis queue (`generate --queue URL`): the coordinator's side. It
+ * enqueues one BullMQ job per attempt to run (deterministic job ids, the task's priority), and
+ * reads the run's stream (queue/queue.ts) from its start: an attempt starts here (the engine's
+ * records: counts, states, events) when a worker first reports on it, and its trajectory is
+ * written here from the worker's reports (JobPlace.execute): each finished step through the
+ * journal, the whole trajectory at the end, as a local run writes it. The coordinator stays the
+ * only writer of the run folder.
+ *
+ * A cancel sets the run's cancel key (workers stop its attempts, which report `stopped`) and
+ * removes its jobs not started yet.
+ */
+import { Queue } from 'bullmq';
+import type IORedis from 'ioredis';
+import type { AgentConfig } from '../../../common/src/agentConfig';
+import type { Task } from '../../../common/src/task';
+import type { Trajectory } from '../../../common/src/trajectory';
+import { totalsOf } from '../run/attempt';
+import type { JobPlace, JobRunner, JobWork, RemoteAttempt } from '../run/jobRunner';
+import type { Job } from '../run/jobs';
+import type { LocalRunnerContext } from '../run/localRunner';
+import { TrajectoryWriter } from '../store/trajectoryWriter';
+import { AbortedError } from '../util/abort';
+import { withoutCredentials } from '../util/urlCredentials';
+import { attemptJobId, cancelKey, eventsKey, parseQueueEvent, QUEUE_NAME, redisConnection, type AttemptJobData, type QueueEvent, type WorkerRunOptions } from './queue';
+
+/** How long opening waits for Redis to answer, ms. */
+const OPEN_TIMEOUT_MS = 5_000;
+/** How long one blocking read of the stream waits, ms (the reader checks for a cancel between reads). */
+const READ_BLOCK_MS = 1_000;
+
+/** What a QueueRunner needs of its run. */
+export interface QueueRunnerContext extends LocalRunnerContext {
+  queueUrl: string;
+  /** The run's agent config (sent with each job). */
+  agentConfig?: AgentConfig;
+}
+
+/** One attempt's reports, delivered in order to whoever waits on them. */
+class Mailbox {
+  private readonly items: QueueEvent[] = [];
+  private wake: (() => void) | undefined;
+
+  push(e: QueueEvent): void {
+    this.items.push(e);
+    this.wake?.();
+  }
+
+  async next(): Promise<QueueEvent> {
+    while (!this.items.length) await new Promise<void>((resolve) => (this.wake = resolve));
+    this.wake = undefined;
+    return this.items.shift()!;
+  }
+}
+
+export class QueueRunner implements JobRunner {
+  private readonly redis: IORedis;
+  private reader: IORedis | undefined;
+  private queueRedis: IORedis | undefined;
+  private queue: Queue<AttemptJobData> | undefined;
+  private readonly mailboxes = new Map<string, Mailbox>();
+
+  constructor(private readonly run: QueueRunnerContext) {
+    this.redis = redisConnection(run.queueUrl, `trajlab-coordinator ${run.runId}`, (err) => run.logger.warn(`queue ${withoutCredentials(run.queueUrl)}: ${err.message}`), { lazyConnect: true });
+  }
+
+  /** Connects to Redis. Errors: it does not answer within 5 s (the message names the URL without its password). */
+  async open(): Promise<void> {
+    const url = withoutCredentials(this.run.queueUrl);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.redis.connect().then(() => this.redis.ping()),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${OPEN_TIMEOUT_MS / 1000} s`)), OPEN_TIMEOUT_MS))),
+      ]);
+    } catch (err) {
+      this.redis.disconnect();
+      throw new Error(`cannot reach the queue at ${url}: ${(err as Error).message}; start redis-server there (with --appendonly yes) or check the URL and its password`);
+    } finally {
+      clearTimeout(timer);
+    }
+    const onError = (err: Error) => this.run.logger.warn(`queue ${url}: ${err.message}`);
+    this.queueRedis = redisConnection(this.run.queueUrl, `trajlab-coordinator ${this.run.runId} (jobs)`, onError);
+    this.queue = new Queue<AttemptJobData>(QUEUE_NAME, { connection: this.queueRedis });
+    this.reader = redisConnection(this.run.queueUrl, `trajlab-coordinator ${this.run.runId} (reports)`, onError);
+  }
+
+  /**
+   * Enqueues the jobs to run and records each attempt as workers report on it; resolves when
+   * every job has ended, or after a cancel once the attempts started have stopped. Jobs an
+   * earlier process finished (or the run cost limit skips) go to `work.attempt` here at once.
+   */
+  async runAll(jobs: readonly Job[], work: JobWork): Promise<void> {
+    const { signal } = this.run;
+    const ended: Promise<void>[] = [];
+    const toRun: Job[] = [];
+    for (const job of jobs) {
+      // Finished by an earlier process, skipped by the run cost limit, or without a model: the engine records it without running it.
+      if (!(await work.wantsEnvironment(job))) ended.push(work.attempt(job, this.placeOf(job)));
+      else {
+        const local = coordinatorFiles(job.entry.task);
+        if (!local) toRun.push(job);
+        else ended.push(work.fail!(job, `this task needs ${local} of the coordinator's machine, which a queue worker does not have yet: run it without --queue (or with its workspace a git URL, or in the image)`));
+      }
+    }
+    const o = this.run.options;
+    const options: WorkerRunOptions = {
+      model: o.model, models: o.models, modelSwitch: o.modelSwitch, recordTokens: o.recordTokens, baseUrl: o.baseUrl, temperature: o.temperature, mode: o.mode,
+      maxSteps: o.maxSteps, timeout: o.timeout, costLimit: o.costLimit, defaultImage: o.defaultImage, network: o.network, commandTimeout: o.commandTimeout,
+      outputCap: o.outputCap, maxDiffFileBytes: o.maxDiffFileBytes, maxMemoryMb: o.maxMemoryMb, maxCpus: o.maxCpus, maxPids: o.maxPids, allowNetwork: o.allowNetwork,
+      user: o.user, diskLimitMb: o.diskLimitMb,
+    };
+    await this.redis.del(cancelKey(this.run.runId));
+    // Reports from before this process (an earlier coordinator's run): their steps and ends still
+    // count, but an attempt they say stopped (cancelled, or failed on a worker) runs again now.
+    const latest = (await this.redis.xrevrange(eventsKey(this.run.runId), '+', '-', 'COUNT', 1)) as [string, string[]][];
+    const startId = latest[0]?.[0] ?? '0-0';
+    await this.queue!.addBulk(
+      toRun.map((job) => ({
+        name: 'attempt',
+        data: {
+          runId: this.run.runId, taskId: job.entry.task.task_id, attempt: job.attempt, task: job.entry.task, line: job.entry.line, tasksFile: o.tasksFile,
+          options: stripUndefined(options), ...(this.run.agentConfig ? { agentConfig: this.run.agentConfig } : {}),
+        },
+        opts: { jobId: attemptJobId(this.run.runId, job.entry.task.task_id, job.attempt), priority: bullPriority(job.entry.task.priority), removeOnComplete: true, removeOnFail: true },
+      })),
+    );
+    // Jobs no worker reported on yet; `open`: jobs not ended (started ones until they end, others until removed by a cancel).
+    const waiting = new Map(toRun.map((job) => [key(job.entry.task.task_id, job.attempt), job]));
+    let open = toRun.length;
+    const onCancel = () =>
+      void this.cancel([...waiting.values()]).then((removed) => {
+        for (const job of removed) if (waiting.delete(key(job.entry.task.task_id, job.attempt))) open--;
+      });
+    signal.addEventListener('abort', onCancel, { once: true });
+    const reading = this.read((e, id) => {
+      if (e.kind === 'stopped' && !streamIdAfter(id, startId)) return;
+      const k = key(e.taskId, e.attempt);
+      let box = this.mailboxes.get(k);
+      const job = waiting.get(k);
+      if (!box && job) {
+        // The first report of an attempt: it starts here.
+        waiting.delete(k);
+        this.mailboxes.set(k, (box = new Mailbox()));
+        ended.push(work.attempt(job, this.placeOf(job)).finally(() => open--));
+      }
+      box?.push(e);
+    }, () => open === 0);
+    try {
+      await reading;
+      await Promise.all(ended);
+    } finally {
+      signal.removeEventListener('abort', onCancel);
+    }
+  }
+
+  async settle(): Promise<void> {
+    await this.queue?.close().catch(() => undefined);
+    this.queueRedis?.disconnect();
+    this.reader?.disconnect();
+    this.redis.disconnect();
+  }
+
+  /** After a cancel: the workers stop the run's attempts and remove their containers themselves. */
+  async removeLeftovers(): Promise<void> {}
+
+  /** The place of `job`: its attempt is executed by a worker and recorded from the stream. */
+  private placeOf(job: Job): JobPlace {
+    return {
+      hostLabel: 'queue',
+      background: () => undefined,
+      execute: (attempt, previous) => this.follow(job, attempt, previous),
+    };
+  }
+
+  /**
+   * Records one attempt from its reports until it ends: states, each finished step (journal),
+   * the final trajectory. Throws AbortedError when it stopped without a result after a cancel,
+   * an Error with the worker's message when the worker could not run it.
+   */
+  private async follow(job: Job, attempt: RemoteAttempt, previous: Trajectory | undefined): Promise<Trajectory> {
+    const box = this.mailboxes.get(key(job.entry.task.task_id, job.attempt))!;
+    let t: Trajectory | undefined = previous?.status === 'running' ? previous : undefined;
+    const writer = new TrajectoryWriter(attempt.store.trajectoryPath(attempt.task.task_id, attempt.attempt), () => {
+      t!.totals = totalsOf(t!.steps, t!.totals.duration_ms);
+      return t!;
+    }, { secrets: attempt.store.secrets });
+    for (;;) {
+      const e = await box.next();
+      switch (e.kind) {
+        case 'state':
+          attempt.onState(e.state.kind === 'running' ? { ...e.state, host: e.worker } : e.state);
+          break;
+        case 'step': {
+          if (!t && !e.header) break;
+          t ??= { ...e.header!, messages: [], steps: [] };
+          if (e.step.index !== t.steps.length) break; // reported twice (a worker took the job again), or out of order
+          const truncated = e.from < t.messages.length;
+          t.messages.length = Math.min(e.from, t.messages.length);
+          t.messages.push(...e.messages);
+          t.steps.push(e.step);
+          t.environment = { ...t.environment, host: e.worker };
+          if (truncated) await writer.save();
+          else writer.step();
+          await attempt.onStep(t, e.step);
+          break;
+        }
+        case 'end':
+          t = e.trajectory;
+          await writer.save();
+          return t;
+        case 'stopped':
+          if (t) await writer.save();
+          if (e.error) throw new Error(`worker ${e.worker}: ${e.error}`);
+          throw new AbortedError('cancelled');
+      }
+    }
+  }
+
+  /** Reads the run's stream from its start, handing each event to `onEvent`, until `done()` says so. */
+  private async read(onEvent: (e: QueueEvent, id: string) => void, done: () => boolean): Promise<void> {
+    let last = '0';
+    while (!done()) {
+      const res = (await this.reader!.xread('COUNT', 1000, 'BLOCK', READ_BLOCK_MS, 'STREAMS', eventsKey(this.run.runId), last)) as [string, [string, string[]][]][] | null;
+      for (const [, entries] of res ?? []) {
+        for (const [id, fields] of entries) {
+          last = id;
+          const e = parseQueueEvent(fields);
+          if (e) onEvent(e, id);
+        }
+      }
+    }
+  }
+
+  /**
+   * Cancels the run on every worker (its cancel key, for a day) and removes `jobs` from the queue
+   * where no worker holds them yet; returns those removed (a job a worker holds reports `stopped`).
+   */
+  private async cancel(jobs: readonly Job[]): Promise<Job[]> {
+    try {
+      await this.redis.set(cancelKey(this.run.runId), '1', 'EX', 24 * 3600);
+      const removed = await Promise.all(jobs.map((j) => this.queue!.remove(attemptJobId(this.run.runId, j.entry.task.task_id, j.attempt)).catch(() => 0)));
+      return jobs.filter((_, i) => removed[i] === 1);
+    } catch (err) {
+      this.run.logger.warn(`cancel on the queue: ${(err as Error).message}`);
+      return [];
+    }
+  }
+}
+
+/**
+ * What of the coordinator's machine `task` needs, which workers cannot read: a local repository
+ * (`workspace.repo` that is no URL), task images, files of the tasks folder (eval, solution or
+ * step `files`), a Dockerfile's build context; undefined when it needs none.
+ */
+export function coordinatorFiles(task: Task): string | undefined {
+  const repo = task.workspace?.repo;
+  if (repo !== undefined && !/^[a-z][a-z0-9+.-]*:\/\/|^[\w.-]+@[\w.-]+:/i.test(repo)) return `its local repository (workspace.repo ${JSON.stringify(repo)})`;
+  if (task.images?.length) return 'its images (task.images)';
+  if (task.environment?.dockerfile) return 'the build context of its Dockerfile (environment.dockerfile)';
+  const ev = typeof task.eval === 'object' && !Array.isArray(task.eval) ? task.eval : undefined;
+  if (ev?.files || task.solution?.files || task.steps?.some((s) => s.files || (typeof s.eval === 'object' && !Array.isArray(s.eval) && s.eval?.files))) return 'files of its tasks folder (files)';
+  return undefined;
+}
+
+/** Whether Redis stream id `a` (`<ms>-<seq>`) comes after `b`. */
+function streamIdAfter(a: string, b: string): boolean {
+  const [am, as] = a.split('-').map(BigInt) as [bigint, bigint];
+  const [bm, bs] = b.split('-').map(BigInt) as [bigint, bigint];
+  return am > bm || (am === bm && as > bs);
+}
+
+/** BullMQ's priority (1 first) of a task's `priority` (higher first, default 5). */
+function bullPriority(priority: number | undefined): number {
+  return Math.min(2 ** 21, Math.max(1, 1000 - Math.round(priority ?? 5)));
+}
+
+function key(taskId: string, attempt: number): string {
+  return `${taskId}\u0000${attempt}`;
+}
+
+function stripUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}

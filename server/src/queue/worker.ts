@@ -1,0 +1,230 @@
+/**
+ * `trajlab worker --queue URL`: takes attempts from the Redis queue (BullMQ's Worker on
+ * QUEUE_NAME, `workers` at once) and runs each with today's engine code on this machine's Docker
+ * engine (runAttempt, the environment of jobEnvironment), reporting every state, every finished
+ * step and the result on the run's stream (queue/queue.ts). The run folder is the coordinator's:
+ * here a trajectory lives only in a scratch folder while its attempt runs.
+ *
+ * An attempt that was reported on before (its worker died, the job came back) continues from the
+ * steps on the stream, replayed in a fresh container as a resume does. API keys come from this
+ * process's environment. A run's cancel key (set by its coordinator) stops its attempts here.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Worker, type Job as BullJob } from 'bullmq';
+import type Docker from 'dockerode';
+import type IORedis from 'ioredis';
+import type { RunOptions } from '../../../common/src/run';
+import type { Step, Trajectory } from '../../../common/src/trajectory';
+import { AgentProtocol } from '../agent/agentConfig';
+import { runAttempt } from '../run/attempt';
+import { startEnvironment } from '../run/environment';
+import type { Job } from '../run/jobs';
+import { jobEnvironment } from '../run/localRunner';
+import { RUN_DEFAULTS } from '../run/runDefaults';
+import { runModelOf, type RunModel } from '../run/runModel';
+import { connectDocker, hostName } from '../runtime/connection';
+import { explainDockerError } from '../runtime/hostErrors';
+import { GpuAllocator, gpuPool } from '../runtime/gpus';
+import { reapOrphans } from '../runtime/reaper';
+import { RunStore } from '../store/runStore';
+import { AbortedError } from '../util/abort';
+import type { Logger } from '../util/log';
+import { runSecrets } from '../util/secrets';
+import { cancelKey, eventsKey, parseQueueEvent, QUEUE_NAME, redisConnection, type AttemptJobData, type QueueEvent } from './queue';
+
+/** How often a running attempt checks its run's cancel key, ms. */
+const CANCEL_POLL_MS = 500;
+
+/** Options of a worker process. */
+export interface WorkerOptions {
+  /** redis:// or rediss:// URL of the queue. */
+  queueUrl: string;
+  /** Docker host URL (default: DOCKER_HOST or the local socket). */
+  host?: string;
+  /** Attempts at once (default 4). */
+  workers?: number;
+  /** GPU device ids this machine offers (default: TRAJLAB_GPUS, else the engine's). */
+  gpus?: string[];
+  /** Name in reports and logs (default `<hostname>:<pid>`). */
+  name?: string;
+  /**
+   * How long a job this worker holds stays its own without the worker renewing it, ms (BullMQ's
+   * lockDuration; default 30 000): after a worker dies, its jobs go back to the queue once their
+   * lock expires and another worker's stall check (every this long) finds them.
+   */
+  lockMs?: number;
+  logger: Logger;
+  /** The environment API keys are read from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A running worker; `close()` stops it. */
+export class QueueWorker {
+  readonly name: string;
+  private readonly docker: Docker;
+  private readonly redis: IORedis;
+  private worker: Worker<AttemptJobData> | undefined;
+  /** BullMQ's connection (a worker's blocking reads need one of their own). */
+  private workerRedis: IORedis | undefined;
+  private gpus: GpuAllocator | undefined;
+  private readonly scratch: string;
+  /** Each run's model (a models list's limits are shared by the run's attempts here). */
+  private readonly models = new Map<string, RunModel>();
+
+  constructor(private readonly o: WorkerOptions) {
+    this.name = o.name ?? `${os.hostname()}:${process.pid}`;
+    this.docker = connectDocker(o.host);
+    this.redis = redisConnection(o.queueUrl, `trajlab-worker ${this.name}`, (err) => o.logger.warn(`queue: ${err.message}`));
+    this.scratch = path.join(os.tmpdir(), `trajlab-worker-${process.pid}`);
+  }
+
+  /**
+   * Checks the Docker host and the queue, removes containers an earlier crash of a worker left
+   * here, and starts taking jobs. Errors: the Docker host or Redis does not answer.
+   */
+  async start(): Promise<void> {
+    const { o } = this;
+    try {
+      await this.docker.ping();
+    } catch (err) {
+      throw new Error(explainDockerError(o.host, err));
+    }
+    await this.redis.ping();
+    const reaped = await reapOrphans(this.docker, o.logger);
+    if (reaped) o.logger.info(`removed ${reaped} container(s) left by an earlier crash`);
+    this.gpus = new GpuAllocator(await gpuPool(o.gpus, false, () => this.docker.info()));
+    this.workerRedis = redisConnection(o.queueUrl, `trajlab-worker ${this.name} (jobs)`, (err) => o.logger.warn(`queue: ${err.message}`));
+    this.worker = new Worker<AttemptJobData>(QUEUE_NAME, (job) => this.process(job), {
+      connection: this.workerRedis,
+      concurrency: o.workers ?? RUN_DEFAULTS.workers,
+      // A worker killed mid-attempt: its jobs come back after the lock expires, as often as needed.
+      maxStalledCount: 1000,
+      lockDuration: o.lockMs ?? 30_000,
+      stalledInterval: o.lockMs ?? 30_000,
+    });
+    this.worker.on('error', (err) => o.logger.warn(`queue worker: ${err.message}`));
+    await this.worker.waitUntilReady();
+    o.logger.info(`worker ${this.name}: taking attempts from the queue, ${o.workers ?? RUN_DEFAULTS.workers} at once, Docker host ${hostName(o.host)}`);
+  }
+
+  /** Stops taking jobs, lets the attempts running here finish, and disconnects. */
+  async close(): Promise<void> {
+    await this.worker?.close();
+    this.workerRedis?.disconnect();
+    this.redis.disconnect();
+    await fs.promises.rm(this.scratch, { recursive: true, force: true });
+  }
+
+  /** Runs one job (see the file comment). Never throws for the attempt's own failures: they are reported. */
+  private async process(job: BullJob<AttemptJobData>): Promise<void> {
+    const d = job.data;
+    const report = (e: QueueEvent) => this.redis.xadd(eventsKey(d.runId), '*', 'e', JSON.stringify(e));
+    const base = { taskId: d.taskId, attempt: d.attempt, worker: this.name };
+    if (await this.redis.exists(cancelKey(d.runId))) {
+      await report({ kind: 'stopped', ...base });
+      return;
+    }
+    const earlier = await this.reported(d);
+    if (earlier === 'finished') return;
+    // A worker that died here with this attempt left its container: gone before the attempt runs again.
+    if (earlier || job.attemptsStarted > 1) await reapOrphans(this.docker, this.o.logger);
+    const options: RunOptions = { workers: 1, attempts: 1, out: this.scratch, runId: d.runId, tasksFile: d.tasksFile, ...d.options, mode: d.options.mode ?? RUN_DEFAULTS.mode };
+    const env = { ...process.env, ...this.o.env };
+    const secrets = runSecrets(env, [options.baseUrl, ...(options.models ?? []).map((m) => m.base_url)], (options.models ?? []).flatMap((m) => (m.api_key_env ? [m.api_key_env] : [])));
+    const logger = secrets.logger(this.o.logger);
+    // Each attempt its own scratch store: nothing is shared between attempts of a run here.
+    const store = new RunStore(path.join(this.scratch, job.id ?? `${d.runId}-${d.taskId}-${d.attempt}`), d.runId);
+    store.secrets = secrets;
+    await store.init();
+    await store.assignTrajectoryNames([d.taskId]);
+    const controller = new AbortController();
+    const poll = setInterval(() => {
+      void this.redis.exists(cancelKey(d.runId)).then((n) => n && controller.abort('cancelled'), () => undefined);
+    }, CANCEL_POLL_MS);
+    const cleanups: Promise<unknown>[] = [];
+    let reportedMessages = earlier?.messages.length ?? 0;
+    let headerSent = false;
+    try {
+      const model = this.modelOf(d, options, env, logger);
+      let attemptModel;
+      let modelError: string | undefined;
+      try {
+        attemptModel = model.forTask(d.task, earlier, false);
+      } catch (err) {
+        modelError = (err as Error).message;
+      }
+      const protocol = d.agentConfig && new AgentProtocol(d.agentConfig);
+      const job1: Job = { entry: { task: d.task, line: d.line }, attempt: d.attempt };
+      const context = { runId: d.runId, runDir: store.dir, options, logger, signal: controller.signal };
+      const place = jobEnvironment(context, job1, { docker: this.docker, gpus: this.gpus!, host: hostName(this.o.host) });
+      const t = await runAttempt(
+        {
+          ...place,
+          environment: () => startEnvironment(place, controller.signal),
+          source: { tasks_file: d.tasksFile, line: d.line },
+          hostLabel: this.name,
+          store,
+          model: attemptModel ?? { identity: { spec: options.model, provider: 'none', name: options.model }, policy: 'model', complete: () => Promise.reject(new Error('no model')) },
+          modelError,
+          mode: options.mode,
+          protocol,
+          maxSteps: d.task.max_steps ?? options.maxSteps ?? (protocol?.config.step_limit || undefined) ?? RUN_DEFAULTS.maxSteps,
+          timeoutSec: d.task.timeout ?? options.timeout ?? RUN_DEFAULTS.timeoutSec,
+          costLimit: options.costLimit ?? (protocol?.config.cost_limit || Infinity),
+          signal: controller.signal,
+          background: (work) => void cleanups.push(work().catch((err: Error) => logger.warn(`clean-up: ${err.message}`))),
+          onState: (state) => void report({ kind: 'state', ...base, state }).catch(() => undefined),
+          onStep: async (trajectory: Trajectory, step: Step) => {
+            const from = Math.min(reportedMessages, trajectory.messages.length);
+            const header = headerSent ? undefined : { ...trajectory, messages: [], steps: [] };
+            headerSent = true;
+            await report({ kind: 'step', ...base, step, from, messages: trajectory.messages.slice(from), ...(header ? { header } : {}) });
+            reportedMessages = trajectory.messages.length;
+          },
+        },
+        earlier,
+      );
+      // Its container is gone before the coordinator hears the attempt ended.
+      await Promise.all(cleanups);
+      await report({ kind: 'end', ...base, trajectory: secrets.value(t) });
+    } catch (err) {
+      await Promise.all(cleanups);
+      // Cancelled (the trajectory stays unfinished, for a resume), or the attempt could not run.
+      await report({ kind: 'stopped', ...base, ...(err instanceof AbortedError ? {} : { error: secrets.scrub((err as Error).message) }) });
+    } finally {
+      clearInterval(poll);
+      await Promise.all(cleanups);
+      await fs.promises.rm(store.dir, { recursive: true, force: true });
+    }
+  }
+
+  /** The model of a job's run, made once per run in this process. */
+  private modelOf(d: AttemptJobData, options: RunOptions, env: NodeJS.ProcessEnv, logger: Logger): RunModel {
+    let model = this.models.get(d.runId);
+    if (!model) this.models.set(d.runId, (model = runModelOf(options, env, (m) => logger.warn(m))));
+    return model;
+  }
+
+  /**
+   * What the run's stream holds of this attempt: `finished` when it ended, else the trajectory its
+   * reported steps make (undefined when none was reported), to continue from.
+   */
+  private async reported(d: AttemptJobData): Promise<Trajectory | 'finished' | undefined> {
+    const entries = (await this.redis.xrange(eventsKey(d.runId), '-', '+')) as [string, string[]][];
+    let t: Trajectory | undefined;
+    for (const [, fields] of entries) {
+      const e = parseQueueEvent(fields);
+      if (!e || e.taskId !== d.taskId || e.attempt !== d.attempt) continue;
+      if (e.kind === 'end') return 'finished';
+      if (e.kind !== 'step') continue;
+      t ??= e.header ? { ...e.header, messages: [], steps: [] } : undefined;
+      if (!t || e.step.index !== t.steps.length) continue;
+      t.messages.length = Math.min(e.from, t.messages.length);
+      t.messages.push(...e.messages);
+      t.steps.push(e.step);
+    }
+    return t && { ...t, status: 'running', result: null };
+  }
+}

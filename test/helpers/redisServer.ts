@@ -1,0 +1,82 @@
+/**
+ * A real redis-server for tests (Debian's package, scripts/ensure-redis.sh installs it): its own
+ * port on 127.0.0.1 and its own data folder, AOF on (`appendonly yes`, fsync every second), as
+ * the README tells users to run it. `kill()` is SIGKILL; `restart()` starts it again on the
+ * same port and data.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import IORedis from 'ioredis';
+
+export interface RedisServer {
+  /** `redis://127.0.0.1:<port>/0`. */
+  url: string;
+  port: number;
+  dir: string;
+  /** SIGKILL, no shutdown save. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port and data folder. */
+  restart(): Promise<void>;
+  /** Stops it and removes its data folder. */
+  close(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Starts a redis-server and waits until it answers PING. Errors: it did not within 10 s (with its log). */
+export async function startRedisServer(): Promise<RedisServer> {
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trajlab-redis-'));
+  let child: ChildProcess | undefined;
+  let log = '';
+  const start = async () => {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--protected-mode', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (b: Buffer) => (log += b.toString()));
+    child.stderr!.on('data', (b: Buffer) => (log += b.toString()));
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const probe = new IORedis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      probe.on('error', () => undefined);
+      try {
+        await probe.connect();
+        await probe.ping();
+        return;
+      } catch {
+        probe.disconnect();
+        if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer within 10 s:\n${log}`);
+        await new Promise((r) => setTimeout(r, 100));
+      } finally {
+        probe.disconnect();
+      }
+    }
+  };
+  const stop = async (signal: NodeJS.Signals) => {
+    const c = child;
+    if (!c || c.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      c.once('exit', () => resolve());
+      c.kill(signal);
+    });
+  };
+  await start();
+  return {
+    url: `redis://127.0.0.1:${port}/0`,
+    port,
+    dir,
+    kill: () => stop('SIGKILL'),
+    restart: start,
+    async close() {
+      await stop('SIGTERM');
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
