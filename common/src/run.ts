@@ -37,7 +37,7 @@ export interface RunOptions {
   /**
    * Run the attempts on a Redis queue (`redis://[:password@]host:6379/0`, `rediss://` for TLS):
    * `trajlab worker` processes take them; this process enqueues them and writes the run folder
-   * from what the workers report (queue/queueRunner.ts). run.json keeps the URL without its password.
+   * from what the workers report (server/src/run/queueRunner.ts). run.json keeps the URL without its password.
    */
   queue?: string;
   /**

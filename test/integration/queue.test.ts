@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Trajectory } from '../../common/src/trajectory';
-import { QueueWorker } from '../../server/src/queue/worker';
+import { QueueWorker } from '../../server/src/run/queueWorker';
 import { QUEUE_NAME } from '../../server/src/queue/queue';
 import { memoryLogger, tempDir } from '../helpers/engineHelpers';
 import { API_KEY, runEngine, withServer } from '../helpers/engineRuns';

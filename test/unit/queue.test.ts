@@ -1,11 +1,11 @@
 /**
- * The queue's shared parts without Redis (server/src/queue/queue.ts, queueRunner.ts): job ids,
+ * The queue's shared parts without Redis (server/src/queue/queue.ts, run/queueRunner.ts): job ids,
  * queue URLs, report parsing, and which tasks cannot go on a queue yet.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { attemptJobId, parseQueueEvent, queueUrlProblem } from '../../server/src/queue/queue';
-import { coordinatorFiles } from '../../server/src/queue/queueRunner';
+import { coordinatorFiles } from '../../server/src/run/queueRunner';
 
 test('job ids: the same attempt always the same id (enqueueing twice is harmless), any task id, never a colon', () => {
   const id = attemptJobId('20261207-101500-a1b2', 'django__django-11099', 2);

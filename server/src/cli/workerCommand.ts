@@ -1,10 +1,10 @@
 /**
  * `trajlab worker --queue URL [--host DOCKER_URL] [--workers N] [--gpus IDS] [--name NAME]`: takes
- * attempts from a Redis queue and runs them on this machine's Docker engine (queue/worker.ts),
+ * attempts from a Redis queue and runs them on this machine's Docker engine (run/queueWorker.ts),
  * until SIGINT or SIGTERM (the attempts running then finish first; a second signal exits at once).
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { QueueWorker } from '../queue/worker';
+import { QueueWorker } from '../run/queueWorker';
 import { queueUrlProblem } from '../queue/queue';
 import { parseGpuList } from '../runtime/gpus';
 import { hostUrlProblem } from '../pool/hostSpec';

@@ -1,7 +1,7 @@
 /**
  * Attempts on a Redis queue (`trajlab generate --queue URL`, `trajlab worker --queue URL`): the
- * names, shapes and connections the coordinator (queue/queueRunner.ts) and the workers
- * (queue/worker.ts) share. The queue is BullMQ's (one job per attempt, on the queue
+ * names, shapes and connections the coordinator (run/queueRunner.ts) and the workers
+ * (run/queueWorker.ts) share. The queue is BullMQ's (one job per attempt, on the queue
  * `trajlab-attempts`); what a worker reports goes to one Redis stream per run,
  * `trajlab:run:<run_id>:events` (XADD, field `e`: a QueueEvent as JSON), which the coordinator
  * reads from its start, so that a coordinator started again (a resume) sees everything that

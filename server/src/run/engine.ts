@@ -20,7 +20,7 @@ import { runAttempt } from './attempt';
 import { HostLostError, RequeueError, type JobPlace, type JobRunner } from './jobRunner';
 import { AttemptModel, ModelUnavailableError, type ModelPool } from '../agent/modelPool';
 import { runModelOf, type RunModel } from './runModel';
-import { QueueRunner } from '../queue/queueRunner';
+import { QueueRunner } from './queueRunner';
 import { AgentProtocol, agentConfigHash, readAgentConfig } from '../agent/agentConfig';
 import { jobList, selectTasks, type Job } from './jobs';
 import { LocalRunner } from './localRunner';

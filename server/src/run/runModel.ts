@@ -1,7 +1,7 @@
 /**
  * The model of a run, from its options: one client for every task (API models, `noop`,
  * `replay:`), one per task (`gold`), or a models list's pool (one view per attempt). Shared by
- * the engine and queue workers (queue/worker.ts), which run attempts of the same options.
+ * the engine and queue workers (run/queueWorker.ts), which run attempts of the same options.
  */
 import * as path from 'node:path';
 import type { RunOptions } from '../../../common/src/run';

@@ -1,7 +1,7 @@
 /**
  * The JobRunner of a run on a Redis queue (`generate --queue URL`): the coordinator's side. It
  * enqueues one BullMQ job per attempt to run (deterministic job ids, the task's priority), and
- * reads the run's stream (queue/queue.ts) from its start: an attempt starts here (the engine's
+ * reads the run's stream (queue/queue.ts; the workers: run/queueWorker.ts) from its start: an attempt starts here (the engine's
  * records: counts, states, events) when a worker first reports on it, and its trajectory is
  * written here from the worker's reports (JobPlace.execute): each finished step through the
  * journal, the whole trajectory at the end, as a local run writes it. The coordinator stays the
@@ -15,14 +15,14 @@ import type IORedis from 'ioredis';
 import type { AgentConfig } from '../../../common/src/agentConfig';
 import type { Task } from '../../../common/src/task';
 import type { Trajectory } from '../../../common/src/trajectory';
-import { totalsOf } from '../run/attempt';
-import type { JobPlace, JobRunner, JobWork, RemoteAttempt } from '../run/jobRunner';
-import type { Job } from '../run/jobs';
-import type { LocalRunnerContext } from '../run/localRunner';
+import { totalsOf } from './attempt';
+import type { JobPlace, JobRunner, JobWork, RemoteAttempt } from './jobRunner';
+import type { Job } from './jobs';
+import type { LocalRunnerContext } from './localRunner';
 import { TrajectoryWriter } from '../store/trajectoryWriter';
 import { AbortedError } from '../util/abort';
 import { withoutCredentials } from '../util/urlCredentials';
-import { attemptJobId, cancelKey, eventsKey, parseQueueEvent, QUEUE_NAME, redisConnection, type AttemptJobData, type QueueEvent, type WorkerRunOptions } from './queue';
+import { attemptJobId, cancelKey, eventsKey, parseQueueEvent, QUEUE_NAME, redisConnection, type AttemptJobData, type QueueEvent, type WorkerRunOptions } from '../queue/queue';
 
 /** How long opening waits for Redis to answer, ms. */
 const OPEN_TIMEOUT_MS = 5_000;

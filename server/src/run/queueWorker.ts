@@ -18,12 +18,12 @@ import type IORedis from 'ioredis';
 import type { RunOptions } from '../../../common/src/run';
 import type { Step, Trajectory } from '../../../common/src/trajectory';
 import { AgentProtocol } from '../agent/agentConfig';
-import { runAttempt } from '../run/attempt';
-import { startEnvironment } from '../run/environment';
-import type { Job } from '../run/jobs';
-import { jobEnvironment } from '../run/localRunner';
-import { RUN_DEFAULTS } from '../run/runDefaults';
-import { runModelOf, type RunModel } from '../run/runModel';
+import { runAttempt } from './attempt';
+import { startEnvironment } from './environment';
+import type { Job } from './jobs';
+import { jobEnvironment } from './localRunner';
+import { RUN_DEFAULTS } from './runDefaults';
+import { runModelOf, type RunModel } from './runModel';
 import { connectDocker, hostName } from '../runtime/connection';
 import { explainDockerError } from '../runtime/hostErrors';
 import { GpuAllocator, gpuPool } from '../runtime/gpus';
@@ -32,7 +32,7 @@ import { RunStore } from '../store/runStore';
 import { AbortedError } from '../util/abort';
 import type { Logger } from '../util/log';
 import { runSecrets } from '../util/secrets';
-import { cancelKey, eventsKey, parseQueueEvent, QUEUE_NAME, redisConnection, type AttemptJobData, type QueueEvent } from './queue';
+import { cancelKey, eventsKey, parseQueueEvent, QUEUE_NAME, redisConnection, type AttemptJobData, type QueueEvent } from '../queue/queue';
 
 /** How often a running attempt checks its run's cancel key, ms. */
 const CANCEL_POLL_MS = 500;
