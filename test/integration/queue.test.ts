@@ -174,3 +174,27 @@ test('generate --queue (the built CLI): a URL that is no Redis URL is refused at
     tmp.cleanup();
   }
 });
+
+test("a worker's API key never leaves it: echoed back by the model, it reaches neither Redis nor the coordinator's run folder (scripted model server, real redis-server)", { timeout: 120_000 }, async () => {
+  const tmp = tempDir('queue-secret');
+  const redis = await startRedisServer();
+  const key = `sk-worker-only-${Math.random().toString(36).slice(2)}`;
+  const worker = new QueueWorker({ queueUrl: redis.url, workers: 1, name: 'w1', logger: memoryLogger(), env: { OPENAI_API_KEY: key } });
+  try {
+    await worker.start();
+    const tasksFile = writeTasks(tmp.dir, 1);
+    const echo: Responder = (ctx) => runScript([bashReply(`echo done > out.txt; echo "key ${key}"`), submitReply('ok')], ctx);
+    const run = await withServer(echo, (server) => runEngine({ tasksFile, out: tmp.dir, workers: 1, queue: redis.url }, { server, secrets: [key] }));
+    assert.equal(run.report.resolved, 1);
+    assert.ok(JSON.stringify(run.traj('q1').messages).includes('key [redacted]'));
+    const { default: IORedis } = await import('ioredis');
+    const probe = new IORedis(redis.url);
+    const stream = JSON.stringify(await probe.xrange(`trajlab:run:${run.engine.runId}:events`, '-', '+'));
+    probe.disconnect();
+    assert.ok(stream.length > 100 && !stream.includes(key), 'the reports on Redis hold no key');
+  } finally {
+    await worker.close();
+    await redis.close();
+    tmp.cleanup();
+  }
+});

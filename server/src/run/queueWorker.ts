@@ -120,7 +120,11 @@ export class QueueWorker {
   /** Runs one job (see the file comment). Never throws for the attempt's own failures: they are reported. */
   private async process(job: BullJob<AttemptJobData>): Promise<void> {
     const d = job.data;
-    const report = (e: QueueEvent) => this.redis.xadd(eventsKey(d.runId), '*', 'e', JSON.stringify(e));
+    const options: RunOptions = { workers: 1, attempts: 1, out: this.scratch, runId: d.runId, tasksFile: d.tasksFile, ...d.options, mode: d.options.mode ?? RUN_DEFAULTS.mode };
+    const env = { ...process.env, ...this.o.env };
+    // This worker's keys (and URL passwords) never leave it: every report is scrubbed of them.
+    const secrets = runSecrets(env, [options.baseUrl, ...(options.models ?? []).map((m) => m.base_url)], (options.models ?? []).flatMap((m) => (m.api_key_env ? [m.api_key_env] : [])));
+    const report = (e: QueueEvent) => this.redis.xadd(eventsKey(d.runId), '*', 'e', secrets.json(e));
     const base = { taskId: d.taskId, attempt: d.attempt, worker: this.name };
     if (await this.redis.exists(cancelKey(d.runId))) {
       await report({ kind: 'stopped', ...base });
@@ -130,9 +134,6 @@ export class QueueWorker {
     if (earlier === 'finished') return;
     // A worker that died here with this attempt left its container: gone before the attempt runs again.
     if (earlier || job.attemptsStarted > 1) await reapOrphans(this.docker, this.o.logger);
-    const options: RunOptions = { workers: 1, attempts: 1, out: this.scratch, runId: d.runId, tasksFile: d.tasksFile, ...d.options, mode: d.options.mode ?? RUN_DEFAULTS.mode };
-    const env = { ...process.env, ...this.o.env };
-    const secrets = runSecrets(env, [options.baseUrl, ...(options.models ?? []).map((m) => m.base_url)], (options.models ?? []).flatMap((m) => (m.api_key_env ? [m.api_key_env] : [])));
     const logger = secrets.logger(this.o.logger);
     // Each attempt its own scratch store: nothing is shared between attempts of a run here.
     const store = new RunStore(path.join(this.scratch, job.id ?? `${d.runId}-${d.taskId}-${d.attempt}`), d.runId);
@@ -188,7 +189,7 @@ export class QueueWorker {
       );
       // Its container is gone before the coordinator hears the attempt ended.
       await Promise.all(cleanups);
-      await report({ kind: 'end', ...base, trajectory: secrets.value(t) });
+      await report({ kind: 'end', ...base, trajectory: t });
     } catch (err) {
       await Promise.all(cleanups);
       // Cancelled (the trajectory stays unfinished, for a resume), or the attempt could not run.
