@@ -1,6 +1,6 @@
 /**
  * A real redis-server for tests (Debian's package, scripts/ensure-redis.sh installs it): its own
- * port on 127.0.0.1 and its own data folder, AOF on (`appendonly yes`, fsync every second), as
+ * port on 127.0.0.1 and its own data folder, AOF on (`appendonly yes`, `appendfsync always`), as
  * the README tells users to run it. `kill()` is SIGKILL; `restart()` starts it again on the
  * same port and data.
  */
@@ -39,7 +39,7 @@ export async function startRedisServer(): Promise<RedisServer> {
   let child: ChildProcess | undefined;
   let log = '';
   const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--protected-mode', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--protected-mode', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (b: Buffer) => (log += b.toString()));
     child.stderr!.on('data', (b: Buffer) => (log += b.toString()));
     const deadline = Date.now() + 10_000;

@@ -79,9 +79,9 @@ test('trajlab worker processes (the built CLI): one SIGKILLed mid-attempt, its a
   const tmp = tempDir('queue-kill');
   const redis = await startRedisServer();
   const env = { ...process.env, OPENAI_API_KEY: API_KEY };
-  const start = (name: string) => startCli(['worker', '--queue', redis.url, '--workers', '2', '--lock-sec', '2', '--name', name], { built: true, env, timeoutMs: 280_000 });
+  const start = (name: string, ...extra: string[]) => startCli(['worker', '--queue', redis.url, '--workers', '2', '--lock-sec', '2', '--name', name, ...extra], { built: true, env, timeoutMs: 280_000 });
   const w1 = start('w1');
-  const w2 = start('w2');
+  const w2 = start('w2', '--metrics-port', '0');
   try {
     await until('both workers', () => w1.stderr.includes('taking attempts') && w2.stderr.includes('taking attempts'), 30_000);
     const tasksFile = path.join(tmp.dir, 'tasks.jsonl');
@@ -108,6 +108,13 @@ test('trajlab worker processes (the built CLI): one SIGKILLed mid-attempt, its a
       assert.equal(t.environment.host, 'w2', `k${i} ended on the worker alive`);
     }
     // runEngine checked that no container of the run is left (w2 removed w1's when it took its attempts).
+    // The worker's /metrics: the attempts it finished, its steps; /health answers.
+    const url = /metrics on (http:\/\/[^\s]+)\/metrics/.exec(w2.stderr)?.[1];
+    assert.ok(url, w2.stderr);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    assert.match(metrics, /^trajlab_attempts_total\{exit_status="submitted"\} 4$/m);
+    assert.match(metrics, /^trajlab_step_duration_seconds_count \d+$/m);
+    assert.equal((await fetch(`${url}/health`)).status, 200);
   } finally {
     w1.killGroup('SIGKILL');
     w2.killGroup('SIGTERM');
@@ -192,6 +199,35 @@ test("a worker's API key never leaves it: echoed back by the model, it reaches n
     const stream = JSON.stringify(await probe.xrange(`trajlab:run:${run.engine.runId}:events`, '-', '+'));
     probe.disconnect();
     assert.ok(stream.length > 100 && !stream.includes(key), 'the reports on Redis hold no key');
+  } finally {
+    await worker.close();
+    await redis.close();
+    tmp.cleanup();
+  }
+});
+
+test('redis-server SIGKILLed and started again mid-run (AOF, appendfsync always): workers and coordinator reconnect and the run completes, every step once (scripted model server, real redis-server)', { timeout: 300_000 }, async () => {
+  const tmp = tempDir('queue-redis-restart');
+  const redis = await startRedisServer();
+  const worker = new QueueWorker({ queueUrl: redis.url, workers: 2, name: 'w1', logger: memoryLogger(), env: { OPENAI_API_KEY: API_KEY } });
+  try {
+    await worker.start();
+    const tasksFile = path.join(tmp.dir, 'tasks.jsonl');
+    fs.writeFileSync(tasksFile, [1, 2, 3, 4].map((i) => JSON.stringify({ task_id: `r${i}`, task_type: 'code', description: `restart task ${i}`, eval: ['grep -qx done out.txt'] })).join('\n') + '\n');
+    const slow: Responder = (ctx) => runScript([bashReply('echo one'), bashReply('echo done > out.txt'), submitReply('ok')], ctx);
+    let restarted: Promise<void> | undefined;
+    const run = await withServer(slow, (server) =>
+      runEngine({ tasksFile, out: tmp.dir, workers: 2, queue: redis.url }, {
+        server,
+        timeoutMs: 240_000,
+        onEvent: (e) => {
+          if (e.type === 'step' && !restarted) restarted = redis.kill().then(() => new Promise((r) => setTimeout(r, 1000))).then(() => redis.restart());
+        },
+      }), 500);
+    await restarted;
+    assert.ok(restarted, 'redis-server was restarted during the run');
+    assert.equal(run.report.resolved, 4, run.logger.lines.join('\n'));
+    for (let i = 1; i <= 4; i++) assert.deepEqual(run.traj(`r${i}`).steps.map((s) => s.index), [0, 1, 2], `r${i}: every step once`);
   } finally {
     await worker.close();
     await redis.close();

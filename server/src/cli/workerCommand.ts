@@ -1,7 +1,9 @@
 /**
- * `trajlab worker --queue URL [--host DOCKER_URL] [--workers N] [--gpus IDS] [--name NAME]`: takes
+ * `trajlab worker --queue URL [--host DOCKER_URL] [--workers N] [--gpus IDS] [--name NAME] [--metrics-port N]`: takes
  * attempts from a Redis queue and runs them on this machine's Docker engine (run/queueWorker.ts),
  * until SIGINT or SIGTERM (the attempts running then finish first; a second signal exits at once).
+ * `--metrics-port` serves /metrics and /health as the daemon does (attempts running per Docker
+ * host, attempts finished, step durations, model requests, tokens and cost).
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { QueueWorker } from '../run/queueWorker';
@@ -11,6 +13,7 @@ import { hostUrlProblem } from '../pool/hostSpec';
 import { RUN_DEFAULTS } from '../run/runDefaults';
 import { stderrLogger } from '../util/log';
 import { int, num } from './runOptionFlags';
+import { metricsOptions, withMetricsEndpoint, type MetricsFlags } from './metricsFlags';
 
 /** Adds `worker` to `program`. */
 export function addWorkerCommand(program: Command): void {
@@ -31,10 +34,12 @@ export function addWorkerCommand(program: Command): void {
     .option('--gpus <ids>', 'GPU device ids this machine offers, comma-separated (default: TRAJLAB_GPUS, else the engine\'s)', (v: string) => parseGpuList(v))
     .option('--name <name>', 'name in reports and logs (default <hostname>:<pid>)')
     .option('--lock-sec <s>', 'seconds a job stays this worker\'s without news before another worker takes it back (a worker that died); also how often this worker looks for such jobs', num('--lock-sec', 1), 30)
-    .action(async (f: { queue: string; host?: string; workers: number; gpus?: string[]; name?: string; lockSec: number }) => {
+    .addOption(metricsOptions()[0]!)
+    .addOption(metricsOptions()[1]!)
+    .action(async (f: { queue: string; host?: string; workers: number; gpus?: string[]; name?: string; lockSec: number } & MetricsFlags) => {
       const worker = new QueueWorker({ queueUrl: f.queue, host: f.host, workers: f.workers, gpus: f.gpus, name: f.name, lockMs: f.lockSec * 1000, logger: stderrLogger });
       await worker.start();
-      await new Promise<void>((resolve) => {
+      await withMetricsEndpoint(f, () => new Promise<void>((resolve) => {
         let stopping = false;
         const onSignal = (sig: NodeJS.Signals) => {
           if (stopping) process.exit(sig === 'SIGINT' ? 130 : 143);
@@ -44,6 +49,6 @@ export function addWorkerCommand(program: Command): void {
         };
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
-      });
+      }));
     });
 }

@@ -27,6 +27,11 @@ export function attemptDequeued(host?: string): void {
   if (host !== undefined) attemptsRunning.inc({ host });
 }
 
+/** A queue worker took an attempt from the Redis queue and runs it on `host` (a worker has no queue of its own to count). */
+export function attemptTaken(host: string): void {
+  attemptsRunning.inc({ host });
+}
+
 /**
  * An attempt that ran on `host` ended: `exitStatus` is the trajectory's (`submitted`, `timeout`,
  * …), `error` when it failed outside its trajectory, `cancelled` when the run was cancelled.

@@ -29,6 +29,7 @@ import { explainDockerError } from '../runtime/hostErrors';
 import { GpuAllocator, gpuPool } from '../runtime/gpus';
 import { reapOrphans } from '../runtime/reaper';
 import { RunStore } from '../store/runStore';
+import * as runMetrics from '../metrics/runMetrics';
 import { AbortedError } from '../util/abort';
 import type { Logger } from '../util/log';
 import { runSecrets } from '../util/secrets';
@@ -145,6 +146,10 @@ export class QueueWorker {
       void this.redis.exists(cancelKey(d.runId)).then((n) => n && controller.abort('cancelled'), () => undefined);
     }, CANCEL_POLL_MS);
     const cleanups: Promise<unknown>[] = [];
+    const host = hostName(this.o.host);
+    const began = performance.now();
+    let ended = 'cancelled';
+    runMetrics.attemptTaken(host);
     let reportedMessages = earlier?.messages.length ?? 0;
     let headerSent = false;
     try {
@@ -178,6 +183,7 @@ export class QueueWorker {
           background: (work) => void cleanups.push(work().catch((err: Error) => logger.warn(`clean-up: ${err.message}`))),
           onState: (state) => void report({ kind: 'state', ...base, state }).catch(() => undefined),
           onStep: async (trajectory: Trajectory, step: Step) => {
+            runMetrics.stepFinished(step);
             const from = Math.min(reportedMessages, trajectory.messages.length);
             const header = headerSent ? undefined : { ...trajectory, messages: [], steps: [] };
             headerSent = true;
@@ -187,14 +193,17 @@ export class QueueWorker {
         },
         earlier,
       );
+      ended = t.result?.exit_status ?? 'error';
       // Its container is gone before the coordinator hears the attempt ended.
       await Promise.all(cleanups);
       await report({ kind: 'end', ...base, trajectory: t });
     } catch (err) {
+      if (!(err instanceof AbortedError)) ended = 'error';
       await Promise.all(cleanups);
       // Cancelled (the trajectory stays unfinished, for a resume), or the attempt could not run.
       await report({ kind: 'stopped', ...base, ...(err instanceof AbortedError ? {} : { error: secrets.scrub((err as Error).message) }) });
     } finally {
+      runMetrics.attemptEnded(host, ended, ended === 'cancelled' || ended === 'error' ? undefined : (performance.now() - began) / 1000);
       clearInterval(poll);
       await Promise.all(cleanups);
       await fs.promises.rm(store.dir, { recursive: true, force: true });
