@@ -122,7 +122,8 @@ export class QueueRunner implements JobRunner {
           runId: this.run.runId, taskId: job.entry.task.task_id, attempt: job.attempt, task: job.entry.task, line: job.entry.line, tasksFile: o.tasksFile,
           options: stripUndefined(options), ...(this.run.agentConfig ? { agentConfig: this.run.agentConfig } : {}),
         },
-        opts: { jobId: attemptJobId(this.run.runId, job.entry.task.task_id, job.attempt), priority: bullPriority(job.entry.task.priority), removeOnComplete: true, removeOnFail: true },
+        // A worker that fails outside the attempt (Redis or disk trouble) gets the job again, 5 times at most.
+        opts: { jobId: attemptJobId(this.run.runId, job.entry.task.task_id, job.attempt), priority: bullPriority(job.entry.task.priority), removeOnComplete: true, removeOnFail: true, attempts: 5, backoff: { type: 'exponential', delay: 1000 } },
       })),
     );
     // Jobs no worker reported on yet; `open`: jobs not ended (started ones until they end, others until removed by a cancel).
@@ -132,7 +133,8 @@ export class QueueRunner implements JobRunner {
       void this.cancel([...waiting.values()]).then((removed) => {
         for (const job of removed) if (waiting.delete(key(job.entry.task.task_id, job.attempt))) open--;
       });
-    signal.addEventListener('abort', onCancel, { once: true });
+    if (signal.aborted) onCancel();
+    else signal.addEventListener('abort', onCancel, { once: true });
     const reading = this.read((e, id) => {
       if (e.kind === 'stopped' && !streamIdAfter(id, startId)) return;
       const k = key(e.taskId, e.attempt);

@@ -118,8 +118,26 @@ export class QueueWorker {
     await fs.promises.rm(this.scratch, { recursive: true, force: true });
   }
 
-  /** Runs one job (see the file comment). Never throws for the attempt's own failures: they are reported. */
+  /**
+   * Runs one job (see the file comment). Never throws for the attempt's own failures: they are
+   * reported. Trouble outside the attempt (Redis, the scratch folder) throws: BullMQ gives the job
+   * again (5 tries); on the last, the failure is reported so the coordinator does not wait for it.
+   */
   private async process(job: BullJob<AttemptJobData>): Promise<void> {
+    try {
+      await this.processAttempt(job);
+    } catch (err) {
+      const d = job.data;
+      this.o.logger.warn(`worker ${this.name}: ${d.taskId} #${d.attempt}: ${(err as Error).message}`);
+      if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+        const e: QueueEvent = { kind: 'stopped', taskId: d.taskId, attempt: d.attempt, worker: this.name, error: `the worker could not run it: ${(err as Error).message}` };
+        await this.redis.xadd(eventsKey(d.runId), '*', 'e', JSON.stringify(e)).catch(() => undefined);
+      }
+      throw err;
+    }
+  }
+
+  private async processAttempt(job: BullJob<AttemptJobData>): Promise<void> {
     const d = job.data;
     const options: RunOptions = { workers: 1, attempts: 1, out: this.scratch, runId: d.runId, tasksFile: d.tasksFile, ...d.options, mode: d.options.mode ?? RUN_DEFAULTS.mode };
     const env = { ...process.env, ...this.o.env };
