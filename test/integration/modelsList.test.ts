@@ -17,7 +17,7 @@ import { runCli } from '../helpers/cli';
 import { runEngine, withServer } from '../helpers/engineRuns';
 import { bashReply, errorReply, refusedBaseUrl, runScript, submitReply, textReply, type MessageReply, type Responder } from '../helpers/scriptedModelServer';
 import { AgentProtocol, MINI_SWE_AGENT, agentConfigHash } from '../../server/src/agent/agentConfig';
-import { readStepTokens } from '../../server/src/store/tokenSidecar';
+import { readStepTokens, tokenSidecarPath } from '../../server/src/store/tokenSidecar';
 
 /** `n` tasks whose eval always passes; each is solved by `bash true` then a submit. */
 function writeTasks(dir: string, n: number): string {
@@ -304,6 +304,13 @@ test('--record-tokens with a vLLM-style endpoint: prompt and completion token id
       const second = await runCli(['export', atif1, '--format', 'atif', '--out', atif2]);
       assert.equal(second.code, 0, second.stderr);
       assert.deepEqual(doc(atif2).steps.filter((s) => s.source === 'agent').map((s) => s.metrics), metrics1);
+      // A sidecar that cannot be read: the trajectory is exported without ids, and the export says why.
+      fs.writeFileSync(tokenSidecarPath(file), 'not gzip');
+      const atif3 = path.join(tmp.dir, 'atif3');
+      const third = await runCli(['export', engine.store.dir, '--format', 'atif', '--out', atif3]);
+      assert.equal(third.code, 0, third.stderr);
+      assert.match(third.stderr, /warning: .*its token sidecar \(.*\.tokens\.jsonl\.gz\) cannot be read \(.*\): its steps are exported without token ids/);
+      assert.ok(doc(atif3).steps.every((s) => s.metrics?.prompt_token_ids === undefined));
     });
   } finally {
     tmp.cleanup();

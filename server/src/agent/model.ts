@@ -295,7 +295,8 @@ export function countingFetch(inner: typeof fetch = fetch, limiter?: RequestLimi
       else if (estimate) {
         response.clone().json().then(
           (body: { usage?: { total_tokens?: number } }) => limiter.settle(estimate, body?.usage?.total_tokens ?? estimate),
-          () => undefined,
+          // A body that is not JSON has no usage: the estimate stands (the SDK reports the bad body to the call).
+          () => limiter.settle(estimate, estimate),
         );
       }
     }

@@ -11,11 +11,11 @@ import { TRAJECTORY_SCHEMA_VERSION } from '../../../common/src/trajectory';
 import { importTrajectory, parseJson, readTrajectoryFile, TrajectoryImportError } from '../import/trajectoryFile';
 import { throwIfAborted } from '../util/abort';
 import type { SourceFile } from './sources';
-import { attachStepTokens } from '../store/tokenSidecar';
+import { attachStepTokens, tokenSidecarPath } from '../store/tokenSidecar';
 
 /** A source file read: its trajectory, or why it is not one. */
 export type ReadResult =
-  | { ok: true; source: SourceFile; sha256: string; bytes: number; trajectory: Trajectory }
+  | { ok: true; source: SourceFile; sha256: string; bytes: number; trajectory: Trajectory; /** Read, but something beside it was not (a token sidecar): said as a warning. */ warning?: string }
   | { ok: false; source: SourceFile; sha256: string | null; bytes: number; reason: 'corrupt' | 'not_a_trajectory'; detail: string };
 
 /**
@@ -23,9 +23,11 @@ export type ReadResult =
  * get their token ids from the token sidecar, store/tokenSidecar.ts); foreign ones go
  * through `readTrajectoryFile` (which also picks up a Harbor trial's verifier reward). Never
  * throws for a bad file: unreadable, invalid JSON or an unknown format give `ok: false` with the
- * reason and a one-line detail. `hash: false` skips the sha256 (`sha256` is then '').
+ * reason and a one-line detail. `hash: false` skips the sha256 (`sha256` is then '');
+ * `tokens: true` reads the token sidecar (store/tokenSidecar.ts) into the steps' `token_data`: a
+ * sidecar that cannot be read leaves them without and says so in `warning`.
  */
-export async function readSourceFile(source: SourceFile, opts: { hash?: boolean } = {}): Promise<ReadResult> {
+export async function readSourceFile(source: SourceFile, opts: { hash?: boolean; tokens?: boolean } = {}): Promise<ReadResult> {
   let buf: Buffer;
   try {
     buf = await fs.promises.readFile(source.file);
@@ -56,8 +58,13 @@ export async function readSourceFile(source: SourceFile, opts: { hash?: boolean 
     const native = typeof data === 'object' && data !== null && (data as { schema_version?: unknown }).schema_version === TRAJECTORY_SCHEMA_VERSION;
     const trajectory = native ? importTrajectory(data, source.file) : await readTrajectoryFile(source.file);
     if (!isUsable(trajectory)) return fail('a TrajLab trajectory with missing fields (task_id, messages, steps, totals)');
-    // --record-tokens: the token ids live in the sidecar; a sidecar that cannot be read leaves the steps without them.
-    if (native) await attachStepTokens(trajectory, source.file).catch(() => undefined);
+    if (native && opts.tokens) {
+      try {
+        await attachStepTokens(trajectory, source.file);
+      } catch (err) {
+        return { ok: true, source, sha256, bytes: buf.length, trajectory, warning: `its token sidecar (${tokenSidecarPath(source.file)}) cannot be read (${errorLine((err as Error).message)}): its steps are exported without token ids` };
+      }
+    }
     return { ok: true, source, sha256, bytes: buf.length, trajectory };
   } catch (err) {
     if (err instanceof TrajectoryImportError) {
@@ -70,14 +77,15 @@ export async function readSourceFile(source: SourceFile, opts: { hash?: boolean 
 
 /**
  * Reads `sources` in order, `prefetch` files ahead (default 4), yielding each result once its
- * turn comes (`hash: false`: no sha256, for statistics). Throws AbortedError when `signal` fires.
+ * turn comes (`hash: false`: no sha256, for statistics; `tokens: true`: token sidecars too, see
+ * readSourceFile). Throws AbortedError when `signal` fires.
  */
-export async function* readSources(sources: SourceFile[], signal?: AbortSignal, opts: { prefetch?: number; hash?: boolean } = {}): AsyncGenerator<ReadResult> {
+export async function* readSources(sources: SourceFile[], signal?: AbortSignal, opts: { prefetch?: number; hash?: boolean; tokens?: boolean } = {}): AsyncGenerator<ReadResult> {
   const prefetch = opts.prefetch ?? 4;
   const queue: Promise<ReadResult>[] = [];
   let next = 0;
   const fill = () => {
-    while (queue.length < prefetch && next < sources.length) queue.push(readSourceFile(sources[next++]!, { hash: opts.hash }));
+    while (queue.length < prefetch && next < sources.length) queue.push(readSourceFile(sources[next++]!, { hash: opts.hash, tokens: opts.tokens }));
   };
   fill();
   while (queue.length) {

@@ -275,11 +275,14 @@ export async function exportTrajectories(
       kept++;
     };
 
+    // Token ids (the sidecars of --record-tokens runs) go only into ATIF rows: read them only then.
+    const withTokens = { tokens: format === 'atif' };
     if (!needsWholeSelection(filters) && !options.split) {
       // One pass: read, filter, render, write.
       let i = 0;
-      for await (const r of readSources(files, signal)) {
+      for await (const r of readSources(files, signal, withTokens)) {
         const idx = i++;
+        if (r.ok && r.warning) listing.warnings.push(`${r.source.file}: ${r.warning}`);
         const s = admit(idx, r);
         if (s && r.ok) {
           const rendered = renderWithinTokens(idx, r.trajectory, s);
@@ -317,8 +320,9 @@ export async function exportTrajectories(
       // Pass 2: read the chosen files again and write them.
       const again: SourceFile[] = chosen.map((s) => files[s.index]!);
       let j = 0;
-      for await (const r of readSources(again, signal)) {
+      for await (const r of readSources(again, signal, withTokens)) {
         const s = chosen[j++]!;
+        if (r.ok && r.warning) listing.warnings.push(`${r.source.file}: ${r.warning}`);
         if (!r.ok || r.sha256 !== s.sha256) {
           drop(s.index, 'changed_during_export', r.ok ? 'the file changed between the two passes' : `${r.detail} (it was readable in the first pass)`);
         } else {

@@ -157,7 +157,7 @@ export class QueueRunner implements JobRunner {
   }
 
   async settle(): Promise<void> {
-    await this.queue?.close().catch(() => undefined);
+    await this.queue?.close().catch((err: Error) => this.run.logger.warn(`closing the queue connection: ${err.message}`));
     this.queueRedis?.disconnect();
     this.reader?.disconnect();
     this.redis.disconnect();
@@ -241,7 +241,15 @@ export class QueueRunner implements JobRunner {
   private async cancel(jobs: readonly Job[]): Promise<Job[]> {
     try {
       await this.redis.set(cancelKey(this.run.runId), '1', 'EX', 24 * 3600);
-      const removed = await Promise.all(jobs.map((j) => this.queue!.remove(attemptJobId(this.run.runId, j.entry.task.task_id, j.attempt)).catch(() => 0)));
+      // 1: removed; 0: a worker holds it (it stops on the cancel key and reports).
+      const removed = await Promise.all(
+        jobs.map((j) =>
+          this.queue!.remove(attemptJobId(this.run.runId, j.entry.task.task_id, j.attempt)).catch((err: Error) => {
+            this.run.logger.warn(`${j.entry.task.task_id} #${j.attempt}: its job could not be removed from the queue (${err.message}); a worker that takes it stops at once (the run's cancel key)`);
+            return 0;
+          }),
+        ),
+      );
       return jobs.filter((_, i) => removed[i] === 1);
     } catch (err) {
       this.run.logger.warn(`cancel on the queue: ${(err as Error).message}`);

@@ -131,7 +131,9 @@ export class QueueWorker {
       this.o.logger.warn(`worker ${this.name}: ${d.taskId} #${d.attempt}: ${(err as Error).message}`);
       if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
         const e: QueueEvent = { kind: 'stopped', taskId: d.taskId, attempt: d.attempt, worker: this.name, error: `the worker could not run it: ${(err as Error).message}` };
-        await this.redis.xadd(eventsKey(d.runId), '*', 'e', JSON.stringify(e)).catch(() => undefined);
+        await this.redis.xadd(eventsKey(d.runId), '*', 'e', JSON.stringify(e)).catch((reportErr: Error) =>
+          this.o.logger.error(`worker ${this.name}: ${d.taskId} #${d.attempt}: its failure could not be reported (${reportErr.message}); the coordinator waits for it until the run is resumed`),
+        );
       }
       throw err;
     }
@@ -161,6 +163,7 @@ export class QueueWorker {
     await store.assignTrajectoryNames([d.taskId]);
     const controller = new AbortController();
     const poll = setInterval(() => {
+      // A failed check (Redis reconnecting) is tried again at the next tick.
       void this.redis.exists(cancelKey(d.runId)).then((n) => n && controller.abort('cancelled'), () => undefined);
     }, CANCEL_POLL_MS);
     const cleanups: Promise<unknown>[] = [];
@@ -199,7 +202,8 @@ export class QueueWorker {
           costLimit: options.costLimit ?? (protocol?.config.cost_limit || Infinity),
           signal: controller.signal,
           background: (work) => void cleanups.push(work().catch((err: Error) => logger.warn(`clean-up: ${err.message}`))),
-          onState: (state) => void report({ kind: 'state', ...base, state }).catch(() => undefined),
+          // A state is only what the views show; the steps and the end are what must arrive.
+          onState: (state) => void report({ kind: 'state', ...base, state }).catch((err: Error) => logger.warn(`${d.taskId} #${d.attempt}: state ${state.kind} not reported (${err.message})`)),
           onStep: async (trajectory: Trajectory, step: Step) => {
             runMetrics.stepFinished(step);
             const from = Math.min(reportedMessages, trajectory.messages.length);
