@@ -6,10 +6,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import IORedis from 'ioredis';
+import { freePort } from './scriptedModelServer';
 
 export interface RedisServer {
   /** `redis://127.0.0.1:<port>/0`. */
@@ -22,14 +22,6 @@ export interface RedisServer {
   restart(): Promise<void>;
   /** Stops it and removes its data folder. */
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** Starts a redis-server and waits until it answers PING. Errors: it did not within 10 s (with its log). */

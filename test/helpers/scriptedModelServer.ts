@@ -255,13 +255,18 @@ export async function startScriptedModelServer(options: ScriptedServerOptions): 
   };
 }
 
-/** An OpenAI-compatible base URL on 127.0.0.1 where nothing listens (every request: connection refused). */
-export async function refusedBaseUrl(): Promise<string> {
+/** A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then closed). */
+export async function freePort(): Promise<number> {
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}/v1`;
+  return port;
+}
+
+/** An OpenAI-compatible base URL on 127.0.0.1 where nothing listens (every request: connection refused). */
+export async function refusedBaseUrl(): Promise<string> {
+  return `http://127.0.0.1:${await freePort()}/v1`;
 }
 
 function sendJson(res: http.ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {

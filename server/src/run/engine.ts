@@ -22,11 +22,11 @@ import { AttemptModel, ModelUnavailableError, type ModelPool } from '../agent/mo
 import { runModelOf, type RunModel } from './runModel';
 import { QueueRunner } from './queueRunner';
 import { AgentProtocol, agentConfigHash, readAgentConfig } from '../agent/agentConfig';
-import { jobList, selectTasks, type Job } from './jobs';
+import { attemptKey, jobList, selectTasks, stripUndefined, type Job } from './jobs';
 import { LocalRunner } from './localRunner';
 import { PoolRunner } from './poolRunner';
 import { buildReport } from './report';
-import { RUN_DEFAULTS } from './runDefaults';
+import { attemptLimits, RUN_DEFAULTS } from './runDefaults';
 
 export { RUN_DEFAULTS };
 
@@ -69,7 +69,7 @@ export class RunEngine {
   private readonly counts: RunCounts = { total: 0, done: 0, failed: 0, running: 0, queued: 0, resolved: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0 };
   private readonly states = new Map<string, AttemptState>();
   private status: RunStatus = 'running';
-  /** Attempts this process has begun (runJob called), by key(): their earlier steps are counted once. */
+  /** Attempts this process has begun (runJob called), by attemptKey(): their earlier steps are counted once. */
   private readonly started = new Set<string>();
   /** Attempts not started because `runCostLimit` was reached. */
   private notStartedForCost = 0;
@@ -258,7 +258,7 @@ export class RunEngine {
    * `preparing`), or that step ended (`undefined`: the state it had before comes back).
    */
   private imageProgress(taskId: string, attempt: number, detail: string | undefined): void {
-    const k = key(taskId, attempt);
+    const k = attemptKey(taskId, attempt);
     const current = this.states.get(k);
     if (detail !== undefined) {
       if (current?.kind !== 'preparing') this.beforePreparing.set(k, current ?? { kind: 'queued' });
@@ -296,7 +296,7 @@ export class RunEngine {
     this.counts.total = jobs.length;
     this.counts.queued = jobs.length;
     runMetrics.attemptsQueuedAdded(jobs.length);
-    for (const j of jobs) this.states.set(key(j.entry.task.task_id, j.attempt), { kind: 'queued' });
+    for (const j of jobs) this.states.set(attemptKey(j.entry.task.task_id, j.attempt), { kind: 'queued' });
   }
 
   /**
@@ -337,8 +337,8 @@ export class RunEngine {
     const task = job.entry.task;
     this.counts.queued--;
     // Once per attempt: a moved attempt comes back here with steps this process already counted.
-    if (previous && !this.started.has(key(task.task_id, job.attempt))) this.countEarlierSteps(previous);
-    this.started.add(key(task.task_id, job.attempt));
+    if (previous && !this.started.has(attemptKey(task.task_id, job.attempt))) this.countEarlierSteps(previous);
+    this.started.add(attemptKey(task.task_id, job.attempt));
     if (previous?.status === 'finished' && previous.result) {
       runMetrics.attemptDequeued();
       this.finish(task.task_id, job.attempt, previous);
@@ -361,7 +361,7 @@ export class RunEngine {
     let attemptModel: ModelClient | undefined;
     let modelError: string | undefined;
     try {
-      attemptModel = model.forTask(task, previous, (this.requeues.get(key(task.task_id, job.attempt)) ?? 0) < (o.modelRequeues ?? RUN_DEFAULTS.modelRequeues));
+      attemptModel = model.forTask(task, previous, (this.requeues.get(attemptKey(task.task_id, job.attempt)) ?? 0) < (o.modelRequeues ?? RUN_DEFAULTS.modelRequeues));
     } catch (err) {
       modelError = (err as Error).message;
     }
@@ -401,9 +401,7 @@ export class RunEngine {
           modelError,
           mode: o.mode,
           protocol: this.protocol,
-          maxSteps: task.max_steps ?? o.maxSteps ?? (this.protocol?.config.step_limit || undefined) ?? RUN_DEFAULTS.maxSteps,
-          timeoutSec: task.timeout ?? o.timeout ?? RUN_DEFAULTS.timeoutSec,
-          costLimit: o.costLimit ?? (this.protocol?.config.cost_limit || Infinity),
+          ...attemptLimits(task, o, this.protocol?.config),
           replaySource: model.replay,
           signal: this.signal,
           hostSignal: place.hostSignal,
@@ -458,7 +456,7 @@ export class RunEngine {
    * Throws RequeueError for the runner. Errors: the event could not be written.
    */
   private async requeue(taskId: string, attempt: number, host: string, err: ModelUnavailableError): Promise<never> {
-    const k = key(taskId, attempt);
+    const k = attemptKey(taskId, attempt);
     const n = (this.requeues.get(k) ?? 0) + 1;
     this.requeues.set(k, n);
     this.requeueCount++;
@@ -526,7 +524,7 @@ export class RunEngine {
 
   private setState(taskId: string, attempt: number, state: AttemptState): void {
     state = this.secrets.value(state);
-    this.states.set(key(taskId, attempt), state);
+    this.states.set(attemptKey(taskId, attempt), state);
     this.hooks.onEvent?.({ type: 'attempt', taskId, attempt, state });
   }
 
@@ -610,13 +608,7 @@ function unavailableModel(spec: string): ModelClient {
   };
 }
 
-function key(taskId: string, attempt: number): string {
-  return `${taskId}\u0000${attempt}`;
-}
 
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
 
 /** The run's options as run.json records them: no password in a URL (the pool's hosts too), no user name in the model's base URL (util/urlCredentials.ts). */
 function recordedOptions(options: RunOptions): RunOptions {

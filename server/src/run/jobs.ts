@@ -4,6 +4,16 @@ import type { Trajectory } from '../../../common/src/trajectory';
 import type { TaskEntry } from '../tasks/reader';
 import type { Logger } from '../util/log';
 
+/** A map key of one attempt (task ids may hold any character but NUL). */
+export function attemptKey(taskId: string, attempt: number): string {
+  return `${taskId}\u0000${attempt}`;
+}
+
+/** `o` without its keys whose value is undefined. */
+export function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 /** One attempt of one task: the unit a run schedules. */
 export interface Job {
   entry: TaskEntry;

@@ -17,7 +17,7 @@ import type { Task } from '../../../common/src/task';
 import type { Trajectory } from '../../../common/src/trajectory';
 import { totalsOf } from './attempt';
 import type { JobPlace, JobRunner, JobWork, RemoteAttempt } from './jobRunner';
-import type { Job } from './jobs';
+import { attemptKey, stripUndefined, type Job } from './jobs';
 import type { LocalRunnerContext } from './localRunner';
 import { TrajectoryWriter } from '../store/trajectoryWriter';
 import { AbortedError } from '../util/abort';
@@ -120,24 +120,24 @@ export class QueueRunner implements JobRunner {
         name: 'attempt',
         data: {
           runId: this.run.runId, taskId: job.entry.task.task_id, attempt: job.attempt, task: job.entry.task, line: job.entry.line, tasksFile: o.tasksFile,
-          options: stripUndefined(options), ...(this.run.agentConfig ? { agentConfig: this.run.agentConfig } : {}),
+          options: stripUndefined(options) as WorkerRunOptions, ...(this.run.agentConfig ? { agentConfig: this.run.agentConfig } : {}),
         },
         // A worker that fails outside the attempt (Redis or disk trouble) gets the job again, 5 times at most.
         opts: { jobId: attemptJobId(this.run.runId, job.entry.task.task_id, job.attempt), priority: bullPriority(job.entry.task.priority), removeOnComplete: true, removeOnFail: true, attempts: 5, backoff: { type: 'exponential', delay: 1000 } },
       })),
     );
     // Jobs no worker reported on yet; `open`: jobs not ended (started ones until they end, others until removed by a cancel).
-    const waiting = new Map(toRun.map((job) => [key(job.entry.task.task_id, job.attempt), job]));
+    const waiting = new Map(toRun.map((job) => [attemptKey(job.entry.task.task_id, job.attempt), job]));
     let open = toRun.length;
     const onCancel = () =>
       void this.cancel([...waiting.values()]).then((removed) => {
-        for (const job of removed) if (waiting.delete(key(job.entry.task.task_id, job.attempt))) open--;
+        for (const job of removed) if (waiting.delete(attemptKey(job.entry.task.task_id, job.attempt))) open--;
       });
     if (signal.aborted) onCancel();
     else signal.addEventListener('abort', onCancel, { once: true });
     const reading = this.read((e, id) => {
       if (e.kind === 'stopped' && !streamIdAfter(id, startId)) return;
-      const k = key(e.taskId, e.attempt);
+      const k = attemptKey(e.taskId, e.attempt);
       let box = this.mailboxes.get(k);
       const job = waiting.get(k);
       if (!box && job) {
@@ -181,7 +181,7 @@ export class QueueRunner implements JobRunner {
    * an Error with the worker's message when the worker could not run it.
    */
   private async follow(job: Job, attempt: RemoteAttempt, previous: Trajectory | undefined): Promise<Trajectory> {
-    const box = this.mailboxes.get(key(job.entry.task.task_id, job.attempt))!;
+    const box = this.mailboxes.get(attemptKey(job.entry.task.task_id, job.attempt))!;
     let t: Trajectory | undefined = previous?.status === 'running' ? previous : undefined;
     const writer = new TrajectoryWriter(attempt.store.trajectoryPath(attempt.task.task_id, attempt.attempt), () => {
       t!.totals = totalsOf(t!.steps, t!.totals.duration_ms);
@@ -285,10 +285,4 @@ function bullPriority(priority: number | undefined): number {
   return Math.min(2 ** 21, Math.max(1, 1000 - Math.round(priority ?? 5)));
 }
 
-function key(taskId: string, attempt: number): string {
-  return `${taskId}\u0000${attempt}`;
-}
 
-function stripUndefined<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
-}

@@ -22,7 +22,7 @@ import { runAttempt } from './attempt';
 import { startEnvironment } from './environment';
 import type { Job } from './jobs';
 import { jobEnvironment } from './localRunner';
-import { RUN_DEFAULTS } from './runDefaults';
+import { attemptLimits, RUN_DEFAULTS } from './runDefaults';
 import { runModelOf, type RunModel } from './runModel';
 import { connectDocker, hostName } from '../runtime/connection';
 import { explainDockerError } from '../runtime/hostErrors';
@@ -197,9 +197,7 @@ export class QueueWorker {
           modelError,
           mode: options.mode,
           protocol,
-          maxSteps: d.task.max_steps ?? options.maxSteps ?? (protocol?.config.step_limit || undefined) ?? RUN_DEFAULTS.maxSteps,
-          timeoutSec: d.task.timeout ?? options.timeout ?? RUN_DEFAULTS.timeoutSec,
-          costLimit: options.costLimit ?? (protocol?.config.cost_limit || Infinity),
+          ...attemptLimits(d.task, options, protocol?.config),
           signal: controller.signal,
           background: (work) => void cleanups.push(work().catch((err: Error) => logger.warn(`clean-up: ${err.message}`))),
           // A state is only what the views show; the steps and the end are what must arrive.
