@@ -100,7 +100,7 @@ const resumeRun: Factory = (ctx) => async (arg) => {
     void ctx.showMessage('info', `TrajLab run ${runId} is already running.`);
     return runId;
   }
-  return ctx.startRun(resumeOptions(got.run), { title: `Resuming TrajLab run ${runId}` });
+  return ctx.startRun(resumeOptions(got.run, config.runSettings().queue?.url), { title: `Resuming TrajLab run ${runId}` });
 };
 
 const rerunFailed: Factory = (ctx) => async (arg) => {

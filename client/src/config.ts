@@ -43,7 +43,13 @@ export function runSettings(scope?: vscode.ConfigurationScope): RunSettings {
     network: networkPolicy(scope),
     sandbox: sandboxCeilings(scope),
     dockerHosts: dockerHosts(),
+    queue: { url: c.get<string>('queue.url')?.trim() || undefined, packLimitMb: positiveNumber(c.get<unknown>('queue.packLimitMb')) },
   };
+}
+
+/** `v` when it is a finite number > 0, else undefined (the daemon's default applies). */
+function positiveNumber(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined;
 }
 
 /**

@@ -304,7 +304,7 @@ export class Ctx implements vscode.Disposable {
     }
     for (const run of toResume) {
       try {
-        await this.startRun(resumeOptions(run), { title: `Resuming TrajLab run ${run.run_id}` });
+        await this.startRun(resumeOptions(run, config.runSettings().queue?.url), { title: `Resuming TrajLab run ${run.run_id}` });
         this.log.info(`run ${run.run_id}: resumed after the daemon restarted`);
       } catch (err) {
         void this.showMessage('error', `Could not resume TrajLab run ${run.run_id}: ${(err as Error).message}`);

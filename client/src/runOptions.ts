@@ -33,6 +33,8 @@ export interface RunSettings {
   network?: NetworkPolicy;
   /** `trajlab.dockerHosts`: the pool of a run with `pool: true` (poolHosts). */
   dockerHosts?: DockerHostSetting[];
+  /** `trajlab.queue.*`: a Redis queue the attempts go on (RunOptions.queue, queuePackLimitMb); no URL: the Docker host(s). */
+  queue?: { url?: string; packLimitMb?: number };
   /** `trajlab.sandbox.*`: the ceilings on what a task may ask for (RunOptions maxMemoryMb, maxCpus, maxPids, allowNetwork). */
   sandbox?: { maxMemoryMb?: number; maxCpus?: number; maxPids?: number; allowNetwork?: NetworkPolicy };
 }
@@ -66,6 +68,8 @@ export interface GenerateArgs {
   host?: string;
   /** true: run on the pool of the enabled `trajlab.dockerHosts` entries (`host` is then ignored); default false. */
   pool?: boolean;
+  /** false: run on the Docker host(s) even when `trajlab.queue.url` is set; default: the queue when it is set and neither `host` nor `pool` is given. */
+  queue?: boolean;
   /** Show no progress notification for this run (the status bar and views still follow it). */
   quiet?: boolean;
 }
@@ -117,6 +121,8 @@ export function parseGenerateArgs(value: unknown): GenerateArgs {
   }
   if (v.pool !== undefined && typeof v.pool !== 'boolean') throw new InvalidArgsError(`pool must be true or false (got ${got(v.pool)})`);
   if (v.pool) out.pool = true;
+  if (v.queue !== undefined && typeof v.queue !== 'boolean') throw new InvalidArgsError(`queue must be true or false (got ${got(v.queue)})`);
+  if (v.queue !== undefined) out.queue = v.queue;
   if (v.quiet !== undefined) out.quiet = v.quiet === true;
   return out;
 }
@@ -160,6 +166,11 @@ export function buildRunOptions(settings: RunSettings, args: GenerateArgs, baseD
   if (args.runCostLimit !== undefined) options.runCostLimit = args.runCostLimit;
   if (args.pool) options.hosts = poolHosts(settings.dockerHosts ?? []);
   else if (args.host) options.host = args.host;
+  // A run given a host or the pool runs there; otherwise a configured queue takes its attempts.
+  else if (settings.queue?.url && args.queue !== false) {
+    options.queue = settings.queue.url;
+    if (settings.queue.packLimitMb !== undefined) options.queuePackLimitMb = settings.queue.packLimitMb;
+  }
   return options;
 }
 
@@ -188,8 +199,26 @@ export function poolByDefault(hosts: readonly DockerHostSetting[]): boolean {
 
 /**
  * The options that resume a run: its original options (run.json) with its run id, so the
- * engine skips finished attempts and continues unfinished ones.
+ * engine skips finished attempts and continues unfinished ones. run.json keeps a queue URL
+ * without its password: `queueUrl` (`trajlab.queue.url`) puts it back when it names the same
+ * queue.
  */
-export function resumeOptions(run: RunInfo): Partial<RunOptions> & { tasksFile: string } {
-  return { ...run.options, runId: run.run_id };
+export function resumeOptions(run: RunInfo, queueUrl?: string): Partial<RunOptions> & { tasksFile: string } {
+  const options = { ...run.options, runId: run.run_id };
+  if (options.queue && queueUrl && sameQueue(options.queue, queueUrl)) options.queue = queueUrl;
+  return options;
+}
+
+/** Whether two queue URLs name the same Redis database, whatever their passwords. */
+function sameQueue(a: string, b: string): boolean {
+  const bare = (url: string) => {
+    try {
+      const u = new URL(url);
+      u.username = u.password = '';
+      return `${u.protocol}//${u.hostname}:${u.port || '6379'}/${u.pathname.replace(/^\//, '') || '0'}`;
+    } catch {
+      return url; // not a URL: the daemon refuses it when the run starts
+    }
+  };
+  return bare(a) === bare(b);
 }

@@ -5,7 +5,8 @@
  * workspaceState, presets, or a typed spec), workers, attempts per task, and the Docker host
  * when `trajlab.dockerHosts` lists any: the daemon's engine ("local"), one host, or "all enabled
  * hosts (pool)" — preselected when two or more entries are enabled (poolByDefault), and the run
- * cost limit (none by default). With `trajlab.models` set, the model is that list unless one is
+ * cost limit (none by default). With `trajlab.queue.url` set, the place is that Redis queue unless
+ * another is picked. With `trajlab.models` set, the model is that list unless one is
  * picked. A model whose provider needs an API key that is not stored asks for it (modal) before starting.
  */
 import * as path from 'node:path';
@@ -41,8 +42,10 @@ export async function askRunSettings(ctx: Ctx, folder: vscode.WorkspaceFolder, t
   const modelText = () => args.model ?? listed ?? s.model;
   const enabled = hosts.filter((h) => h.enabled !== false);
   const poolLabel = `all enabled hosts (pool of ${enabled.length})`;
-  if (poolByDefault(hosts)) args.pool = true;
-  let hostName = args.pool ? poolLabel : 'local';
+  // trajlab.queue.url: the attempts go on the queue unless another place is picked.
+  const queueLabel = s.queue?.url ? `Redis queue (${queueHost(s.queue.url)})` : undefined;
+  if (!queueLabel && poolByDefault(hosts)) args.pool = true;
+  let hostName = queueLabel ?? (args.pool ? poolLabel : 'local');
   for (;;) {
     const items: SettingItem[] = [
       {
@@ -55,7 +58,7 @@ export async function askRunSettings(ctx: Ctx, folder: vscode.WorkspaceFolder, t
       { action: 'attempts', label: '$(debug-rerun) Attempts per task', description: String(args.attempts) },
       { action: 'runCostLimit', label: '$(credit-card) Run cost limit', description: args.runCostLimit !== undefined ? `$${args.runCostLimit}: no new attempt once the run has cost this much` : 'none' },
     ];
-    if (hosts.length) items.push({ action: 'host', label: '$(server) Docker host', description: hostName });
+    if (hosts.length || queueLabel) items.push({ action: 'host', label: '$(server) Docker host', description: hostName });
     const pick = await vscode.window.showQuickPick(items, { title: `Generate trajectories — ${vscode.workspace.asRelativePath(tasksFile)}`, placeHolder: 'Enter to start, or pick a value to change' });
     if (!pick) return undefined;
     if (pick.action === 'start') break;
@@ -73,6 +76,7 @@ export async function askRunSettings(ctx: Ctx, folder: vscode.WorkspaceFolder, t
     if (pick.action === 'attempts') args.attempts = (await askInt('Attempts per task (rollouts for pass@k)', args.attempts!)) ?? args.attempts;
     if (pick.action === 'host') {
       const choices = [
+        ...(queueLabel ? [{ label: queueLabel, description: 'trajlab worker processes take the attempts', url: undefined as string | undefined, pool: false, queue: true }] : []),
         ...(enabled.length ? [{ label: poolLabel, description: enabled.map((x) => x.name).join(', '), url: undefined as string | undefined, pool: true }] : []),
         { label: 'local', description: "the daemon's Docker engine", url: undefined as string | undefined, pool: false },
         ...hosts.map((x) => ({ label: x.name, description: x.url, url: dockerUrl(x) as string | undefined, pool: false })),
@@ -82,6 +86,7 @@ export async function askRunSettings(ctx: Ctx, folder: vscode.WorkspaceFolder, t
         hostName = h.label;
         args.host = h.url;
         args.pool = h.pool || undefined;
+        args.queue = queueLabel ? 'queue' in h : undefined;
       }
     }
   }
@@ -155,4 +160,14 @@ async function askInt(title: string, current: number): Promise<number | undefine
     validateInput: (s) => (/^\d+$/.test(s.trim()) && Number(s) >= 1 ? undefined : 'an integer ≥ 1'),
   });
   return v === undefined ? undefined : Number(v.trim());
+}
+
+/** The host and port of a queue URL, without its password, for labels. */
+function queueHost(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}${u.port ? `:${u.port}` : ''}`;
+  } catch {
+    return 'its URL is not valid: see trajlab.queue.url';
+  }
 }

@@ -41,6 +41,12 @@ export interface RunOptions {
    */
   queue?: string;
   /**
+   * With `queue`: the largest pack of the coordinator's files a task may need (a local
+   * repository, tasks-folder files, images, a Dockerfile's context), MiB, as stored in Redis
+   * (gzipped); default 256 (server/src/queue/packs.ts).
+   */
+  queuePackLimitMb?: number;
+  /**
    * The agent configuration: a built-in name (`default`, `mini-swe-agent`) or a YAML/JSON file
    * (AgentConfig, common/src/agentConfig.ts). Default `default`. Its `mode`, `step_limit` and
    * `cost_limit` apply where `mode`, `maxSteps` and `costLimit` are not given.

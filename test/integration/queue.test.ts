@@ -6,6 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Trajectory } from '../../common/src/trajectory';
@@ -234,3 +236,82 @@ test('redis-server SIGKILLed and started again mid-run (AOF, appendfsync always)
     tmp.cleanup();
   }
 });
+
+test("tasks that need the coordinator's files (a local repository at its base_commit, a file:// repository, eval files, an image) run on a worker from packs in Redis, with the content of a local run, even with those files moved away; a pack over --queue-pack-limit-mb fails its task naming the setting (scripted model server, real redis-server)", { timeout: 240_000 }, async () => {
+  const tmp = tempDir('queue-packs');
+  const redis = await startRedisServer();
+  const worker = new QueueWorker({ queueUrl: redis.url, workers: 2, name: 'w1', logger: memoryLogger(), env: { OPENAI_API_KEY: API_KEY } });
+  const { default: IORedis } = await import('ioredis');
+  const { Queue } = await import('bullmq');
+  const probe = new IORedis(redis.url, { maxRetriesPerRequest: null });
+  const queue = new Queue(QUEUE_NAME, { connection: probe });
+  try {
+    const tasksDir = path.join(tmp.dir, 'tasks');
+    const repoDir = path.join(tasksDir, 'repo');
+    const base = makeRepo(repoDir);
+    fs.mkdirSync(path.join(tasksDir, 'tests'));
+    fs.writeFileSync(path.join(tasksDir, 'tests', 'check.sh'), 'grep -qx v1.1 /workspace/version.txt\n');
+    fs.mkdirSync(path.join(tasksDir, 'shots'));
+    fs.writeFileSync(path.join(tasksDir, 'shots', 'red.png'), RED_PNG);
+    fs.mkdirSync(path.join(tasksDir, 'big'));
+    fs.writeFileSync(path.join(tasksDir, 'big', 'blob.bin'), crypto.randomBytes(3 * 2 ** 20));
+    const bump = (task_id: string, repo: string) => ({ task_id, task_type: 'swe', description: `bump the version (${task_id})`, workspace: { repo, base_commit: base }, eval: { commands: ['bash /tests/check.sh'], files: 'tests' } });
+    const tasks = [
+      bump('local', 'repo'),
+      bump('url', `file://${repoDir}`),
+      { task_id: 'pixel', task_type: 'reasoning', description: 'What colour is the pixel?', images: ['shots/red.png'], eval: { answer: 'red' } },
+      { task_id: 'big', task_type: 'code', description: 'big files', eval: { commands: ['true'], files: 'big' } },
+    ];
+    const tasksFile = path.join(tasksDir, 'tasks.jsonl');
+    fs.writeFileSync(tasksFile, tasks.map((t) => JSON.stringify(t)).join('\n') + '\n');
+    // The agent sees the base commit (v1, one commit of history) and leaves v1.1 for the eval's /tests/check.sh.
+    const agent: Responder = (ctx) =>
+      runScript(ctx.prompt.includes('pixel') ? [submitReply('<answer>red</answer>')] : ctx.prompt.includes('big') ? [submitReply('ok')] : [bashReply('cat version.txt; git log --oneline | wc -l; echo v1.1 > version.txt'), submitReply('ok')], ctx);
+    const local = await withServer(agent, (server) => runEngine({ tasksFile, out: path.join(tmp.dir, 'local'), workers: 4 }, { server }));
+    assert.deepEqual(local.report.ids_resolved.sort(), ['big', 'local', 'pixel', 'url'], local.logger.lines.join('\n'));
+    let jobs = 0;
+    const counting = setInterval(() => void queue.count().then((n) => (jobs = n), (err: Error) => assert.fail(err)), 100);
+    const run = await withServer(agent, async (server) => {
+      const running = runEngine({ tasksFile, out: path.join(tmp.dir, 'queued'), workers: 4, queue: redis.url, queuePackLimitMb: 1 }, { server, timeoutMs: 180_000 });
+      // Once the jobs are on the queue, the coordinator's files go away: the worker has only the packs.
+      await until('three jobs on the queue', () => jobs >= 3, 60_000);
+      for (const name of ['repo', 'tests', 'shots']) fs.renameSync(path.join(tasksDir, name), path.join(tmp.dir, `${name}.away`));
+      await worker.start();
+      return running;
+    }).finally(() => clearInterval(counting));
+    assert.deepEqual(run.report.ids_resolved.sort(), ['local', 'pixel', 'url'], run.logger.lines.join('\n'));
+    for (const id of ['local', 'url', 'pixel']) assert.deepEqual(content(run.traj(id)), content(local.traj(id)), id);
+    assert.match(run.traj('local').steps[0]!.observations[0]!.stdout, /^v1\n1\n$/, 'the base commit and its history, not HEAD');
+    assert.equal(run.traj('pixel').messages[1]!.images![0]!.path, path.join(tasksDir, 'shots', 'red.png'), "the coordinator's path of the image, as a local run records it");
+    assert.deepEqual(run.traj('local').task, tasks[0], 'the task as written');
+    // The task whose pack is too large fails before it is queued, and says why.
+    const failed = fs.readFileSync(path.join(run.engine.store.dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; task_id?: string; error?: string }).filter((e) => e.type === 'attempt_failed');
+    assert.deepEqual(failed.map((e) => e.task_id), ['big']);
+    assert.match(failed[0]!.error!, /eval\.files "big" \(.*big\) packs to more than 1 MiB, the queue's limit: raise --queue-pack-limit-mb \(VS Code: trajlab\.queue\.packLimitMb\)/);
+    // One pack per distinct source: the repository (twice named, two sources: path and file://), tests/, the image.
+    assert.equal((await probe.keys('trajlab:pack:*')).length, 4);
+  } finally {
+    await worker.close();
+    await queue.close();
+    probe.disconnect();
+    await redis.close();
+    tmp.cleanup();
+  }
+});
+
+/** A real git repository with two commits: v1 (the base, returned) and v2 (a later change the task must not see). */
+function makeRepo(dir: string): string {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } }).toString().trim();
+  fs.mkdirSync(dir, { recursive: true });
+  git('init', '-q');
+  fs.writeFileSync(path.join(dir, 'version.txt'), 'v1\n');
+  git('add', '-A');
+  git('commit', '-qm', 'v1');
+  const base = git('rev-parse', 'HEAD');
+  fs.writeFileSync(path.join(dir, 'version.txt'), 'v2\n');
+  git('commit', '-qam', 'v2');
+  return base;
+}
+
+/** A real 1×1 RGBA PNG (one red pixel). */
+const RED_PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f00050001ff56c72f0d0000000049454e44ae426082', 'hex');

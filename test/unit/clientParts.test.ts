@@ -180,6 +180,19 @@ test('buildRunOptions: arguments over settings, absolute tasks file, no secrets;
 
   const r = run('20261121-100000-ab12', { options: { ...run('x').options, filter: 'calc-*', runId: undefined } });
   assert.deepEqual(resumeOptions(r), { ...r.options, runId: '20261121-100000-ab12' });
+
+  // trajlab.queue.*: the attempts go on the queue unless the run names a host or the pool; the pack limit goes with it.
+  const queue = { url: 'redis://:pw@queue-host:6379/0', packLimitMb: 64 };
+  const queued = buildRunOptions({ ...settings, queue }, { tasksFile: 't' }, '/ws', '/out');
+  assert.deepEqual([queued.queue, queued.queuePackLimitMb], ['redis://:pw@queue-host:6379/0', 64]);
+  assert.equal(buildRunOptions({ ...settings, queue }, { tasksFile: 't', host: 'unix:///var/run/docker.sock' }, '/ws', '/out').queue, undefined);
+  assert.equal(buildRunOptions({ ...settings, queue: {} }, { tasksFile: 't' }, '/ws', '/out').queue, undefined);
+  // Resume: run.json's URL has no password; the setting's URL for the same queue puts it back, another queue's does not.
+  const onQueue = run('20261207-100000-ab12', { options: { ...run('x').options, queue: 'redis://queue-host:6379/0' } });
+  assert.equal(resumeOptions(onQueue, 'redis://:pw@queue-host:6379/0').queue, 'redis://:pw@queue-host:6379/0');
+  assert.equal(resumeOptions(onQueue, 'redis://:pw@queue-host/0').queue, 'redis://:pw@queue-host/0', 'the default port is the same queue');
+  assert.equal(resumeOptions(onQueue, 'redis://:pw@other-host:6379/0').queue, 'redis://queue-host:6379/0');
+  assert.equal(resumeOptions(onQueue, 'redis://:pw@queue-host:6379/1').queue, 'redis://queue-host:6379/0');
 });
 
 test('a pool run from trajlab.dockerHosts: the enabled entries as options.hosts (tls → https://, workers, gpus), host ignored; the pool is the default with two or more enabled', () => {

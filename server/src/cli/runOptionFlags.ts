@@ -12,6 +12,7 @@ import { CEILING_DEFAULTS, SANDBOX_DEFAULTS } from '../runtime/sandboxLimits';
 import { checkHostSpecs, HostSpecError, hostUrlProblem } from '../pool/hostSpec';
 import { readHostsFile } from '../pool/hostsFile';
 import { queueUrlProblem } from '../queue/queue';
+import { DEFAULT_PACK_LIMIT_MB } from '../queue/packs';
 import { checkModelEntries, readModelsFile } from '../agent/modelEntries';
 import { ListEntryError } from '../util/listFile';
 
@@ -90,6 +91,7 @@ export const RUN_OPTION_FLAGS: readonly AnyRunOptionFlag[] = [
       return v;
     },
   },
+  { flags: '--queue-pack-limit-mb <n>', key: 'queuePackLimitMb', description: `with --queue: the largest pack of this machine's files a task needs (local repository, tasks-folder files, images, Dockerfile context) stored in Redis, MiB gzipped (default ${DEFAULT_PACK_LIMIT_MB})`, parse: num('--queue-pack-limit-mb', 1) },
   { flags: '--host-wait <s>', key: 'hostWaitSec', description: 'pool runs: seconds to wait while every host is down before the remaining attempts fail (default 600)', parse: num('--host-wait', 0) },
   { flags: '--max-steps <n>', key: 'maxSteps', description: `model calls per attempt (default ${RUN_DEFAULTS.maxSteps}; a task's max_steps wins)`, parse: int('--max-steps', 1) },
   { flags: '--timeout <s>', key: 'timeout', description: `wall-clock seconds per attempt (default ${RUN_DEFAULTS.timeoutSec}; a task's timeout wins)`, parse: num('--timeout', 1) },

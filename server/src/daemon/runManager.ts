@@ -350,6 +350,9 @@ export function validateStartOptions(params: unknown): Partial<RunOptions> & { t
   if (o.models !== undefined) o.models = validateList('models', o.models, '{model, …}', checkModelEntries);
   const queueProblem = typeof o.queue === 'string' ? queueUrlProblem(o.queue) : undefined;
   if (queueProblem) throw new InvalidRunParamsError(`options.queue: ${queueProblem}`);
+  if (o.queuePackLimitMb !== undefined && !(typeof o.queuePackLimitMb === 'number' && Number.isFinite(o.queuePackLimitMb) && o.queuePackLimitMb >= 1)) {
+    throw new InvalidRunParamsError(`options.queuePackLimitMb must be a number of MiB ≥ 1 (got ${JSON.stringify(o.queuePackLimitMb)})`);
+  }
   if (o.recordTokens !== undefined && typeof o.recordTokens !== 'boolean') throw new InvalidRunParamsError(`options.recordTokens must be true or false (got ${JSON.stringify(o.recordTokens)})`);
   if (o.modelSwitch !== undefined && typeof o.modelSwitch !== 'boolean') throw new InvalidRunParamsError(`options.modelSwitch must be true or false (got ${JSON.stringify(o.modelSwitch)})`);
   if (o.modelRequeues !== undefined && !(Number.isInteger(o.modelRequeues) && (o.modelRequeues as number) >= 0)) {
@@ -369,6 +372,7 @@ const RUN_OPTION_KEYS = new Set<string>([
   'tasksFile', 'model', 'baseUrl', 'workers', 'attempts', 'out', 'runId', 'host', 'maxSteps', 'timeout', 'temperature',
   'mode', 'filter', 'taskIds', 'costLimit', 'runCostLimit', 'defaultImage', 'network', 'commandTimeout', 'outputCap', 'maxDiffFileBytes', 'gpus',
   'maxMemoryMb', 'maxCpus', 'maxPids', 'allowNetwork', 'user', 'diskLimitMb', 'hosts', 'hostWaitSec', 'models', 'modelSwitch', 'modelRequeues', 'recordTokens', 'agent', 'queue',
+  'queuePackLimitMb',
 ] satisfies (keyof RunOptions)[]);
 
 /**

@@ -15,6 +15,7 @@ import type { AttemptState, RunOptions } from '../../../common/src/run';
 import type { Task } from '../../../common/src/task';
 import type { ChatMessage, Step, Trajectory } from '../../../common/src/trajectory';
 import { withoutCredentials } from '../util/urlCredentials';
+import type { TaskPacks } from './packs';
 
 /** The BullMQ queue every coordinator and worker of a Redis database uses. */
 export const QUEUE_NAME = 'trajlab-attempts';
@@ -40,6 +41,8 @@ export interface AttemptJobData {
   options: WorkerRunOptions;
   /** The agent config the coordinator resolved (`--agent`), itself (a file of the coordinator's is not on the worker). */
   agentConfig?: AgentConfig;
+  /** What the task needs of the coordinator's machine, stored in Redis (queue/packs.ts). */
+  packs?: TaskPacks;
 }
 
 /** What a worker reports about one attempt, in order, on the run's stream. */

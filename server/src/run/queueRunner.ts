@@ -7,9 +7,14 @@
  * journal, the whole trajectory at the end, as a local run writes it. The coordinator stays the
  * only writer of the run folder.
  *
+ * What a task needs of this machine (a local repository, tasks-folder files, images, a
+ * Dockerfile's context) is packed into Redis before its jobs are enqueued (queue/packs.ts); a task
+ * whose packs cannot be made (too large, unreadable) fails here, saying why.
+ *
  * A cancel sets the run's cancel key (workers stop its attempts, which report `stopped`) and
  * removes its jobs not started yet.
  */
+import * as path from 'node:path';
 import { Queue } from 'bullmq';
 import type IORedis from 'ioredis';
 import type { AgentConfig } from '../../../common/src/agentConfig';
@@ -22,6 +27,7 @@ import type { LocalRunnerContext } from './localRunner';
 import { TrajectoryWriter } from '../store/trajectoryWriter';
 import { AbortedError } from '../util/abort';
 import { withoutCredentials } from '../util/urlCredentials';
+import { DEFAULT_PACK_LIMIT_MB, needsPacks, packTask, type PackRef, type TaskPacks } from '../queue/packs';
 import { attemptJobId, cancelKey, eventsKey, parseQueueEvent, QUEUE_NAME, redisConnection, type AttemptJobData, type QueueEvent, type WorkerRunOptions } from '../queue/queue';
 
 /** How long opening waits for Redis to answer, ms. */
@@ -93,17 +99,27 @@ export class QueueRunner implements JobRunner {
   async runAll(jobs: readonly Job[], work: JobWork): Promise<void> {
     const { signal } = this.run;
     const ended: Promise<void>[] = [];
-    const toRun: Job[] = [];
+    const toRun: { job: Job; packs?: TaskPacks }[] = [];
+    const o = this.run.options;
+    // What tasks need of this machine is packed into Redis once per task (and once per source).
+    const packsOf = new Map<Task, Promise<TaskPacks>>();
+    const memo = new Map<string, Promise<PackRef & { base_commit?: string }>>();
+    const packOpts = { tasksDir: path.dirname(o.tasksFile), cacheDir: path.join(o.out, 'cache', 'repos'), limitBytes: (o.queuePackLimitMb ?? DEFAULT_PACK_LIMIT_MB) * 2 ** 20, memo };
     for (const job of jobs) {
+      const task = job.entry.task;
       // Finished by an earlier process, skipped by the run cost limit, or without a model: the engine records it without running it.
       if (!(await work.wantsEnvironment(job))) ended.push(work.attempt(job, this.placeOf(job)));
+      else if (!needsPacks(task)) toRun.push({ job });
       else {
-        const local = coordinatorFiles(job.entry.task);
-        if (!local) toRun.push(job);
-        else ended.push(work.fail!(job, `this task needs ${local} of the coordinator's machine, which a queue worker does not have yet: run it without --queue (or with its workspace a git URL, or in the image)`));
+        let packs = packsOf.get(task);
+        if (!packs) packsOf.set(task, (packs = packTask(this.redis, task, packOpts)));
+        try {
+          toRun.push({ job, packs: await packs });
+        } catch (err) {
+          ended.push(work.fail!(job, `its files could not go on the queue: ${(err as Error).message}`));
+        }
       }
     }
-    const o = this.run.options;
     const options: WorkerRunOptions = {
       model: o.model, models: o.models, modelSwitch: o.modelSwitch, recordTokens: o.recordTokens, baseUrl: o.baseUrl, temperature: o.temperature, mode: o.mode,
       maxSteps: o.maxSteps, timeout: o.timeout, costLimit: o.costLimit, defaultImage: o.defaultImage, network: o.network, commandTimeout: o.commandTimeout,
@@ -116,18 +132,18 @@ export class QueueRunner implements JobRunner {
     const latest = (await this.redis.xrevrange(eventsKey(this.run.runId), '+', '-', 'COUNT', 1)) as [string, string[]][];
     const startId = latest[0]?.[0] ?? '0-0';
     await this.queue!.addBulk(
-      toRun.map((job) => ({
+      toRun.map(({ job, packs }) => ({
         name: 'attempt',
         data: {
           runId: this.run.runId, taskId: job.entry.task.task_id, attempt: job.attempt, task: job.entry.task, line: job.entry.line, tasksFile: o.tasksFile,
-          options: stripUndefined(options) as WorkerRunOptions, ...(this.run.agentConfig ? { agentConfig: this.run.agentConfig } : {}),
+          options: stripUndefined(options) as WorkerRunOptions, ...(this.run.agentConfig ? { agentConfig: this.run.agentConfig } : {}), ...(packs ? { packs } : {}),
         },
         // A worker that fails outside the attempt (Redis or disk trouble) gets the job again, 5 times at most.
         opts: { jobId: attemptJobId(this.run.runId, job.entry.task.task_id, job.attempt), priority: bullPriority(job.entry.task.priority), removeOnComplete: true, removeOnFail: true, attempts: 5, backoff: { type: 'exponential', delay: 1000 } },
       })),
     );
     // Jobs no worker reported on yet; `open`: jobs not ended (started ones until they end, others until removed by a cancel).
-    const waiting = new Map(toRun.map((job) => [attemptKey(job.entry.task.task_id, job.attempt), job]));
+    const waiting = new Map(toRun.map(({ job }) => [attemptKey(job.entry.task.task_id, job.attempt), job]));
     let open = toRun.length;
     const onCancel = () =>
       void this.cancel([...waiting.values()]).then((removed) => {
@@ -256,21 +272,6 @@ export class QueueRunner implements JobRunner {
       return [];
     }
   }
-}
-
-/**
- * What of the coordinator's machine `task` needs, which workers cannot read: a local repository
- * (`workspace.repo` that is no URL), task images, files of the tasks folder (eval, solution or
- * step `files`), a Dockerfile's build context; undefined when it needs none.
- */
-export function coordinatorFiles(task: Task): string | undefined {
-  const repo = task.workspace?.repo;
-  if (repo !== undefined && !/^[a-z][a-z0-9+.-]*:\/\/|^[\w.-]+@[\w.-]+:/i.test(repo)) return `its local repository (workspace.repo ${JSON.stringify(repo)})`;
-  if (task.images?.length) return 'its images (task.images)';
-  if (task.environment?.dockerfile) return 'the build context of its Dockerfile (environment.dockerfile)';
-  const ev = typeof task.eval === 'object' && !Array.isArray(task.eval) ? task.eval : undefined;
-  if (ev?.files || task.solution?.files || task.steps?.some((s) => s.files || (typeof s.eval === 'object' && !Array.isArray(s.eval) && s.eval?.files))) return 'files of its tasks folder (files)';
-  return undefined;
 }
 
 /** Whether Redis stream id `a` (`<ms>-<seq>`) comes after `b`. */

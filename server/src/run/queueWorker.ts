@@ -16,6 +16,7 @@ import { Worker, type Job as BullJob } from 'bullmq';
 import type Docker from 'dockerode';
 import type IORedis from 'ioredis';
 import type { RunOptions } from '../../../common/src/run';
+import type { Task } from '../../../common/src/task';
 import type { Step, Trajectory } from '../../../common/src/trajectory';
 import { AgentProtocol } from '../agent/agentConfig';
 import { runAttempt } from './attempt';
@@ -33,6 +34,7 @@ import * as runMetrics from '../metrics/runMetrics';
 import { AbortedError } from '../util/abort';
 import type { Logger } from '../util/log';
 import { runSecrets } from '../util/secrets';
+import { imagePathsBack, PackCache } from '../queue/packs';
 import { cancelKey, eventsKey, parseQueueEvent, QUEUE_NAME, redisConnection, type AttemptJobData, type QueueEvent } from '../queue/queue';
 
 /** How often a running attempt checks its run's cancel key, ms. */
@@ -71,6 +73,8 @@ export class QueueWorker {
   private workerRedis: IORedis | undefined;
   private gpus: GpuAllocator | undefined;
   private readonly scratch: string;
+  /** The coordinators' files jobs need, unpacked here once each. */
+  private readonly packs: PackCache;
   /** Each run's model (a models list's limits are shared by the run's attempts here). */
   private readonly models = new Map<string, RunModel>();
 
@@ -79,6 +83,7 @@ export class QueueWorker {
     this.docker = connectDocker(o.host);
     this.redis = redisConnection(o.queueUrl, `trajlab-worker ${this.name}`, (err) => o.logger.warn(`queue: ${err.message}`));
     this.scratch = path.join(os.tmpdir(), `trajlab-worker-${process.pid}`);
+    this.packs = new PackCache(this.redis, path.join(this.scratch, 'packs'));
   }
 
   /**
@@ -151,7 +156,18 @@ export class QueueWorker {
       await report({ kind: 'stopped', ...base });
       return;
     }
-    const earlier = await this.reported(d);
+    // The coordinator's files (repository, tasks-folder files, images) where their packs lie here;
+    // what is reported names the coordinator's paths, as its own run would.
+    let local: { task: Task; images: Map<string, string> };
+    try {
+      local = d.packs ? await this.packs.localTask(d.task, d.packs) : { task: d.task, images: new Map() };
+    } catch (err) {
+      await report({ kind: 'stopped', ...base, error: `its files: ${(err as Error).message}` });
+      return;
+    }
+    const tasksDir = path.dirname(d.tasksFile);
+    const localImages = new Map([...local.images].map(([at, written]) => [path.resolve(tasksDir, written), at]));
+    const earlier = await this.reported(d, localImages);
     if (earlier === 'finished') return;
     // A worker that died here with this attempt left its container: gone before the attempt runs again.
     if (earlier || job.attemptsStarted > 1) await reapOrphans(this.docker, this.o.logger);
@@ -178,12 +194,12 @@ export class QueueWorker {
       let attemptModel;
       let modelError: string | undefined;
       try {
-        attemptModel = model.forTask(d.task, earlier, false);
+        attemptModel = model.forTask(local.task, earlier, false);
       } catch (err) {
         modelError = (err as Error).message;
       }
       const protocol = d.agentConfig && new AgentProtocol(d.agentConfig);
-      const job1: Job = { entry: { task: d.task, line: d.line }, attempt: d.attempt };
+      const job1: Job = { entry: { task: local.task, line: d.line }, attempt: d.attempt };
       const context = { runId: d.runId, runDir: store.dir, options, logger, signal: controller.signal };
       const place = jobEnvironment(context, job1, { docker: this.docker, gpus: this.gpus!, host: hostName(this.o.host) });
       const t = await runAttempt(
@@ -205,9 +221,9 @@ export class QueueWorker {
           onStep: async (trajectory: Trajectory, step: Step) => {
             runMetrics.stepFinished(step);
             const from = Math.min(reportedMessages, trajectory.messages.length);
-            const header = headerSent ? undefined : { ...trajectory, messages: [], steps: [] };
+            const header = headerSent ? undefined : { ...trajectory, task: d.task, messages: [], steps: [] };
             headerSent = true;
-            await report({ kind: 'step', ...base, step, from, messages: trajectory.messages.slice(from), ...(header ? { header } : {}) });
+            await report({ kind: 'step', ...base, step, from, messages: imagePathsBack(trajectory.messages.slice(from), local.images, tasksDir), ...(header ? { header } : {}) });
             reportedMessages = trajectory.messages.length;
           },
         },
@@ -216,7 +232,7 @@ export class QueueWorker {
       ended = t.result?.exit_status ?? 'error';
       // Its container is gone before the coordinator hears the attempt ended.
       await Promise.all(cleanups);
-      await report({ kind: 'end', ...base, trajectory: t });
+      await report({ kind: 'end', ...base, trajectory: { ...t, task: d.task, messages: imagePathsBack(t.messages, local.images, tasksDir) } });
     } catch (err) {
       if (!(err instanceof AbortedError)) ended = 'error';
       await Promise.all(cleanups);
@@ -239,9 +255,10 @@ export class QueueWorker {
 
   /**
    * What the run's stream holds of this attempt: `finished` when it ended, else the trajectory its
-   * reported steps make (undefined when none was reported), to continue from.
+   * reported steps make (undefined when none was reported), to continue from, with the
+   * coordinator's image paths put back to where they lie here (`localImages`).
    */
-  private async reported(d: AttemptJobData): Promise<Trajectory | 'finished' | undefined> {
+  private async reported(d: AttemptJobData, localImages: Map<string, string>): Promise<Trajectory | 'finished' | undefined> {
     const entries = (await this.redis.xrange(eventsKey(d.runId), '-', '+')) as [string, string[]][];
     let t: Trajectory | undefined;
     for (const [, fields] of entries) {
@@ -255,6 +272,6 @@ export class QueueWorker {
       t.messages.push(...e.messages);
       t.steps.push(e.step);
     }
-    return t && { ...t, status: 'running', result: null };
+    return t && { ...t, messages: imagePathsBack(t.messages, localImages, '/'), status: 'running', result: null };
   }
 }
