@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import type { Trajectory } from '../../common/src/trajectory';
 import { QueueWorker } from '../../server/src/run/queueWorker';
 import { QUEUE_NAME } from '../../server/src/queue/queue';
+import { registry } from '../../server/src/metrics/metrics';
 import { memoryLogger, tempDir } from '../helpers/engineHelpers';
 import { API_KEY, runEngine, withServer } from '../helpers/engineRuns';
 import { startRedisServer } from '../helpers/redisServer';
@@ -116,6 +117,9 @@ test('trajlab worker processes (the built CLI): one SIGKILLed mid-attempt, its a
     const metrics = await (await fetch(`${url}/metrics`)).text();
     assert.match(metrics, /^trajlab_attempts_total\{exit_status="submitted"\} 4$/m);
     assert.match(metrics, /^trajlab_step_duration_seconds_count \d+$/m);
+    // The queue's depth, read from Redis at the scrape: the run is over, nothing waits or runs.
+    assert.match(metrics, /^trajlab_queue_jobs\{state="prioritized"\} 0$/m);
+    assert.match(metrics, /^trajlab_queue_jobs\{state="active"\} 0$/m);
     assert.equal((await fetch(`${url}/health`)).status, 200);
   } finally {
     w1.killGroup('SIGKILL');
@@ -275,6 +279,10 @@ test("tasks that need the coordinator's files (a local repository at its base_co
       const running = runEngine({ tasksFile, out: path.join(tmp.dir, 'queued'), workers: 4, queue: redis.url, queuePackLimitMb: 1 }, { server, timeoutMs: 180_000 });
       // Once the jobs are on the queue, the coordinator's files go away: the worker has only the packs.
       await until('three jobs on the queue', () => jobs >= 3, 60_000);
+      // The coordinator's /metrics tell the queue's depth: three jobs wait (with a priority: BullMQ's `prioritized`).
+      const depth = await registry.getSingleMetricAsString('trajlab_queue_jobs');
+      assert.match(depth, /^trajlab_queue_jobs\{state="prioritized"\} 3$/m, depth);
+      assert.match(depth, /^trajlab_queue_jobs\{state="active"\} 0$/m, depth);
       for (const name of ['repo', 'tests', 'shots']) fs.renameSync(path.join(tasksDir, name), path.join(tmp.dir, `${name}.away`));
       await worker.start();
       return running;
@@ -288,6 +296,10 @@ test("tasks that need the coordinator's files (a local repository at its base_co
     const failed = fs.readFileSync(path.join(run.engine.store.dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; task_id?: string; error?: string }).filter((e) => e.type === 'attempt_failed');
     assert.deepEqual(failed.map((e) => e.task_id), ['big']);
     assert.match(failed[0]!.error!, /eval\.files "big" \(.*big\) packs to more than 1 MiB, the queue's limit: raise --queue-pack-limit-mb \(VS Code: trajlab\.queue\.packLimitMb\)/);
+    // Redis keeps no trajectory once saved: the run's stream holds one `saved` mark per attempt, and expires (7 days) now that its coordinator stopped.
+    const stream = await probe.xrange(`trajlab:run:${run.engine.runId}:events`, '-', '+');
+    assert.deepEqual(stream.map(([, f]) => JSON.parse(f[1]!) as { kind: string; taskId: string }).map((e) => `${e.kind} ${e.taskId}`).sort(), ['saved local', 'saved pixel', 'saved url']);
+    assert.ok((await probe.ttl(`trajlab:run:${run.engine.runId}:events`)) > 6 * 86400);
     // One pack per distinct source: the repository (twice named, two sources: path and file://), tests/, the image.
     assert.equal((await probe.keys('trajlab:pack:*')).length, 4);
   } finally {

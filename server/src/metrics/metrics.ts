@@ -64,3 +64,51 @@ export const completionTokens = new Counter({ name: 'trajlab_model_completion_to
 export const costUsd = new Counter({ name: 'trajlab_model_cost_usd_total', help: 'Model cost in USD.', registers });
 /** Runs in progress in this process. */
 export const runsActive = new Gauge({ name: 'trajlab_runs_active', help: 'Runs in progress.', registers });
+
+/** Reads the job counts of a Redis queue by state (BullMQ's getJobCounts); throws when Redis does not answer. */
+export type QueueDepthSource = () => Promise<Record<string, number>>;
+
+const queueDepthSources = new Set<QueueDepthSource>();
+/** How long a scrape waits for Redis's job counts, ms. */
+const QUEUE_DEPTH_TIMEOUT_MS = 1_000;
+
+/** Scrapes whose queue job counts could not be read (Redis did not answer within 1 s). */
+export const queueDepthErrors = new Counter({ name: 'trajlab_queue_depth_errors_total', help: 'Scrapes whose Redis queue job counts could not be read.', registers });
+
+/**
+ * Jobs of the Redis queue (`generate --queue`, `trajlab worker`) by BullMQ state (`waiting`,
+ * `prioritized`, `active`, `delayed`, …), read from Redis at each scrape: the whole queue, every
+ * run's jobs (what a worker autoscaler watches). Absent while no queue run or worker is active.
+ */
+export const queueJobs = new Gauge({
+  name: 'trajlab_queue_jobs',
+  help: 'Jobs on the Redis queue, by state.',
+  labelNames: ['state'] as const,
+  registers,
+  async collect() {
+    this.reset();
+    const totals = new Map<string, number>();
+    await Promise.all([...queueDepthSources].map(async (source) => {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const counts = await Promise.race([source(), new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), QUEUE_DEPTH_TIMEOUT_MS)))]);
+        for (const [state, n] of Object.entries(counts)) totals.set(state, Math.max(totals.get(state) ?? 0, n));
+      } catch {
+        queueDepthErrors.inc(); // counted: the gauge has no sample for this scrape
+      } finally {
+        clearTimeout(timer);
+      }
+    }));
+    for (const [state, n] of totals) this.set({ state }, n);
+  },
+});
+
+/**
+ * Makes `source` report the queue's depth in `trajlab_queue_jobs` until the returned function is
+ * called. Several sources of one queue (a coordinator and its worker in one process) give the
+ * same counts: the largest is kept, not the sum.
+ */
+export function registerQueueDepth(source: QueueDepthSource): () => void {
+  queueDepthSources.add(source);
+  return () => void queueDepthSources.delete(source);
+}

@@ -20,6 +20,9 @@ import type { TaskPacks } from './packs';
 /** The BullMQ queue every coordinator and worker of a Redis database uses. */
 export const QUEUE_NAME = 'trajlab-attempts';
 
+/** The BullMQ job states `trajlab_queue_jobs` reports (metrics/metrics.ts). */
+export const QUEUE_DEPTH_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed'] as const;
+
 /** The run options a worker needs to run an attempt as the coordinator would (no secret, no path of the coordinator's machine). */
 export type WorkerRunOptions = Pick<
   RunOptions,
@@ -58,12 +61,21 @@ export type QueueEvent =
   /** The attempt finished: its whole trajectory (result included). */
   | { kind: 'end'; taskId: string; attempt: number; worker: string; trajectory: Trajectory }
   /** The attempt stopped without a result: cancelled, or the worker could not run it (`error`). */
-  | { kind: 'stopped'; taskId: string; attempt: number; worker: string; error?: string };
+  | { kind: 'stopped'; taskId: string; attempt: number; worker: string; error?: string }
+  /**
+   * Written by the coordinator (`worker` is `coordinator`): it saved the attempt's final
+   * trajectory and deleted the attempt's other reports from the stream. A worker that takes the
+   * job again (its first worker died after reporting the end) finds it finished.
+   */
+  | { kind: 'saved'; taskId: string; attempt: number; worker: string };
 
 /** The stream of run `runId`'s events. */
 export function eventsKey(runId: string): string {
   return `trajlab:run:${runId}:events`;
 }
+
+/** How long a run's stream is kept after its coordinator last stopped, seconds (7 days: a resume within them continues from it). */
+export const EVENTS_TTL_SEC = 7 * 24 * 3600;
 
 /** The key whose presence cancels run `runId` on every worker. */
 export function cancelKey(runId: string): string {

@@ -28,7 +28,8 @@ import { TrajectoryWriter } from '../store/trajectoryWriter';
 import { AbortedError } from '../util/abort';
 import { withoutCredentials } from '../util/urlCredentials';
 import { DEFAULT_PACK_LIMIT_MB, needsPacks, packTask, type PackRef, type TaskPacks } from '../queue/packs';
-import { attemptJobId, cancelKey, eventsKey, parseQueueEvent, QUEUE_NAME, redisConnection, type AttemptJobData, type QueueEvent, type WorkerRunOptions } from '../queue/queue';
+import { registerQueueDepth } from '../metrics/metrics';
+import { attemptJobId, cancelKey, EVENTS_TTL_SEC, eventsKey, parseQueueEvent, QUEUE_DEPTH_STATES, QUEUE_NAME, redisConnection, type AttemptJobData, type QueueEvent, type WorkerRunOptions } from '../queue/queue';
 
 /** How long opening waits for Redis to answer, ms. */
 const OPEN_TIMEOUT_MS = 5_000;
@@ -65,6 +66,10 @@ export class QueueRunner implements JobRunner {
   private queueRedis: IORedis | undefined;
   private queue: Queue<AttemptJobData> | undefined;
   private readonly mailboxes = new Map<string, Mailbox>();
+  /** The stream entry ids of each attempt's reports (key: attemptKey), deleted once its trajectory is saved. */
+  private readonly entryIds = new Map<string, string[]>();
+  /** Stops reporting the queue's depth in /metrics. */
+  private unregisterDepth: (() => void) | undefined;
 
   constructor(private readonly run: QueueRunnerContext) {
     this.redis = redisConnection(run.queueUrl, `trajlab-coordinator ${run.runId}`, (err) => run.logger.warn(`queue ${withoutCredentials(run.queueUrl)}: ${err.message}`), { lazyConnect: true });
@@ -88,6 +93,8 @@ export class QueueRunner implements JobRunner {
     const onError = (err: Error) => this.run.logger.warn(`queue ${url}: ${err.message}`);
     this.queueRedis = redisConnection(this.run.queueUrl, `trajlab-coordinator ${this.run.runId} (jobs)`, onError);
     this.queue = new Queue<AttemptJobData>(QUEUE_NAME, { connection: this.queueRedis });
+    const queue = this.queue;
+    this.unregisterDepth = registerQueueDepth(() => queue.getJobCounts(...QUEUE_DEPTH_STATES));
     this.reader = redisConnection(this.run.queueUrl, `trajlab-coordinator ${this.run.runId} (reports)`, onError);
   }
 
@@ -151,9 +158,14 @@ export class QueueRunner implements JobRunner {
       });
     if (signal.aborted) onCancel();
     else signal.addEventListener('abort', onCancel, { once: true });
+    // Kept while a coordinator runs; 7 days after it stops (settle), for a resume.
+    await this.redis.persist(eventsKey(this.run.runId));
     const reading = this.read((e, id) => {
-      if (e.kind === 'stopped' && !streamIdAfter(id, startId)) return;
+      if (e.kind === 'saved' || (e.kind === 'stopped' && !streamIdAfter(id, startId))) return;
       const k = attemptKey(e.taskId, e.attempt);
+      let ids = this.entryIds.get(k);
+      if (!ids) this.entryIds.set(k, (ids = []));
+      ids.push(id);
       let box = this.mailboxes.get(k);
       const job = waiting.get(k);
       if (!box && job) {
@@ -173,6 +185,12 @@ export class QueueRunner implements JobRunner {
   }
 
   async settle(): Promise<void> {
+    this.unregisterDepth?.();
+    if (this.queue) {
+      await this.redis.expire(eventsKey(this.run.runId), EVENTS_TTL_SEC).catch((err: Error) =>
+        this.run.logger.warn(`the run's reports on the queue could not be given their ${EVENTS_TTL_SEC / 86400}-day expiry (${err.message}): they stay in Redis until deleted (DEL ${eventsKey(this.run.runId)})`),
+      );
+    }
     await this.queue?.close().catch((err: Error) => this.run.logger.warn(`closing the queue connection: ${err.message}`));
     this.queueRedis?.disconnect();
     this.reader?.disconnect();
@@ -226,12 +244,32 @@ export class QueueRunner implements JobRunner {
         case 'end':
           t = e.trajectory;
           await writer.save();
+          await this.forget(job);
           return t;
         case 'stopped':
           if (t) await writer.save();
           if (e.error) throw new Error(`worker ${e.worker}: ${e.error}`);
           throw new AbortedError('cancelled');
       }
+    }
+  }
+
+  /**
+   * After an attempt's final trajectory is saved: marks it `saved` on the stream and deletes its
+   * other reports there (a run's stream would otherwise hold every trajectory in Redis's memory).
+   * A failure only leaves them in Redis: the trajectory is saved.
+   */
+  private async forget(job: Job): Promise<void> {
+    const k = attemptKey(job.entry.task.task_id, job.attempt);
+    const ids = this.entryIds.get(k) ?? [];
+    this.entryIds.delete(k);
+    const stream = eventsKey(this.run.runId);
+    try {
+      const saved: QueueEvent = { kind: 'saved', taskId: job.entry.task.task_id, attempt: job.attempt, worker: 'coordinator' };
+      await this.redis.xadd(stream, '*', 'e', JSON.stringify(saved));
+      if (ids.length) await this.redis.xdel(stream, ...ids);
+    } catch (err) {
+      this.run.logger.warn(`${job.entry.task.task_id} #${job.attempt}: its reports stay on the queue's stream (${(err as Error).message}); its trajectory is saved`);
     }
   }
 

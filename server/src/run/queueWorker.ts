@@ -12,7 +12,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Worker, type Job as BullJob } from 'bullmq';
+import { Queue, Worker, type Job as BullJob } from 'bullmq';
 import type Docker from 'dockerode';
 import type IORedis from 'ioredis';
 import type { RunOptions } from '../../../common/src/run';
@@ -31,11 +31,12 @@ import { GpuAllocator, gpuPool } from '../runtime/gpus';
 import { reapOrphans } from '../runtime/reaper';
 import { RunStore } from '../store/runStore';
 import * as runMetrics from '../metrics/runMetrics';
+import { registerQueueDepth } from '../metrics/metrics';
 import { AbortedError } from '../util/abort';
 import type { Logger } from '../util/log';
 import { runSecrets } from '../util/secrets';
 import { imagePathsBack, PackCache } from '../queue/packs';
-import { cancelKey, eventsKey, parseQueueEvent, QUEUE_NAME, redisConnection, type AttemptJobData, type QueueEvent } from '../queue/queue';
+import { cancelKey, eventsKey, parseQueueEvent, QUEUE_DEPTH_STATES, QUEUE_NAME, redisConnection, type AttemptJobData, type QueueEvent } from '../queue/queue';
 
 /** How often a running attempt checks its run's cancel key, ms. */
 const CANCEL_POLL_MS = 500;
@@ -72,6 +73,10 @@ export class QueueWorker {
   /** BullMQ's connection (a worker's blocking reads need one of their own). */
   private workerRedis: IORedis | undefined;
   private gpus: GpuAllocator | undefined;
+  /** Stops reporting the queue's depth in /metrics. */
+  private unregisterDepth: (() => void) | undefined;
+  /** The queue, for its job counts only. */
+  private counts: Queue | undefined;
   private readonly scratch: string;
   /** The coordinators' files jobs need, unpacked here once each. */
   private readonly packs: PackCache;
@@ -112,12 +117,16 @@ export class QueueWorker {
     });
     this.worker.on('error', (err) => o.logger.warn(`queue worker: ${err.message}`));
     await this.worker.waitUntilReady();
+    const counts = (this.counts = new Queue(QUEUE_NAME, { connection: this.redis }));
+    this.unregisterDepth = registerQueueDepth(() => counts.getJobCounts(...QUEUE_DEPTH_STATES));
     o.logger.info(`worker ${this.name}: taking attempts from the queue, ${o.workers ?? RUN_DEFAULTS.workers} at once, Docker host ${hostName(o.host)}`);
   }
 
   /** Stops taking jobs, lets the attempts running here finish, and disconnects. */
   async close(): Promise<void> {
+    this.unregisterDepth?.();
     await this.worker?.close();
+    await this.counts?.close();
     this.workerRedis?.disconnect();
     this.redis.disconnect();
     await fs.promises.rm(this.scratch, { recursive: true, force: true });
@@ -264,7 +273,7 @@ export class QueueWorker {
     for (const [, fields] of entries) {
       const e = parseQueueEvent(fields);
       if (!e || e.taskId !== d.taskId || e.attempt !== d.attempt) continue;
-      if (e.kind === 'end') return 'finished';
+      if (e.kind === 'end' || e.kind === 'saved') return 'finished';
       if (e.kind !== 'step') continue;
       t ??= e.header ? { ...e.header, messages: [], steps: [] } : undefined;
       if (!t || e.step.index !== t.steps.length) continue;
