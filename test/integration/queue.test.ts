@@ -244,7 +244,7 @@ test('redis-server SIGKILLed and started again mid-run (AOF, appendfsync always)
   }
 });
 
-test("tasks that need the coordinator's files (a local repository at its base_commit, a file:// repository, eval files, an image) run on a worker from packs in Redis, with the content of a local run, even with those files moved away; a pack over --queue-pack-limit-mb fails its task naming the setting (scripted model server, real redis-server)", { timeout: 240_000 }, async () => {
+test("tasks that need the coordinator's files (a local repository at its base_commit, a file:// repository, eval files, an image, a Dockerfile and its context) run on a worker from packs in Redis, with the content of a local run, even with those files moved away; a pack over --queue-pack-limit-mb fails its task naming the setting (scripted model server, real redis-server)", { timeout: 240_000 }, async () => {
   const tmp = tempDir('queue-packs');
   const redis = await startRedisServer();
   const worker = new QueueWorker({ queueUrl: redis.url, workers: 2, name: 'w1', logger: memoryLogger(), env: { OPENAI_API_KEY: API_KEY } });
@@ -260,6 +260,9 @@ test("tasks that need the coordinator's files (a local repository at its base_co
     fs.writeFileSync(path.join(tasksDir, 'tests', 'check.sh'), 'grep -qx v1.1 /workspace/version.txt\n');
     fs.mkdirSync(path.join(tasksDir, 'shots'));
     fs.writeFileSync(path.join(tasksDir, 'shots', 'red.png'), RED_PNG);
+    fs.mkdirSync(path.join(tasksDir, 'env'));
+    fs.writeFileSync(path.join(tasksDir, 'env', 'Dockerfile'), `FROM ${process.env.TRAJLAB_SANDBOX_IMAGE ?? 'trajlab/sandbox:1'}\nCOPY marker.txt /marker.txt\n`);
+    fs.writeFileSync(path.join(tasksDir, 'env', 'marker.txt'), 'built from the coordinator\'s context\n');
     fs.mkdirSync(path.join(tasksDir, 'big'));
     fs.writeFileSync(path.join(tasksDir, 'big', 'blob.bin'), crypto.randomBytes(3 * 2 ** 20));
     const bump = (task_id: string, repo: string) => ({ task_id, task_type: 'swe', description: `bump the version (${task_id})`, workspace: { repo, base_commit: base }, eval: { commands: ['bash /tests/check.sh'], files: 'tests' } });
@@ -267,31 +270,32 @@ test("tasks that need the coordinator's files (a local repository at its base_co
       bump('local', 'repo'),
       bump('url', `file://${repoDir}`),
       { task_id: 'pixel', task_type: 'reasoning', description: 'What colour is the pixel?', images: ['shots/red.png'], eval: { answer: 'red' } },
+      { task_id: 'built', task_type: 'code', description: 'read the marker', environment: { dockerfile: 'env/Dockerfile' }, eval: ['grep -q coordinator /marker.txt'] },
       { task_id: 'big', task_type: 'code', description: 'big files', eval: { commands: ['true'], files: 'big' } },
     ];
     const tasksFile = path.join(tasksDir, 'tasks.jsonl');
     fs.writeFileSync(tasksFile, tasks.map((t) => JSON.stringify(t)).join('\n') + '\n');
     // The agent sees the base commit (v1, one commit of history) and leaves v1.1 for the eval's /tests/check.sh.
     const agent: Responder = (ctx) =>
-      runScript(ctx.prompt.includes('pixel') ? [submitReply('<answer>red</answer>')] : ctx.prompt.includes('big') ? [submitReply('ok')] : [bashReply('cat version.txt; git log --oneline | wc -l; echo v1.1 > version.txt'), submitReply('ok')], ctx);
+      runScript(ctx.prompt.includes('pixel') ? [submitReply('<answer>red</answer>')] : ctx.prompt.includes('marker') ? [bashReply('cat /marker.txt'), submitReply('ok')] : ctx.prompt.includes('big') ? [submitReply('ok')] : [bashReply('cat version.txt; git log --oneline | wc -l; echo v1.1 > version.txt'), submitReply('ok')], ctx);
     const local = await withServer(agent, (server) => runEngine({ tasksFile, out: path.join(tmp.dir, 'local'), workers: 4 }, { server }));
-    assert.deepEqual(local.report.ids_resolved.sort(), ['big', 'local', 'pixel', 'url'], local.logger.lines.join('\n'));
+    assert.deepEqual(local.report.ids_resolved.sort(), ['big', 'built', 'local', 'pixel', 'url'], local.logger.lines.join('\n'));
     let jobs = 0;
     const counting = setInterval(() => void queue.count().then((n) => (jobs = n), (err: Error) => assert.fail(err)), 100);
     const run = await withServer(agent, async (server) => {
       const running = runEngine({ tasksFile, out: path.join(tmp.dir, 'queued'), workers: 4, queue: redis.url, queuePackLimitMb: 1 }, { server, timeoutMs: 180_000 });
       // Once the jobs are on the queue, the coordinator's files go away: the worker has only the packs.
-      await until('three jobs on the queue', () => jobs >= 3, 60_000);
-      // The coordinator's /metrics tell the queue's depth: three jobs wait (with a priority: BullMQ's `prioritized`).
+      await until('four jobs on the queue', () => jobs >= 4, 60_000);
+      // The coordinator's /metrics tell the queue's depth: four jobs wait (with a priority: BullMQ's `prioritized`).
       const depth = await registry.getSingleMetricAsString('trajlab_queue_jobs');
-      assert.match(depth, /^trajlab_queue_jobs\{state="prioritized"\} 3$/m, depth);
+      assert.match(depth, /^trajlab_queue_jobs\{state="prioritized"\} 4$/m, depth);
       assert.match(depth, /^trajlab_queue_jobs\{state="active"\} 0$/m, depth);
-      for (const name of ['repo', 'tests', 'shots']) fs.renameSync(path.join(tasksDir, name), path.join(tmp.dir, `${name}.away`));
+      for (const name of ['repo', 'tests', 'shots', 'env']) fs.renameSync(path.join(tasksDir, name), path.join(tmp.dir, `${name}.away`));
       await worker.start();
       return running;
     }).finally(() => clearInterval(counting));
-    assert.deepEqual(run.report.ids_resolved.sort(), ['local', 'pixel', 'url'], run.logger.lines.join('\n'));
-    for (const id of ['local', 'url', 'pixel']) assert.deepEqual(content(run.traj(id)), content(local.traj(id)), id);
+    assert.deepEqual(run.report.ids_resolved.sort(), ['built', 'local', 'pixel', 'url'], run.logger.lines.join('\n'));
+    for (const id of ['local', 'url', 'pixel', 'built']) assert.deepEqual(content(run.traj(id)), content(local.traj(id)), id);
     assert.match(run.traj('local').steps[0]!.observations[0]!.stdout, /^v1\n1\n$/, 'the base commit and its history, not HEAD');
     assert.equal(run.traj('pixel').messages[1]!.images![0]!.path, path.join(tasksDir, 'shots', 'red.png'), "the coordinator's path of the image, as a local run records it");
     assert.deepEqual(run.traj('local').task, tasks[0], 'the task as written');
@@ -301,10 +305,10 @@ test("tasks that need the coordinator's files (a local repository at its base_co
     assert.match(failed[0]!.error!, /eval\.files "big" \(.*big\) packs to more than 1 MiB, the queue's limit: raise --queue-pack-limit-mb \(VS Code: trajlab\.queue\.packLimitMb\)/);
     // Redis keeps no trajectory once saved: the run's stream holds one `saved` mark per attempt, and expires (7 days) now that its coordinator stopped.
     const stream = await probe.xrange(`trajlab:run:${run.engine.runId}:events`, '-', '+');
-    assert.deepEqual(stream.map(([, f]) => JSON.parse(f[1]!) as { kind: string; taskId: string }).map((e) => `${e.kind} ${e.taskId}`).sort(), ['saved local', 'saved pixel', 'saved url']);
+    assert.deepEqual(stream.map(([, f]) => JSON.parse(f[1]!) as { kind: string; taskId: string }).map((e) => `${e.kind} ${e.taskId}`).sort(), ['saved built', 'saved local', 'saved pixel', 'saved url']);
     assert.ok((await probe.ttl(`trajlab:run:${run.engine.runId}:events`)) > 6 * 86400);
-    // One pack per distinct source: the repository (twice named, two sources: path and file://), tests/, the image.
-    assert.equal((await probe.keys('trajlab:pack:*')).length, 4);
+    // One pack per distinct source: the repository (twice named, two sources: path and file://), tests/, the image, the Dockerfile and its context.
+    assert.equal((await probe.keys('trajlab:pack:*')).length, 6);
   } finally {
     await worker.close();
     await queue.close();
