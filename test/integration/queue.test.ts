@@ -8,7 +8,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Trajectory } from '../../common/src/trajectory';
 import { QueueWorker } from '../../server/src/run/queueWorker';
 import { QUEUE_NAME } from '../../server/src/queue/queue';
 import { memoryLogger, tempDir } from '../helpers/engineHelpers';
@@ -16,6 +15,7 @@ import { API_KEY, runEngine, withServer } from '../helpers/engineRuns';
 import { startRedisServer } from '../helpers/redisServer';
 import { runCli, startCli } from '../helpers/cli';
 import { bashReply, runScript, submitReply, type Responder } from '../helpers/scriptedModelServer';
+import { trajectoryContent as content } from '../helpers/trajectories';
 
 /** `n` tasks, each solved by writing a file and submitting; the eval checks the file. */
 function writeTasks(dir: string, n: number): string {
@@ -25,19 +25,6 @@ function writeTasks(dir: string, n: number): string {
 }
 
 const solve: Responder = (ctx) => runScript([bashReply('echo done > out.txt && cat out.txt'), submitReply('ok')], ctx);
-
-/** What must be the same whoever ran the attempt: the conversation, the actions and their outputs, the result; not hosts, times or ids of containers. */
-function content(t: Trajectory): unknown {
-  return {
-    task_id: t.task_id,
-    attempt: t.attempt,
-    status: t.status,
-    system: t.system_prompt,
-    messages: t.messages,
-    steps: t.steps.map((s) => ({ index: s.index, response: s.response, actions: s.actions, observations: s.observations.map((o) => ({ stdout: o.stdout, stderr: o.stderr, exit_code: o.exit_code })), usage: s.usage, cost_usd: s.cost_usd })),
-    result: t.result && { exit_status: t.result.exit_status, submission: t.result.submission, diff: t.result.diff, reward: t.result.reward, success: t.result.success },
-  };
-}
 
 test('a run on a Redis queue with two workers: every attempt finishes, the coordinator writes the run folder, and each trajectory has the same content as the same run done locally (scripted model server, real redis-server)', { timeout: 240_000 }, async () => {
   const tmp = tempDir('queue');
