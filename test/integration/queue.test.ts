@@ -193,6 +193,28 @@ test("a worker's API key never leaves it: echoed back by the model, it reaches n
   }
 });
 
+test('a coordinator without the API key runs a models-list run whose key only the worker has (api_key_env): keys stay on the workers (scripted model server, real redis-server)', { timeout: 120_000 }, async () => {
+  const tmp = tempDir('queue-keyless');
+  const redis = await startRedisServer();
+  const key = `sk-on-the-worker-${Math.random().toString(36).slice(2)}`;
+  const worker = new QueueWorker({ queueUrl: redis.url, workers: 1, name: 'w1', logger: memoryLogger(), env: { SCRIPTED_WORKER_KEY: key } });
+  try {
+    await worker.start();
+    const tasksFile = writeTasks(tmp.dir, 2);
+    const run = await withServer(solve, (server) => {
+      assert.equal(process.env.SCRIPTED_WORKER_KEY, undefined, 'the coordinator (this process) has no such key');
+      return runEngine({ tasksFile, out: tmp.dir, workers: 2, queue: redis.url, models: [{ model: 'openai:scripted', base_url: server.baseUrl, api_key_env: 'SCRIPTED_WORKER_KEY' }] }, { server, secrets: [key] });
+    });
+    assert.equal(run.info.status, 'finished', run.logger.lines.join('\n'));
+    assert.equal(run.report.resolved, 2, run.logger.lines.join('\n'));
+    for (const id of ['q1', 'q2']) assert.equal(run.traj(id).environment.host, 'w1');
+  } finally {
+    await worker.close();
+    await redis.close();
+    tmp.cleanup();
+  }
+});
+
 test('redis-server SIGKILLed and started again mid-run (AOF, appendfsync always): workers and coordinator reconnect and the run completes, every step once (scripted model server, real redis-server)', { timeout: 300_000 }, async () => {
   const tmp = tempDir('queue-redis-restart');
   const redis = await startRedisServer();
