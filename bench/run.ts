@@ -1,7 +1,7 @@
 /**
  * Benchmarks of the engine, each printed as a ratio against a baseline measured in the same
  * process (never a timed unit test). Needs a Docker engine and the sandbox image
- * (`npm run setup`). Usage: `npm run bench [-- transport|overhead|scheduling|language|language-duplicates|import|import-tasks|export|chat-template|write|inspector|diff-capture|metrics|pool|model-limits]`.
+ * (`npm run setup`). Usage: `npm run bench [-- transport|overhead|scheduling|language|language-duplicates|import|import-tasks|export|chat-template|write|inspector|diff-capture|metrics|pool|model-limits|queue]`.
  *
  * - transport: median latency of one trivial command through TrajLab's session (the container's
  *   main process, commands on its attached stdin through the Docker Engine API) and through one
@@ -53,6 +53,11 @@
  * - model-limits: the models list's request limiter (bench/modelLimits.ts): overhead per model call
  *   with all three limits vs none (≤ 0.5 ms median), and requests per minute of 32 callers under
  *   `rpm: 60` over TRAJLAB_BENCH_RPM_SEC (default 180) s (within 5% of 60). No Docker.
+ * - queue: attempts on a Redis queue (bench/queue.ts; a redis-server of its own, `trajlab worker`
+ *   processes of the built CLI): time per attempt through the queue vs locally, --workers 1, a
+ *   zero-latency scripted model (≤ 20 ms added median); a step finished on a worker to its line in
+ *   the coordinator's journal (p50 < 50 ms); 48 `sleep 1` tasks on three workers of 4 slots vs one
+ *   (≥ 2.7×). TRAJLAB_BENCH_QUEUE=overhead or scaling picks a part.
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -77,6 +82,7 @@ import { poolBench } from './pool';
 import { trajectoryWriteBench } from './trajectoryWrite';
 import { metricsBench } from './metrics';
 import { modelLimitsBench } from './modelLimits';
+import { queueBench } from './queue';
 
 const run = promisify(execFile);
 const IMAGE = process.env.TRAJLAB_SANDBOX_IMAGE ?? 'trajlab/sandbox:1';
@@ -192,7 +198,7 @@ async function scheduling(tasks = 32, repeats = Number(process.env.TRAJLAB_BENCH
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-const benches: Record<string, () => Promise<void>> = { transport: () => transport(), overhead: () => overhead(), scheduling: () => scheduling(), language: () => languageBench(), 'language-duplicates': () => languageDuplicatesBench(), export: () => exportBench(), 'chat-template': () => chatTemplateBench(), import: () => importBench(), 'import-tasks': () => importTasksBench(), write: () => trajectoryWriteBench(), inspector: () => inspectorBench(), 'diff-capture': () => diffCaptureBench(), metrics: () => metricsBench(), pool: () => poolBench(), 'model-limits': () => modelLimitsBench() };
+const benches: Record<string, () => Promise<void>> = { transport: () => transport(), overhead: () => overhead(), scheduling: () => scheduling(), language: () => languageBench(), 'language-duplicates': () => languageDuplicatesBench(), export: () => exportBench(), 'chat-template': () => chatTemplateBench(), import: () => importBench(), 'import-tasks': () => importTasksBench(), write: () => trajectoryWriteBench(), inspector: () => inspectorBench(), 'diff-capture': () => diffCaptureBench(), metrics: () => metricsBench(), pool: () => poolBench(), 'model-limits': () => modelLimitsBench(), queue: () => queueBench() };
 
 (async () => {
   const which = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -10,7 +10,6 @@ import { execFileSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Trajectory } from '../../common/src/trajectory';
 import { QueueWorker } from '../../server/src/run/queueWorker';
 import { QUEUE_NAME } from '../../server/src/queue/queue';
 import { registry } from '../../server/src/metrics/metrics';
@@ -19,6 +18,7 @@ import { API_KEY, runEngine, withServer } from '../helpers/engineRuns';
 import { startRedisServer } from '../helpers/redisServer';
 import { runCli, startCli } from '../helpers/cli';
 import { bashReply, runScript, submitReply, type Responder } from '../helpers/scriptedModelServer';
+import { trajectoryContent as content } from '../helpers/trajectories';
 
 /** `n` tasks, each solved by writing a file and submitting; the eval checks the file. */
 function writeTasks(dir: string, n: number): string {
@@ -28,19 +28,6 @@ function writeTasks(dir: string, n: number): string {
 }
 
 const solve: Responder = (ctx) => runScript([bashReply('echo done > out.txt && cat out.txt'), submitReply('ok')], ctx);
-
-/** What must be the same whoever ran the attempt: the conversation, the actions and their outputs, the result; not hosts, times or ids of containers. */
-function content(t: Trajectory): unknown {
-  return {
-    task_id: t.task_id,
-    attempt: t.attempt,
-    status: t.status,
-    system: t.system_prompt,
-    messages: t.messages,
-    steps: t.steps.map((s) => ({ index: s.index, response: s.response, actions: s.actions, observations: s.observations.map((o) => ({ stdout: o.stdout, stderr: o.stderr, exit_code: o.exit_code })), usage: s.usage, cost_usd: s.cost_usd })),
-    result: t.result && { exit_status: t.result.exit_status, submission: t.result.submission, diff: t.result.diff, reward: t.result.reward, success: t.result.success },
-  };
-}
 
 test('a run on a Redis queue with two workers: every attempt finishes, the coordinator writes the run folder, and each trajectory has the same content as the same run done locally (scripted model server, real redis-server)', { timeout: 240_000 }, async () => {
   const tmp = tempDir('queue');
@@ -208,6 +195,28 @@ test("a worker's API key never leaves it: echoed back by the model, it reaches n
     const stream = JSON.stringify(await probe.xrange(`trajlab:run:${run.engine.runId}:events`, '-', '+'));
     probe.disconnect();
     assert.ok(stream.length > 100 && !stream.includes(key), 'the reports on Redis hold no key');
+  } finally {
+    await worker.close();
+    await redis.close();
+    tmp.cleanup();
+  }
+});
+
+test('a coordinator without the API key runs a models-list run whose key only the worker has (api_key_env): keys stay on the workers (scripted model server, real redis-server)', { timeout: 120_000 }, async () => {
+  const tmp = tempDir('queue-keyless');
+  const redis = await startRedisServer();
+  const key = `sk-on-the-worker-${Math.random().toString(36).slice(2)}`;
+  const worker = new QueueWorker({ queueUrl: redis.url, workers: 1, name: 'w1', logger: memoryLogger(), env: { SCRIPTED_WORKER_KEY: key } });
+  try {
+    await worker.start();
+    const tasksFile = writeTasks(tmp.dir, 2);
+    const run = await withServer(solve, (server) => {
+      assert.equal(process.env.SCRIPTED_WORKER_KEY, undefined, 'the coordinator (this process) has no such key');
+      return runEngine({ tasksFile, out: tmp.dir, workers: 2, queue: redis.url, models: [{ model: 'openai:scripted', base_url: server.baseUrl, api_key_env: 'SCRIPTED_WORKER_KEY' }] }, { server, secrets: [key] });
+    });
+    assert.equal(run.info.status, 'finished', run.logger.lines.join('\n'));
+    assert.equal(run.report.resolved, 2, run.logger.lines.join('\n'));
+    for (const id of ['q1', 'q2']) assert.equal(run.traj(id).environment.host, 'w1');
   } finally {
     await worker.close();
     await redis.close();

@@ -6,7 +6,7 @@ import type { AttemptState, ModelCounters, RejectedLine, RunCounts, RunInfo, Run
 import type { Task } from '../../../common/src/task';
 import { formatCost } from '../../../common/src/format';
 import type { Step, Trajectory } from '../../../common/src/trajectory';
-import type { ModelClient } from '../agent/model';
+import { parseModelSpec, type ModelClient } from '../agent/model';
 import * as runMetrics from '../metrics/runMetrics';
 import { RunStore, newRunId } from '../store/runStore';
 import { readTasksOrSource } from '../import/sourceReader';
@@ -319,6 +319,13 @@ export class RunEngine {
       const model = this.hooks.model;
       return { forTask: () => model };
     }
+    // A queue run's model is called on the workers, with their keys (issue 18): the coordinator
+    // makes no client, so it needs no key. The specs are still checked here, before anything is enqueued.
+    if (this.options.queue && (this.options.models?.length || parseModelSpec(this.options.model).kind === 'api')) {
+      for (const entry of this.options.models ?? []) parseModelSpec(entry.model);
+      const remote = unavailableModel(this.options.model);
+      return { forTask: () => remote };
+    }
     const resolved = runModelOf(this.options, { ...process.env, ...this.hooks.env }, (m) => this.hooks.logger.warn(this.secrets.scrub(m)));
     this.pool = resolved.pool;
     if (resolved.replay) this.options.mode = resolved.replay.trajectory.agent.mode;
@@ -599,7 +606,10 @@ class EarlierTrajectories {
   }
 }
 
-/** Stands in for a task's model when none could be made (for the trajectory's identity); never called: the attempt fails first. */
+/**
+ * Stands in for a task's model where this process calls none: none could be made (for the
+ * trajectory's identity; the attempt fails first), or a queue run's coordinator (the workers call it).
+ */
 function unavailableModel(spec: string): ModelClient {
   return {
     identity: { spec, provider: 'none', name: spec },
