@@ -181,10 +181,11 @@ test('acceptance: the coordinator (generate --queue, the built CLI) SIGKILLed mi
       const midway = fs.readdirSync(path.join(runDir, 'trajectories')).filter((f) => f.endsWith('.journal.jsonl'));
       assert.ok(midway.length > 0, 'some attempt was mid-way in the run folder at the kill');
 
-      // Without a coordinator, the workers run every attempt to its end: 40 `end` reports on the run's stream.
+      // Without a coordinator, the workers run every attempt to its end: 40 attempts ended on the run's stream (an `end`
+      // report, or the `saved` mark the coordinator left in its place before the kill).
       const ended = async () => {
         const entries = (await probe.xrange(eventsKey('acckill'), '-', '+')) as [string, string[]][];
-        return new Set(entries.map(([, f]) => parseQueueEvent(f)).filter((e) => e?.kind === 'end').map((e) => `${e!.taskId}#${e!.attempt}`));
+        return new Set(entries.map(([, f]) => parseQueueEvent(f)).filter((e) => e?.kind === 'end' || e?.kind === 'saved').map((e) => `${e!.taskId}#${e!.attempt}`));
       };
       await waitFor('the workers to end all 40 attempts without the coordinator', async () => (await ended()).size === 40, 240_000, 200);
       const onDisk = readEvents(runDir).filter((e) => e.type === 'attempt_finished').length;
