@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Trajectory } from '../../common/src/trajectory';
 import { QueueWorker } from '../../server/src/run/queueWorker';
-import { QUEUE_NAME } from '../../server/src/queue/queue';
+import { ATTEMPT_QUEUES } from '../../server/src/queue/queue';
 import { memoryLogger, tempDir } from '../helpers/engineHelpers';
 import { API_KEY, runEngine, withServer } from '../helpers/engineRuns';
 import { startRedisServer } from '../helpers/redisServer';
@@ -148,10 +148,12 @@ test('cancel on the queue: the workers stop the run\'s attempts and remove their
       assert.equal(first.info.status, 'cancelled');
       // runEngine checked that no container of the run is left.
       const { Queue } = await import('bullmq');
-      const queue = new Queue(QUEUE_NAME, { connection: { host: '127.0.0.1', port: redis.port } });
-      const counts = await queue.getJobCounts('wait', 'prioritized', 'active', 'delayed');
-      await queue.close();
-      assert.deepEqual(counts, { wait: 0, prioritized: 0, active: 0, delayed: 0 }, 'no job of the cancelled run is left');
+      for (const name of ATTEMPT_QUEUES) {
+        const queue = new Queue(name, { connection: { host: '127.0.0.1', port: redis.port } });
+        const counts = await queue.getJobCounts('wait', 'prioritized', 'active', 'delayed');
+        await queue.close();
+        assert.deepEqual(counts, { wait: 0, prioritized: 0, active: 0, delayed: 0 }, `no job of the cancelled run is left (${name})`);
+      }
       const resumed = await runEngine({ tasksFile, out: tmp.dir, runId: 'qcancel', workers: 2, queue: redis.url }, { server, timeoutMs: 180_000 });
       assert.equal(resumed.info.status, 'finished');
       assert.equal(resumed.report.resolved, 5);
