@@ -24,7 +24,10 @@
  * without the GPUs its task asks for (more than it has, an id it lacks), does not run it: it says
  * which in its log and puts the job back for another worker, counting the refusal in the job's
  * data; after MAX_REFUSALS the attempt stops with an error that names the variable (or the GPUs),
- * which the coordinator records as the attempt's failure.
+ * which the coordinator records as the attempt's failure. The refusing worker's Worker of that
+ * queue pauses past the job's delay (coolOff) when it runs nothing from that queue: BullMQ tells
+ * one idle Worker when a delayed job is due, and it would otherwise take the job back first,
+ * every time, before a worker that can run it.
  *
  * An attempt that was reported on before (its worker died, or its model was unavailable and its
  * job came back) continues from the steps on the stream, replayed in a fresh container as a resume
@@ -70,6 +73,12 @@ const PLACE_WAIT_MS = 2_000;
 const BUSY_DELAY_MS = 1_000;
 /** Refusals (a worker without the job's API key or GPUs put it back) after which the attempt stops with the reason. */
 export const MAX_REFUSALS = 5;
+/**
+ * How long past a refused job's delay the refusing worker's Worker of that queue stays paused
+ * (when it runs nothing from that queue), ms: BullMQ's idle Workers look for due jobs at least
+ * every drainDelay (5 s), so a worker that can run the job takes it first.
+ */
+const COOL_OFF_EXTRA_MS = 6_000;
 /** Shortest wait of a job put back for its model's cool-down, ms. */
 const MIN_REQUEUE_DELAY_MS = 1_000;
 
@@ -108,6 +117,8 @@ export class QueueWorker {
   /** BullMQ's connection (each Worker duplicates it for its blocking reads). */
   private workerRedis: IORedis | undefined;
   private capacity: WorkerCapacity | undefined;
+  /** Worker queues paused after a refusal, with the timer that resumes each (see coolOff). */
+  private readonly coolingOff = new Map<string, NodeJS.Timeout>();
   private readonly scratch: string;
   /** Each run's model (a models list's limits are shared by the run's attempts here). */
   private readonly models = new Map<string, RunModel>();
@@ -163,6 +174,8 @@ export class QueueWorker {
 
   /** Stops taking jobs, lets the attempts running here finish, and disconnects. */
   async close(): Promise<void> {
+    for (const timer of this.coolingOff.values()) clearTimeout(timer);
+    this.coolingOff.clear();
     await Promise.all(this.workers.map((w) => w.worker.close()));
     this.workerRedis?.disconnect();
     this.redis.disconnect();
@@ -182,7 +195,7 @@ export class QueueWorker {
     try {
       if (await this.redis.exists(cancelKey(d.runId))) return await this.report(d, { kind: 'stopped', ...this.base(d) });
       const refusal = this.refusal(d);
-      if (refusal) return await this.refuse(job, token, refusal);
+      if (refusal) return await this.refuse(queue, job, token, refusal);
       const place = await this.capacity!.take(queue, d.task.gpus, PLACE_WAIT_MS);
       if (!place) return await putBack(job, token, Date.now() + BUSY_DELAY_MS);
       try {
@@ -232,7 +245,7 @@ export class QueueWorker {
    * in its data and saying so in the log; the MAX_REFUSALS-th refusal ends the attempt instead: it
    * is reported `stopped` with an error that says why and what to do. Throws DelayedError when put back.
    */
-  private async refuse(job: BullJob<AttemptJobData>, token: string | undefined, r: { why: string; fix: string }): Promise<void> {
+  private async refuse(queue: string, job: BullJob<AttemptJobData>, token: string | undefined, r: { why: string; fix: string }): Promise<void> {
     const d = job.data;
     const n = (d.refusals ?? 0) + 1;
     const by = [...new Set([...(d.refusedBy ?? []), this.name])];
@@ -243,7 +256,24 @@ export class QueueWorker {
     }
     this.o.logger.warn(`worker ${this.name}: ${d.taskId} #${d.attempt}: ${r.why} here: put back for another worker (refusal ${n} of ${MAX_REFUSALS})`);
     await job.updateData({ ...d, refusals: n, refusedBy: by });
+    this.coolOff(queue, refusalDelayMs(n) + COOL_OFF_EXTRA_MS);
     return putBack(job, token, Date.now() + refusalDelayMs(n));
+  }
+
+  /**
+   * Pauses this worker's BullMQ Worker of `queue` for `ms` after it refused a job, when it runs
+   * nothing from that queue: else, idle and told first when the job is due, it would take the job
+   * again before any worker that can run it. (A Worker running attempts is left alone: paused, it
+   * would take no job of its queue until one of them ends.)
+   */
+  private coolOff(queue: string, ms: number): void {
+    const w = this.workers.find((x) => x.queue === queue);
+    if (!w || this.coolingOff.has(queue) || this.capacity!.placedFrom(queue) > 0) return;
+    void w.worker.pause(true).catch((err: Error) => this.o.logger.warn(`queue worker (${queue}): not paused after a refusal (${err.message}); it may take the refused job again first`));
+    this.coolingOff.set(queue, setTimeout(() => {
+      this.coolingOff.delete(queue);
+      w.worker.resume();
+    }, ms));
   }
 
   /**

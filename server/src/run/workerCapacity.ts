@@ -30,6 +30,11 @@ export class WorkerCapacity {
     if (!(Number.isInteger(size) && size >= 1)) throw new Error(`a worker runs at least 1 attempt at once (got ${size})`);
   }
 
+  /** Attempts of `queue` placed now. */
+  placedFrom(queue: string): number {
+    return this.runningOf.get(queue) ?? 0;
+  }
+
   /** Attempts placed now, of every queue. */
   get busy(): number {
     return this.running;
