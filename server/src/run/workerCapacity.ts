@@ -53,12 +53,17 @@ export class WorkerCapacity {
     const deadline = Date.now() + waitMs;
     if (!(await this.slot(waitMs))) return undefined;
     let gpuIds: string[];
+    // A timer of our own (AbortSignal.timeout's does not keep the process alive while it waits).
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort('no place in time'), Math.max(1, deadline - Date.now()));
     try {
-      gpuIds = await this.gpus.acquire(gpus, AbortSignal.timeout(Math.max(1, deadline - Date.now())));
+      gpuIds = await this.gpus.acquire(gpus, timeout.signal);
     } catch (err) {
       this.releaseSlot();
       if (err instanceof AbortedError) return undefined;
       throw err;
+    } finally {
+      clearTimeout(timer);
     }
     this.runningOf.set(queue, (this.runningOf.get(queue) ?? 0) + 1);
     this.onChange();
