@@ -6,6 +6,9 @@
  */
 export type TaskType = 'code' | 'swe' | 'reasoning' | 'web';
 
+/** Every task type, in the schema's order; a task without `task_type` is a `code` task. */
+export const TASK_TYPES: readonly TaskType[] = ['code', 'swe', 'reasoning', 'web'];
+
 export type NetworkPolicy = 'none' | 'bridge' | 'host';
 
 export interface TaskWorkspace {

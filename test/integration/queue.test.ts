@@ -11,7 +11,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { QueueWorker } from '../../server/src/run/queueWorker';
-import { QUEUE_NAME } from '../../server/src/queue/queue';
+import { ATTEMPT_QUEUES } from '../../server/src/queue/queue';
 import { registry } from '../../server/src/metrics/metrics';
 import { memoryLogger, tempDir } from '../helpers/engineHelpers';
 import { API_KEY, runEngine, withServer } from '../helpers/engineRuns';
@@ -105,8 +105,8 @@ test('trajlab worker processes (the built CLI): one SIGKILLed mid-attempt, its a
     assert.match(metrics, /^trajlab_attempts_total\{exit_status="submitted"\} 4$/m);
     assert.match(metrics, /^trajlab_step_duration_seconds_count \d+$/m);
     // The queue's depth, read from Redis at the scrape: the run is over, nothing waits or runs.
-    assert.match(metrics, /^trajlab_queue_jobs\{state="prioritized"\} 0$/m);
-    assert.match(metrics, /^trajlab_queue_jobs\{state="active"\} 0$/m);
+    assert.match(metrics, /^trajlab_queue_jobs\{queue="trajlab-attempts-code",state="prioritized"\} 0$/m);
+    assert.match(metrics, /^trajlab_queue_jobs\{queue="trajlab-attempts-code",state="active"\} 0$/m);
     assert.equal((await fetch(`${url}/health`)).status, 200);
   } finally {
     w1.killGroup('SIGKILL');
@@ -141,13 +141,15 @@ test('cancel on the queue: the workers stop the run\'s attempts and remove their
       assert.equal(first.info.status, 'cancelled');
       // runEngine checked that no container of the run is left.
       const { Queue } = await import('bullmq');
-      const queue = new Queue(QUEUE_NAME, { connection: { host: '127.0.0.1', port: redis.port } });
       // A worker reports its attempt stopped just before its job completes: the job leaves the queue a moment after the run ends.
-      let counts: Record<string, number> = {};
-      const left = async () => Object.values((counts = await queue.getJobCounts('wait', 'prioritized', 'active', 'delayed'))).some((n) => n > 0);
-      for (const deadline = Date.now() + 10_000; (await left()) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 100));
-      await queue.close();
-      assert.deepEqual(counts, { wait: 0, prioritized: 0, active: 0, delayed: 0 }, 'no job of the cancelled run is left');
+      for (const name of ATTEMPT_QUEUES) {
+        const queue = new Queue(name, { connection: { host: '127.0.0.1', port: redis.port } });
+        let counts: Record<string, number> = {};
+        const left = async () => Object.values((counts = await queue.getJobCounts('wait', 'prioritized', 'active', 'delayed'))).some((n) => n > 0);
+        for (const deadline = Date.now() + 10_000; (await left()) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 100));
+        await queue.close();
+        assert.deepEqual(counts, { wait: 0, prioritized: 0, active: 0, delayed: 0 }, `no job of the cancelled run is left (${name})`);
+      }
       const resumed = await runEngine({ tasksFile, out: tmp.dir, runId: 'qcancel', workers: 2, queue: redis.url }, { server, timeoutMs: 180_000 });
       assert.equal(resumed.info.status, 'finished');
       assert.equal(resumed.report.resolved, 5);
@@ -260,7 +262,7 @@ test("tasks that need the coordinator's files (a local repository at its base_co
   const { default: IORedis } = await import('ioredis');
   const { Queue } = await import('bullmq');
   const probe = new IORedis(redis.url, { maxRetriesPerRequest: null });
-  const queue = new Queue(QUEUE_NAME, { connection: probe });
+  const queues = ATTEMPT_QUEUES.map((name) => new Queue(name, { connection: probe }));
   try {
     const tasksDir = path.join(tmp.dir, 'tasks');
     const repoDir = path.join(tasksDir, 'repo');
@@ -290,15 +292,18 @@ test("tasks that need the coordinator's files (a local repository at its base_co
     const local = await withServer(agent, (server) => runEngine({ tasksFile, out: path.join(tmp.dir, 'local'), workers: 4 }, { server }));
     assert.deepEqual(local.report.ids_resolved.sort(), ['big', 'built', 'local', 'pixel', 'url'], local.logger.lines.join('\n'));
     let jobs = 0;
-    const counting = setInterval(() => void queue.count().then((n) => (jobs = n), (err: Error) => assert.fail(err)), 100);
+    const counting = setInterval(() => void Promise.all(queues.map((q) => q.count())).then((n) => (jobs = n.reduce((a, b) => a + b, 0)), (err: Error) => assert.fail(err)), 100);
     const run = await withServer(agent, async (server) => {
       const running = runEngine({ tasksFile, out: path.join(tmp.dir, 'queued'), workers: 4, queue: redis.url, queuePackLimitMb: 1 }, { server, timeoutMs: 180_000 });
       // Once the jobs are on the queue, the coordinator's files go away: the worker has only the packs.
       await until('four jobs on the queue', () => jobs >= 4, 60_000);
       // The coordinator's /metrics tell the queue's depth: four jobs wait (with a priority: BullMQ's `prioritized`).
       const depth = await registry.getSingleMetricAsString('trajlab_queue_jobs');
-      assert.match(depth, /^trajlab_queue_jobs\{state="prioritized"\} 4$/m, depth);
-      assert.match(depth, /^trajlab_queue_jobs\{state="active"\} 0$/m, depth);
+      // One queue per task type: the two swe tasks, the reasoning one, the code one.
+      assert.match(depth, /^trajlab_queue_jobs\{queue="trajlab-attempts-swe",state="prioritized"\} 2$/m, depth);
+      assert.match(depth, /^trajlab_queue_jobs\{queue="trajlab-attempts-reasoning",state="prioritized"\} 1$/m, depth);
+      assert.match(depth, /^trajlab_queue_jobs\{queue="trajlab-attempts-code",state="prioritized"\} 1$/m, depth);
+      assert.match(depth, /^trajlab_queue_jobs\{queue="trajlab-attempts-swe",state="active"\} 0$/m, depth);
       for (const name of ['repo', 'tests', 'shots', 'env']) fs.renameSync(path.join(tasksDir, name), path.join(tmp.dir, `${name}.away`));
       await worker.start();
       return running;
@@ -320,7 +325,7 @@ test("tasks that need the coordinator's files (a local repository at its base_co
     assert.equal((await probe.keys('trajlab:pack:*')).length, 6);
   } finally {
     await worker.close();
-    await queue.close();
+    await Promise.all(queues.map((q) => q.close()));
     probe.disconnect();
     await redis.close();
     tmp.cleanup();

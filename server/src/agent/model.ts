@@ -131,19 +131,33 @@ export function resolveEndpoint(spec: Extract<ModelSpec, { kind: 'api' }>, optio
   const preset = PROVIDERS[spec.provider]!;
   const explicitBase = options.baseUrl ?? env[preset.baseUrlEnv];
   const baseUrl = explicitBase || preset.baseUrl;
-  if (options.apiKeyEnv) {
-    const key = env[options.apiKeyEnv];
-    if (!key) throw new Error(`no API key for ${spec.spec}: its models entry reads the key from ${options.apiKeyEnv}, which is not set in the environment`);
-    return { baseUrl, apiKey: key };
-  }
-  const apiKey = env[preset.keyEnv] ?? preset.defaultKey ?? (explicitBase ? 'EMPTY' : undefined);
-  if (!apiKey) {
+  if (missingKeyVariable(spec, options)) {
     throw new Error(
-      `no API key for ${spec.spec}: set ${preset.keyEnv} in the environment, or pass --base-url for a local ` +
-        `OpenAI-compatible server, or use --model gold to run the pipeline with the tasks' reference solutions`,
+      options.apiKeyEnv
+        ? `no API key for ${spec.spec}: its models entry reads the key from ${options.apiKeyEnv}, which is not set in the environment`
+        : `no API key for ${spec.spec}: set ${preset.keyEnv} in the environment, or pass --base-url for a local ` +
+          `OpenAI-compatible server, or use --model gold to run the pipeline with the tasks' reference solutions`,
     );
   }
+  // The key is there, or none is needed (missingKeyVariable): a preset's default, or `EMPTY` for an explicit base URL.
+  const apiKey = options.apiKeyEnv ? env[options.apiKeyEnv]! : (env[preset.keyEnv] ?? preset.defaultKey ?? 'EMPTY');
   return { baseUrl, apiKey };
+}
+
+/**
+ * The environment variable holding the API key `spec` needs, when `options.env` (default
+ * process.env) lacks it or has it empty; undefined when the key is there or none is needed (a
+ * preset's default key, as vLLM's and Ollama's; an explicit base URL, a local server). The
+ * variable is the models entry's `api_key_env`, else the provider's (OPENAI_API_KEY for `openai:`).
+ * resolveEndpoint throws exactly when this names one.
+ */
+export function missingKeyVariable(spec: Extract<ModelSpec, { kind: 'api' }>, options: Pick<ApiModelOptions, 'apiKeyEnv' | 'baseUrl' | 'env'>): string | undefined {
+  const env = options.env ?? process.env;
+  if (options.apiKeyEnv) return env[options.apiKeyEnv] ? undefined : options.apiKeyEnv;
+  const preset = PROVIDERS[spec.provider]!;
+  const explicitBase = options.baseUrl ?? env[preset.baseUrlEnv];
+  const key = env[preset.keyEnv] ?? preset.defaultKey ?? (explicitBase ? 'EMPTY' : undefined);
+  return key ? undefined : preset.keyEnv;
 }
 
 /**

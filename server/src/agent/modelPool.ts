@@ -27,7 +27,8 @@ const DEFAULT_COOLDOWN_SEC = 30;
  * may answer for it). The attempt records nothing more and goes back to the queue.
  */
 export class ModelUnavailableError extends Error {
-  constructor(message: string) {
+  /** `retryAt`: when its model's bench ends (epoch ms), if known: a queue worker puts the job back until then. */
+  constructor(message: string, readonly retryAt?: number) {
     super(message);
     this.name = 'ModelUnavailableError';
   }
@@ -128,6 +129,11 @@ export class ModelPool {
     return { free, nextFreeAt: Math.min(...pool.map((m) => m.benchedUntil)) };
   }
 
+  /** @internal When `m`'s bench ends, epoch ms (in the past when it is not benched). */
+  benchedUntil(m: Member): number {
+    return m.benchedUntil;
+  }
+
   /** @internal Records an answer of `m`. */
   answered(m: Member, reply: ModelReply): void {
     m.failures = 0;
@@ -205,7 +211,7 @@ export class AttemptModel implements ModelClient {
   }
 
   private unavailable(m: Member, err: unknown): never {
-    if (this.mayRequeue) throw new ModelUnavailableError(`model ${m.name} unavailable: ${describe(err)}`);
+    if (this.mayRequeue) throw new ModelUnavailableError(`model ${m.name} unavailable: ${describe(err)}`, this.pool.benchedUntil(m));
     this.gaveUp = true;
     throw err;
   }

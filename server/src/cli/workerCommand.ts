@@ -1,13 +1,15 @@
 /**
- * `trajlab worker --queue URL [--host DOCKER_URL] [--workers N] [--gpus IDS] [--name NAME] [--metrics-port N]`: takes
- * attempts from a Redis queue and runs them on this machine's Docker engine (run/queueWorker.ts),
+ * `trajlab worker --queue URL [--host DOCKER_URL] [--workers N] [--gpus IDS] [--task-types swe,code] [--name NAME] [--metrics-port N]`: takes
+ * attempts from a Redis queue and runs them on this machine's Docker engine (run/queueWorker.ts):
+ * only those of the task types it serves (`--task-types`, default all), GPU tasks only when it has devices,
  * until SIGINT or SIGTERM (the attempts running then finish first; a second signal exits at once).
  * `--metrics-port` serves /metrics and /health as the daemon does (attempts running per Docker
  * host, attempts finished, step durations, model requests, tokens and cost).
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { QueueWorker } from '../run/queueWorker';
-import { queueUrlProblem } from '../queue/queue';
+import { parseTaskTypes, queueUrlProblem } from '../queue/queue';
+import { TASK_TYPES, type TaskType } from '../../../common/src/task';
 import { parseGpuList } from '../runtime/gpus';
 import { hostUrlProblem } from '../pool/hostSpec';
 import { RUN_DEFAULTS } from '../run/runDefaults';
@@ -32,12 +34,19 @@ export function addWorkerCommand(program: Command): void {
     })
     .option('-w, --workers <n>', 'attempts at once', int('--workers', 1), RUN_DEFAULTS.workers)
     .option('--gpus <ids>', 'GPU device ids this machine offers, comma-separated (default: TRAJLAB_GPUS, else the engine\'s)', (v: string) => parseGpuList(v))
+    .option('--task-types <types>', `the task types whose attempts it takes, comma-separated: ${TASK_TYPES.join(', ')} (default: all; a task without task_type is code)`, (v: string) => {
+      try {
+        return parseTaskTypes(v);
+      } catch (err) {
+        throw new InvalidArgumentError(`--task-types: ${(err as Error).message}`);
+      }
+    })
     .option('--name <name>', 'name in reports and logs (default <hostname>:<pid>)')
     .option('--lock-sec <s>', 'seconds a job stays this worker\'s without news before another worker takes it back (a worker that died); also how often this worker looks for such jobs', num('--lock-sec', 1), 30)
     .addOption(metricsOptions()[0]!)
     .addOption(metricsOptions()[1]!)
-    .action(async (f: { queue: string; host?: string; workers: number; gpus?: string[]; name?: string; lockSec: number } & MetricsFlags) => {
-      const worker = new QueueWorker({ queueUrl: f.queue, host: f.host, workers: f.workers, gpus: f.gpus, name: f.name, lockMs: f.lockSec * 1000, logger: stderrLogger });
+    .action(async (f: { queue: string; host?: string; workers: number; gpus?: string[]; taskTypes?: TaskType[]; name?: string; lockSec: number } & MetricsFlags) => {
+      const worker = new QueueWorker({ queueUrl: f.queue, host: f.host, workers: f.workers, gpus: f.gpus, taskTypes: f.taskTypes, name: f.name, lockMs: f.lockSec * 1000, logger: stderrLogger });
       await worker.start();
       await withMetricsEndpoint(f, () => new Promise<void>((resolve) => {
         let stopping = false;

@@ -4,8 +4,9 @@
  * Prometheus text format. Names follow Prometheus' conventions
  * (https://prometheus.io/docs/practices/naming/): prefix `trajlab_`, base units (seconds,
  * tokens, USD), `_total` on counters, and no per-task labels (a label per task id would grow
- * without bound): the only labels are `host` (the pool's host names), `exit_status` and
- * `status` (an HTTP status code, or `error` when no response came).
+ * without bound): the only labels are `host` (the pool's host names), `exit_status`,
+ * `status` (an HTTP status code, or `error` when no response came), and the queue gauge's
+ * `queue` (one per task type and GPU need) and `state` (BullMQ's job states).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -65,8 +66,8 @@ export const costUsd = new Counter({ name: 'trajlab_model_cost_usd_total', help:
 /** Runs in progress in this process. */
 export const runsActive = new Gauge({ name: 'trajlab_runs_active', help: 'Runs in progress.', registers });
 
-/** Reads the job counts of a Redis queue by state (BullMQ's getJobCounts); throws when Redis does not answer. */
-export type QueueDepthSource = () => Promise<Record<string, number>>;
+/** Reads the job counts of Redis queues by state (BullMQ's getJobCounts), per queue name; throws when Redis does not answer. */
+export type QueueDepthSource = () => Promise<{ queue: string; counts: Record<string, number> }[]>;
 
 const queueDepthSources = new Set<QueueDepthSource>();
 /** How long a scrape waits for Redis's job counts, ms. */
@@ -76,14 +77,15 @@ const QUEUE_DEPTH_TIMEOUT_MS = 1_000;
 export const queueDepthErrors = new Counter({ name: 'trajlab_queue_depth_errors_total', help: 'Scrapes whose Redis queue job counts could not be read.', registers });
 
 /**
- * Jobs of the Redis queue (`generate --queue`, `trajlab worker`) by BullMQ state (`waiting`,
- * `prioritized`, `active`, `delayed`, …), read from Redis at each scrape: the whole queue, every
- * run's jobs (what a worker autoscaler watches). Absent while no queue run or worker is active.
+ * Jobs of the Redis queues (`generate --queue`, `trajlab worker`) by queue (one per task type and
+ * GPU need: `trajlab-attempts-swe`, `trajlab-attempts-code-gpu`, …) and BullMQ state (`waiting`,
+ * `prioritized`, `active`, `delayed`, `failed`), read from Redis at each scrape: every run's jobs
+ * (what a worker autoscaler watches). Absent while no queue run or worker is active.
  */
 export const queueJobs = new Gauge({
   name: 'trajlab_queue_jobs',
-  help: 'Jobs on the Redis queue, by state.',
-  labelNames: ['state'] as const,
+  help: 'Jobs on the Redis queues, by queue and state.',
+  labelNames: ['queue', 'state'] as const,
   registers,
   async collect() {
     this.reset();
@@ -91,15 +93,20 @@ export const queueJobs = new Gauge({
     await Promise.all([...queueDepthSources].map(async (source) => {
       let timer: NodeJS.Timeout | undefined;
       try {
-        const counts = await Promise.race([source(), new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), QUEUE_DEPTH_TIMEOUT_MS)))]);
-        for (const [state, n] of Object.entries(counts)) totals.set(state, Math.max(totals.get(state) ?? 0, n));
+        const queues = await Promise.race([source(), new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), QUEUE_DEPTH_TIMEOUT_MS)))]);
+        for (const { queue, counts } of queues) {
+          for (const [state, n] of Object.entries(counts)) totals.set(`${queue}\0${state}`, Math.max(totals.get(`${queue}\0${state}`) ?? 0, n));
+        }
       } catch {
         queueDepthErrors.inc(); // counted: the gauge has no sample for this scrape
       } finally {
         clearTimeout(timer);
       }
     }));
-    for (const [state, n] of totals) this.set({ state }, n);
+    for (const [key, n] of totals) {
+      const [queue, state] = key.split('\0') as [string, string];
+      this.set({ queue, state }, n);
+    }
   },
 });
 

@@ -43,6 +43,11 @@ export function attemptEnded(host: string, exitStatus: string, seconds?: number)
   if (seconds !== undefined) attemptDuration.observe(seconds);
 }
 
+/** A queue worker put an attempt it ran on `host` back on the Redis queue (its model unavailable): it runs here no longer, and is no finished attempt. */
+export function attemptReturned(host: string): void {
+  attemptsRunning.dec({ host });
+}
+
 /** An attempt that ran on `host` left it because the host went down: it waits in the queue again (to run elsewhere). */
 export function attemptRequeued(host: string): void {
   attemptsRunning.dec({ host });

@@ -1,8 +1,11 @@
 /**
  * Attempts on a Redis queue (`trajlab generate --queue URL`, `trajlab worker --queue URL`): the
  * names, shapes and connections the coordinator (run/queueRunner.ts) and the workers
- * (run/queueWorker.ts) share. The queue is BullMQ's (one job per attempt, on the queue
- * `trajlab-attempts`); what a worker reports goes to one Redis stream per run,
+ * (run/queueWorker.ts) share. The queue is BullMQ's: one job per attempt, on the queue of its
+ * task's type and GPU need (attemptQueueName: `trajlab-attempts-code`, `trajlab-attempts-swe-gpu`,
+ * …), so that a worker takes only the jobs it can run by listening to those queues alone
+ * (servedQueues: the task types it serves, GPU queues only where it has devices). What a worker
+ * reports goes to one Redis stream per run,
  * `trajlab:run:<run_id>:events` (XADD, field `e`: a QueueEvent as JSON), which the coordinator
  * reads from its start, so that a coordinator started again (a resume) sees everything that
  * happened meanwhile. Nothing here holds a secret: API keys stay in each worker's environment,
@@ -12,22 +15,54 @@ import { createHash } from 'node:crypto';
 import IORedis, { type RedisOptions } from 'ioredis';
 import type { AgentConfig } from '../../../common/src/agentConfig';
 import type { AttemptState, RunOptions } from '../../../common/src/run';
-import type { Task } from '../../../common/src/task';
+import { TASK_TYPES, type Task, type TaskType } from '../../../common/src/task';
 import type { ChatMessage, Step, Trajectory } from '../../../common/src/trajectory';
 import { withoutCredentials } from '../util/urlCredentials';
 import type { TaskPacks } from './packs';
 
-/** The BullMQ queue every coordinator and worker of a Redis database uses. */
+/** The prefix of the BullMQ queues every coordinator and worker of a Redis database uses (see attemptQueueName). */
 export const QUEUE_NAME = 'trajlab-attempts';
 
 /** The BullMQ job states `trajlab_queue_jobs` reports (metrics/metrics.ts). */
 export const QUEUE_DEPTH_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed'] as const;
+/**
+ * The queue of an attempt of a task of type `taskType` (`code` for a task without one) that
+ * needs GPUs (`gpu`) or not: `trajlab-attempts-<type>` or `trajlab-attempts-<type>-gpu` (BullMQ
+ * forbids `:` in queue names).
+ */
+export function attemptQueueName(taskType: TaskType | undefined, gpu: boolean): string {
+  return `${QUEUE_NAME}-${taskType ?? 'code'}${gpu ? '-gpu' : ''}`;
+}
+
+/** Every queue an attempt may be on (a cancel or a test looks at all of them). */
+export const ATTEMPT_QUEUES: readonly string[] = TASK_TYPES.flatMap((t) => [attemptQueueName(t, false), attemptQueueName(t, true)]);
+
+/**
+ * The queues a worker listens to: those of `taskTypes` (every type when undefined), and their GPU
+ * queues only when it has GPU devices (`hasGpus`), so that a worker without GPUs never holds a GPU job.
+ */
+export function servedQueues(taskTypes: readonly TaskType[] | undefined, hasGpus: boolean): string[] {
+  return (taskTypes ?? TASK_TYPES).flatMap((t) => (hasGpus ? [attemptQueueName(t, false), attemptQueueName(t, true)] : [attemptQueueName(t, false)]));
+}
+
+/**
+ * The task types of `trajlab worker --task-types` (`swe,code`): trimmed, each one the project
+ * knows (TASK_TYPES), without repeats. Errors: an unknown or empty list, naming the known types.
+ */
+export function parseTaskTypes(text: string): TaskType[] {
+  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!names.length) throw new Error(`no task type in "${text}"; name one or more of ${TASK_TYPES.join(', ')}, comma-separated`);
+  const unknown = names.filter((n) => !(TASK_TYPES as readonly string[]).includes(n));
+  if (unknown.length) throw new Error(`unknown task type${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `"${u}"`).join(', ')}; the task types are ${TASK_TYPES.join(', ')}`);
+  return [...new Set(names as TaskType[])];
+}
 
 /** The run options a worker needs to run an attempt as the coordinator would (no secret, no path of the coordinator's machine). */
 export type WorkerRunOptions = Pick<
   RunOptions,
   | 'model' | 'models' | 'modelSwitch' | 'recordTokens' | 'baseUrl' | 'temperature' | 'mode' | 'maxSteps' | 'timeout' | 'costLimit'
   | 'defaultImage' | 'network' | 'commandTimeout' | 'outputCap' | 'maxDiffFileBytes' | 'maxMemoryMb' | 'maxCpus' | 'maxPids' | 'allowNetwork' | 'user' | 'diskLimitMb'
+  | 'modelRequeues'
 >;
 
 /** The data of one job: one attempt of one task of one run. */
@@ -46,6 +81,12 @@ export interface AttemptJobData {
   agentConfig?: AgentConfig;
   /** What the task needs of the coordinator's machine, stored in Redis (queue/packs.ts). */
   packs?: TaskPacks;
+  /** Times a worker that took the job could not run it (no API key for its model, not the GPUs it asks for) and put it back; set by workers. */
+  refusals?: number;
+  /** Workers that put it back (refusals), for the error after the last. */
+  refusedBy?: string[];
+  /** Times the attempt went back to the queue because its model was unavailable (bounded by `options.modelRequeues`); set by workers. */
+  modelRequeues?: number;
 }
 
 /** What a worker reports about one attempt, in order, on the run's stream. */
@@ -60,6 +101,12 @@ export type QueueEvent =
   | { kind: 'step'; taskId: string; attempt: number; worker: string; step: Step; from: number; messages: ChatMessage[]; header?: Trajectory }
   /** The attempt finished: its whole trajectory (result included). */
   | { kind: 'end'; taskId: string; attempt: number; worker: string; trajectory: Trajectory }
+  /**
+   * Its model was unavailable (rate limited past its retries: ModelUnavailableError, `reason`): the
+   * job went back to the queue for its model's cool-down, its container removed; the next take
+   * continues from the steps reported. `requeues`: its count so far.
+   */
+  | { kind: 'requeued'; taskId: string; attempt: number; worker: string; reason: string; requeues: number }
   /** The attempt stopped without a result: cancelled, or the worker could not run it (`error`). */
   | { kind: 'stopped'; taskId: string; attempt: number; worker: string; error?: string }
   /**

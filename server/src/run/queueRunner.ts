@@ -1,6 +1,7 @@
 /**
  * The JobRunner of a run on a Redis queue (`generate --queue URL`): the coordinator's side. It
- * enqueues one BullMQ job per attempt to run (deterministic job ids, the task's priority), and
+ * enqueues one BullMQ job per attempt to run (deterministic job ids, the task's priority) on the
+ * queue of its task's type and GPU need (attemptQueueName), and
  * reads the run's stream (queue/queue.ts; the workers: run/queueWorker.ts) from its start: an attempt starts here (the engine's
  * records: counts, states, events) when a worker first reports on it, and its trajectory is
  * written here from the worker's reports (JobPlace.execute): each finished step through the
@@ -10,6 +11,10 @@
  * What a task needs of this machine (a local repository, tasks-folder files, images, a
  * Dockerfile's context) is packed into Redis before its jobs are enqueued (queue/packs.ts); a task
  * whose packs cannot be made (too large, unreadable) fails here, saying why.
+ *
+ * An attempt a worker reports `requeued` (its model unavailable: the job went back to the queue)
+ * is requeued here as a local run requeues it (the engine records `attempt_requeued`); the next
+ * report on it starts it again, once this process has recorded the requeue.
  *
  * A cancel sets the run's cancel key (workers stop its attempts, which report `stopped`) and
  * removes its jobs not started yet.
@@ -21,7 +26,9 @@ import type { AgentConfig } from '../../../common/src/agentConfig';
 import type { Task } from '../../../common/src/task';
 import type { Trajectory } from '../../../common/src/trajectory';
 import { totalsOf } from './attempt';
-import type { JobPlace, JobRunner, JobWork, RemoteAttempt } from './jobRunner';
+import { RequeueError, type JobPlace, type JobRunner, type JobWork, type RemoteAttempt } from './jobRunner';
+import { ModelUnavailableError } from '../agent/modelPool';
+import { needsGpus } from '../runtime/gpus';
 import { attemptKey, stripUndefined, type Job } from './jobs';
 import type { LocalRunnerContext } from './localRunner';
 import { TrajectoryWriter } from '../store/trajectoryWriter';
@@ -29,7 +36,7 @@ import { AbortedError } from '../util/abort';
 import { withoutCredentials } from '../util/urlCredentials';
 import { DEFAULT_PACK_LIMIT_MB, needsPacks, packTask, type PackRef, type TaskPacks } from '../queue/packs';
 import { registerQueueDepth } from '../metrics/metrics';
-import { attemptJobId, cancelKey, EVENTS_TTL_SEC, eventsKey, parseQueueEvent, QUEUE_DEPTH_STATES, QUEUE_NAME, redisConnection, type AttemptJobData, type QueueEvent, type WorkerRunOptions } from '../queue/queue';
+import { ATTEMPT_QUEUES, attemptJobId, attemptQueueName, cancelKey, EVENTS_TTL_SEC, eventsKey, parseQueueEvent, QUEUE_DEPTH_STATES, redisConnection, type AttemptJobData, type QueueEvent, type WorkerRunOptions } from '../queue/queue';
 
 /** How long opening waits for Redis to answer, ms. */
 const OPEN_TIMEOUT_MS = 5_000;
@@ -64,7 +71,8 @@ export class QueueRunner implements JobRunner {
   private readonly redis: IORedis;
   private reader: IORedis | undefined;
   private queueRedis: IORedis | undefined;
-  private queue: Queue<AttemptJobData> | undefined;
+  /** The BullMQ queues this run's jobs are on, by name (queueOf). */
+  private readonly queues = new Map<string, Queue<AttemptJobData>>();
   private readonly mailboxes = new Map<string, Mailbox>();
   /** The stream entry ids of each attempt's reports (key: attemptKey), deleted once its trajectory is saved. */
   private readonly entryIds = new Map<string, string[]>();
@@ -92,9 +100,8 @@ export class QueueRunner implements JobRunner {
     }
     const onError = (err: Error) => this.run.logger.warn(`queue ${url}: ${err.message}`);
     this.queueRedis = redisConnection(this.run.queueUrl, `trajlab-coordinator ${this.run.runId} (jobs)`, onError);
-    this.queue = new Queue<AttemptJobData>(QUEUE_NAME, { connection: this.queueRedis });
-    const queue = this.queue;
-    this.unregisterDepth = registerQueueDepth(() => queue.getJobCounts(...QUEUE_DEPTH_STATES));
+    // The depth of every attempt queue in /metrics (trajlab_queue_jobs), while this run is on.
+    this.unregisterDepth = registerQueueDepth(() => Promise.all(ATTEMPT_QUEUES.map(async (name) => ({ queue: name, counts: await this.queueOf(name).getJobCounts(...QUEUE_DEPTH_STATES) }))));
     this.reader = redisConnection(this.run.queueUrl, `trajlab-coordinator ${this.run.runId} (reports)`, onError);
   }
 
@@ -106,22 +113,24 @@ export class QueueRunner implements JobRunner {
   async runAll(jobs: readonly Job[], work: JobWork): Promise<void> {
     const { signal } = this.run;
     const ended: Promise<void>[] = [];
-    const toRun: { job: Job; packs?: TaskPacks }[] = [];
+    const toRun: Job[] = [];
     const o = this.run.options;
     // What tasks need of this machine is packed into Redis once per task (and once per source).
-    const packsOf = new Map<Task, Promise<TaskPacks>>();
+    const packing = new Map<Task, Promise<TaskPacks>>();
+    const packsOf = new Map<Job, TaskPacks>();
     const memo = new Map<string, Promise<PackRef & { base_commit?: string }>>();
     const packOpts = { tasksDir: path.dirname(o.tasksFile), cacheDir: path.join(o.out, 'cache', 'repos'), limitBytes: (o.queuePackLimitMb ?? DEFAULT_PACK_LIMIT_MB) * 2 ** 20, memo };
     for (const job of jobs) {
       const task = job.entry.task;
       // Finished by an earlier process, skipped by the run cost limit, or without a model: the engine records it without running it.
       if (!(await work.wantsEnvironment(job))) ended.push(work.attempt(job, this.placeOf(job)));
-      else if (!needsPacks(task)) toRun.push({ job });
+      else if (!needsPacks(task)) toRun.push(job);
       else {
-        let packs = packsOf.get(task);
-        if (!packs) packsOf.set(task, (packs = packTask(this.redis, task, packOpts)));
+        let packs = packing.get(task);
+        if (!packs) packing.set(task, (packs = packTask(this.redis, task, packOpts)));
         try {
-          toRun.push({ job, packs: await packs });
+          packsOf.set(job, await packs);
+          toRun.push(job);
         } catch (err) {
           ended.push(work.fail!(job, `its files could not go on the queue: ${(err as Error).message}`));
         }
@@ -131,26 +140,35 @@ export class QueueRunner implements JobRunner {
       model: o.model, models: o.models, modelSwitch: o.modelSwitch, recordTokens: o.recordTokens, baseUrl: o.baseUrl, temperature: o.temperature, mode: o.mode,
       maxSteps: o.maxSteps, timeout: o.timeout, costLimit: o.costLimit, defaultImage: o.defaultImage, network: o.network, commandTimeout: o.commandTimeout,
       outputCap: o.outputCap, maxDiffFileBytes: o.maxDiffFileBytes, maxMemoryMb: o.maxMemoryMb, maxCpus: o.maxCpus, maxPids: o.maxPids, allowNetwork: o.allowNetwork,
-      user: o.user, diskLimitMb: o.diskLimitMb,
+      user: o.user, diskLimitMb: o.diskLimitMb, modelRequeues: o.modelRequeues,
     };
     await this.redis.del(cancelKey(this.run.runId));
     // Reports from before this process (an earlier coordinator's run): their steps and ends still
     // count, but an attempt they say stopped (cancelled, or failed on a worker) runs again now.
     const latest = (await this.redis.xrevrange(eventsKey(this.run.runId), '+', '-', 'COUNT', 1)) as [string, string[]][];
     const startId = latest[0]?.[0] ?? '0-0';
-    await this.queue!.addBulk(
-      toRun.map(({ job, packs }) => ({
-        name: 'attempt',
-        data: {
-          runId: this.run.runId, taskId: job.entry.task.task_id, attempt: job.attempt, task: job.entry.task, line: job.entry.line, tasksFile: o.tasksFile,
-          options: stripUndefined(options) as WorkerRunOptions, ...(this.run.agentConfig ? { agentConfig: this.run.agentConfig } : {}), ...(packs ? { packs } : {}),
-        },
-        // A worker that fails outside the attempt (Redis or disk trouble) gets the job again, 5 times at most.
-        opts: { jobId: attemptJobId(this.run.runId, job.entry.task.task_id, job.attempt), priority: bullPriority(job.entry.task.priority), removeOnComplete: true, removeOnFail: true, attempts: 5, backoff: { type: 'exponential', delay: 1000 } },
-      })),
-    );
+    const byQueue = new Map<string, Job[]>();
+    for (const job of toRun) {
+      const name = queueNameOf(job);
+      byQueue.set(name, [...(byQueue.get(name) ?? []), job]);
+    }
+    for (const [name, queued] of byQueue) {
+      await this.queueOf(name).addBulk(
+        queued.map((job) => ({
+          name: 'attempt',
+          data: {
+            runId: this.run.runId, taskId: job.entry.task.task_id, attempt: job.attempt, task: job.entry.task, line: job.entry.line, tasksFile: o.tasksFile,
+            options: stripUndefined(options) as WorkerRunOptions, ...(this.run.agentConfig ? { agentConfig: this.run.agentConfig } : {}),
+            ...(packsOf.has(job) ? { packs: packsOf.get(job) } : {}),
+          },
+          // A worker that fails outside the attempt (Redis or disk trouble) gets the job again, 5 times at most.
+          opts: { jobId: attemptJobId(this.run.runId, job.entry.task.task_id, job.attempt), priority: bullPriority(job.entry.task.priority), removeOnComplete: true, removeOnFail: true, attempts: 5, backoff: { type: 'exponential', delay: 1000 } },
+        })),
+      );
+    }
     // Jobs no worker reported on yet; `open`: jobs not ended (started ones until they end, others until removed by a cancel).
-    const waiting = new Map(toRun.map(({ job }) => [attemptKey(job.entry.task.task_id, job.attempt), job]));
+    const toRunByKey = new Map(toRun.map((job) => [attemptKey(job.entry.task.task_id, job.attempt), job]));
+    const waiting = new Map(toRunByKey);
     let open = toRun.length;
     const onCancel = () =>
       void this.cancel([...waiting.values()]).then((removed) => {
@@ -160,8 +178,11 @@ export class QueueRunner implements JobRunner {
     else signal.addEventListener('abort', onCancel, { once: true });
     // Kept while a coordinator runs; 7 days after it stops (settle), for a resume.
     await this.redis.persist(eventsKey(this.run.runId));
+    // Each attempt's recording here (its work.attempt); the start after a requeue waits for the one before.
+    const recording = new Map<string, Promise<void>>();
     const reading = this.read((e, id) => {
-      if (e.kind === 'saved' || (e.kind === 'stopped' && !streamIdAfter(id, startId))) return;
+      // Stopped or requeued before this process: the process that read it recorded it, and the job runs or reports again.
+      if (e.kind === 'saved' || ((e.kind === 'stopped' || e.kind === 'requeued') && !streamIdAfter(id, startId))) return;
       const k = attemptKey(e.taskId, e.attempt);
       let ids = this.entryIds.get(k);
       if (!ids) this.entryIds.set(k, (ids = []));
@@ -169,12 +190,27 @@ export class QueueRunner implements JobRunner {
       let box = this.mailboxes.get(k);
       const job = waiting.get(k);
       if (!box && job) {
-        // The first report of an attempt: it starts here.
+        // The first report of an attempt, or the first since its requeue: it starts here.
         waiting.delete(k);
         this.mailboxes.set(k, (box = new Mailbox()));
-        ended.push(work.attempt(job, this.placeOf(job)).finally(() => open--));
+        const before = recording.get(k) ?? Promise.resolve();
+        const done = before
+          .then(() => work.attempt(job, this.placeOf(job)))
+          .catch((err: unknown) => {
+            // Requeued: the engine recorded it; the job waits on the queue for its next report.
+            if (!(err instanceof RequeueError)) throw err;
+          })
+          .finally(() => open--);
+        recording.set(k, done);
+        ended.push(done);
       }
       box?.push(e);
+      if (e.kind === 'requeued' && box) {
+        // Its worker put the job back: this mailbox ends with the requeue (follow), the next report starts the attempt again.
+        this.mailboxes.delete(k);
+        waiting.set(k, toRunByKey.get(k)!);
+        open++;
+      }
     }, () => open === 0);
     try {
       await reading;
@@ -186,12 +222,12 @@ export class QueueRunner implements JobRunner {
 
   async settle(): Promise<void> {
     this.unregisterDepth?.();
-    if (this.queue) {
+    if (this.queues.size) {
       await this.redis.expire(eventsKey(this.run.runId), EVENTS_TTL_SEC).catch((err: Error) =>
         this.run.logger.warn(`the run's reports on the queue could not be given their ${EVENTS_TTL_SEC / 86400}-day expiry (${err.message}): they stay in Redis until deleted (DEL ${eventsKey(this.run.runId)})`),
       );
     }
-    await this.queue?.close().catch((err: Error) => this.run.logger.warn(`closing the queue connection: ${err.message}`));
+    await Promise.all([...this.queues.values()].map((q) => q.close().catch((err: Error) => this.run.logger.warn(`closing the queue connection: ${err.message}`))));
     this.queueRedis?.disconnect();
     this.reader?.disconnect();
     this.redis.disconnect();
@@ -199,6 +235,13 @@ export class QueueRunner implements JobRunner {
 
   /** After a cancel: the workers stop the run's attempts and remove their containers themselves. */
   async removeLeftovers(): Promise<void> {}
+
+  /** The BullMQ queue `name`, opened on first use. */
+  private queueOf(name: string): Queue<AttemptJobData> {
+    let queue = this.queues.get(name);
+    if (!queue) this.queues.set(name, (queue = new Queue<AttemptJobData>(name, { connection: this.queueRedis! })));
+    return queue;
+  }
 
   /** The place of `job`: its attempt is executed by a worker and recorded from the stream. */
   private placeOf(job: Job): JobPlace {
@@ -212,7 +255,8 @@ export class QueueRunner implements JobRunner {
   /**
    * Records one attempt from its reports until it ends: states, each finished step (journal),
    * the final trajectory. Throws AbortedError when it stopped without a result after a cancel,
-   * an Error with the worker's message when the worker could not run it.
+   * an Error with the worker's message when the worker could not run it, ModelUnavailableError
+   * when its worker put it back for its model (the engine requeues it).
    */
   private async follow(job: Job, attempt: RemoteAttempt, previous: Trajectory | undefined): Promise<Trajectory> {
     const box = this.mailboxes.get(attemptKey(job.entry.task.task_id, job.attempt))!;
@@ -246,6 +290,10 @@ export class QueueRunner implements JobRunner {
           await writer.save();
           await this.forget(job);
           return t;
+        case 'requeued':
+          // Its model was unavailable: the engine requeues the attempt, which continues later from these steps.
+          if (t) await writer.save();
+          throw new ModelUnavailableError(e.reason);
         case 'stopped':
           if (t) await writer.save();
           if (e.error) throw new Error(`worker ${e.worker}: ${e.error}`);
@@ -298,7 +346,7 @@ export class QueueRunner implements JobRunner {
       // 1: removed; 0: a worker holds it (it stops on the cancel key and reports).
       const removed = await Promise.all(
         jobs.map((j) =>
-          this.queue!.remove(attemptJobId(this.run.runId, j.entry.task.task_id, j.attempt)).catch((err: Error) => {
+          this.queueOf(queueNameOf(j)).remove(attemptJobId(this.run.runId, j.entry.task.task_id, j.attempt)).catch((err: Error) => {
             this.run.logger.warn(`${j.entry.task.task_id} #${j.attempt}: its job could not be removed from the queue (${err.message}); a worker that takes it stops at once (the run's cancel key)`);
             return 0;
           }),
@@ -317,6 +365,11 @@ function streamIdAfter(a: string, b: string): boolean {
   const [am, as] = a.split('-').map(BigInt) as [bigint, bigint];
   const [bm, bs] = b.split('-').map(BigInt) as [bigint, bigint];
   return am > bm || (am === bm && as > bs);
+}
+
+/** The queue of `job`'s attempt: its task's type and whether it needs GPUs (queue/queue.ts attemptQueueName). */
+function queueNameOf(job: Job): string {
+  return attemptQueueName(job.entry.task.task_type, needsGpus(job.entry.task.gpus));
 }
 
 /** BullMQ's priority (1 first) of a task's `priority` (higher first, default 5). */

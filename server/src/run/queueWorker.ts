@@ -1,30 +1,59 @@
 /**
- * `trajlab worker --queue URL`: takes attempts from the Redis queue (BullMQ's Worker on
- * QUEUE_NAME, `workers` at once) and runs each with today's engine code on this machine's Docker
- * engine (runAttempt, the environment of jobEnvironment), reporting every state, every finished
- * step and the result on the run's stream (queue/queue.ts). The run folder is the coordinator's:
- * here a trajectory lives only in a scratch folder while its attempt runs.
+ * `trajlab worker --queue URL`: takes attempts from the Redis queue and runs each with today's
+ * engine code on this machine's Docker engine (runAttempt, the environment of jobEnvironment),
+ * reporting every state, every finished step and the result on the run's stream (queue/queue.ts).
+ * The run folder is the coordinator's: here a trajectory lives only in a scratch folder while its
+ * attempt runs.
  *
- * An attempt that was reported on before (its worker died, the job came back) continues from the
- * steps on the stream, replayed in a fresh container as a resume does. API keys come from this
- * process's environment. A run's cancel key (set by its coordinator) stops its attempts here.
+ * Which jobs it takes. Each job is on the queue of its task's type and GPU need
+ * (attemptQueueName); the worker runs one BullMQ Worker per queue it serves (servedQueues: the
+ * task types of `--task-types`, default all; GPU queues only when it has devices), so a job of a
+ * type it does not serve, or a GPU job on a worker without GPUs, is never taken here at all. All
+ * its Workers share one limit of `workers` attempts at once (WorkerCapacity): a job taken asks for
+ * a place (a slot, and the devices its task needs from this worker's GpuAllocator) and waits for
+ * one at most PLACE_WAIT_MS; if none comes it goes back to the queue (job.moveToDelayed +
+ * DelayedError, which BullMQ counts as no try), delayed BUSY_DELAY_MS, for a worker with room.
+ * Why not manual fetching (getNextJob): BullMQ's Worker keeps the locks, the stalled-job check and
+ * the blocking waits for us, and a Worker per queue is how it serves several queues. What keeps
+ * this from a busy loop is each Worker's concurrency, set after every change to its attempts
+ * running here plus the free slots (WorkerCapacity.concurrencyOf): while the worker is full each
+ * Worker holds at most one job waiting for a place, so a full worker puts back at most one job
+ * per queue every PLACE_WAIT_MS.
+ *
+ * Jobs it cannot run. A worker without the API key a job's model needs (missingApiKeys), or
+ * without the GPUs its task asks for (more than it has, an id it lacks), does not run it: it says
+ * which in its log and puts the job back for another worker, counting the refusal in the job's
+ * data; after MAX_REFUSALS the attempt stops with an error that names the variable (or the GPUs),
+ * which the coordinator records as the attempt's failure. The refusing worker's Worker of that
+ * queue pauses past the job's delay (coolOff) when it runs nothing from that queue: BullMQ tells
+ * one idle Worker when a delayed job is due, and it would otherwise take the job back first,
+ * every time, before a worker that can run it.
+ *
+ * An attempt that was reported on before (its worker died, or its model was unavailable and its
+ * job came back) continues from the steps on the stream, replayed in a fresh container as a resume
+ * does. A model unavailable past its retries (ModelUnavailableError, a models list) puts the job
+ * back for the model's cool-down, its container removed, as a local run requeues the attempt;
+ * `modelRequeues` bounds it as there. API keys come from this process's environment. A run's
+ * cancel key (set by its coordinator) stops its attempts here.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Queue, Worker, type Job as BullJob } from 'bullmq';
+import { DelayedError, Queue, Worker, type Job as BullJob } from 'bullmq';
 import type Docker from 'dockerode';
 import type IORedis from 'ioredis';
 import type { RunOptions } from '../../../common/src/run';
-import type { Task } from '../../../common/src/task';
+import type { Task, TaskType } from '../../../common/src/task';
 import type { Step, Trajectory } from '../../../common/src/trajectory';
 import { AgentProtocol } from '../agent/agentConfig';
+import { ModelUnavailableError } from '../agent/modelPool';
 import { runAttempt } from './attempt';
 import { startEnvironment } from './environment';
 import type { Job } from './jobs';
 import { jobEnvironment } from './localRunner';
 import { attemptLimits, RUN_DEFAULTS } from './runDefaults';
-import { runModelOf, type RunModel } from './runModel';
+import { missingApiKeys, runModelOf, type RunModel } from './runModel';
+import { WorkerCapacity, type WorkerPlace } from './workerCapacity';
 import { connectDocker, hostName } from '../runtime/connection';
 import { explainDockerError } from '../runtime/hostErrors';
 import { GpuAllocator, gpuPool } from '../runtime/gpus';
@@ -36,10 +65,24 @@ import { AbortedError } from '../util/abort';
 import type { Logger } from '../util/log';
 import { runSecrets } from '../util/secrets';
 import { imagePathsBack, PackCache } from '../queue/packs';
-import { cancelKey, eventsKey, parseQueueEvent, QUEUE_DEPTH_STATES, QUEUE_NAME, redisConnection, type AttemptJobData, type QueueEvent } from '../queue/queue';
+import { ATTEMPT_QUEUES, cancelKey, eventsKey, parseQueueEvent, QUEUE_DEPTH_STATES, redisConnection, servedQueues, type AttemptJobData, type QueueEvent } from '../queue/queue';
 
 /** How often a running attempt checks its run's cancel key, ms. */
 const CANCEL_POLL_MS = 500;
+/** How long a job taken waits here for a slot and its GPUs before it goes back to the queue, ms. */
+const PLACE_WAIT_MS = 2_000;
+/** How long a job put back because this worker was full waits before any worker may take it again, ms. */
+const BUSY_DELAY_MS = 1_000;
+/** Refusals (a worker without the job's API key or GPUs put it back) after which the attempt stops with the reason. */
+export const MAX_REFUSALS = 5;
+/**
+ * How long past a refused job's delay the refusing worker's Worker of that queue stays paused
+ * (when it runs nothing from that queue), ms: BullMQ's idle Workers look for due jobs at least
+ * every drainDelay (5 s), so a worker that can run the job takes it first.
+ */
+const COOL_OFF_EXTRA_MS = 6_000;
+/** Shortest wait of a job put back for its model's cool-down, ms. */
+const MIN_REQUEUE_DELAY_MS = 1_000;
 
 /** Options of a worker process. */
 export interface WorkerOptions {
@@ -51,6 +94,8 @@ export interface WorkerOptions {
   workers?: number;
   /** GPU device ids this machine offers (default: TRAJLAB_GPUS, else the engine's). */
   gpus?: string[];
+  /** The task types whose jobs it takes (default: every type; see queue/queue.ts servedQueues). */
+  taskTypes?: TaskType[];
   /** Name in reports and logs (default `<hostname>:<pid>`). */
   name?: string;
   /**
@@ -69,14 +114,17 @@ export class QueueWorker {
   readonly name: string;
   private readonly docker: Docker;
   private readonly redis: IORedis;
-  private worker: Worker<AttemptJobData> | undefined;
-  /** BullMQ's connection (a worker's blocking reads need one of their own). */
+  /** One BullMQ Worker per queue served, with whether its jobs need GPUs. */
+  private readonly workers: { queue: string; gpu: boolean; worker: Worker<AttemptJobData> }[] = [];
+  /** BullMQ's connection (each Worker duplicates it for its blocking reads). */
   private workerRedis: IORedis | undefined;
-  private gpus: GpuAllocator | undefined;
-  /** Stops reporting the queue's depth in /metrics. */
+  private capacity: WorkerCapacity | undefined;
+  /** Worker queues paused after a refusal, with the timer that resumes each (see coolOff). */
+  private readonly coolingOff = new Map<string, NodeJS.Timeout>();
+  /** Stops reporting the queues' depth in /metrics. */
   private unregisterDepth: (() => void) | undefined;
-  /** The queue, for its job counts only. */
-  private counts: Queue | undefined;
+  /** Every attempt queue, for its job counts only. */
+  private readonly depthQueues: Queue[] = [];
   private readonly scratch: string;
   /** The coordinators' files jobs need, unpacked here once each. */
   private readonly packs: PackCache;
@@ -105,47 +153,75 @@ export class QueueWorker {
     await this.redis.ping();
     const reaped = await reapOrphans(this.docker, o.logger);
     if (reaped) o.logger.info(`removed ${reaped} container(s) left by an earlier crash`);
-    this.gpus = new GpuAllocator(await gpuPool(o.gpus, false, () => this.docker.info()));
+    const size = o.workers ?? RUN_DEFAULTS.workers;
+    const gpus = new GpuAllocator(await gpuPool(o.gpus, true, () => this.docker.info()));
+    const capacity = (this.capacity = new WorkerCapacity(size, gpus, () => this.setConcurrency()));
     this.workerRedis = redisConnection(o.queueUrl, `trajlab-worker ${this.name} (jobs)`, (err) => o.logger.warn(`queue: ${err.message}`));
-    this.worker = new Worker<AttemptJobData>(QUEUE_NAME, (job) => this.process(job), {
-      connection: this.workerRedis,
-      concurrency: o.workers ?? RUN_DEFAULTS.workers,
-      // A worker killed mid-attempt: its jobs come back after the lock expires, as often as needed.
-      maxStalledCount: 1000,
-      lockDuration: o.lockMs ?? 30_000,
-      stalledInterval: o.lockMs ?? 30_000,
-    });
-    this.worker.on('error', (err) => o.logger.warn(`queue worker: ${err.message}`));
-    await this.worker.waitUntilReady();
-    const counts = (this.counts = new Queue(QUEUE_NAME, { connection: this.redis }));
-    this.unregisterDepth = registerQueueDepth(() => counts.getJobCounts(...QUEUE_DEPTH_STATES));
-    o.logger.info(`worker ${this.name}: taking attempts from the queue, ${o.workers ?? RUN_DEFAULTS.workers} at once, Docker host ${hostName(o.host)}`);
+    const queues = servedQueues(o.taskTypes, gpus.devices.length > 0);
+    for (const queue of queues) {
+      const gpu = queue.endsWith('-gpu');
+      const worker = new Worker<AttemptJobData>(queue, (job, token) => this.process(queue, job, token), {
+        connection: this.workerRedis,
+        concurrency: capacity.concurrencyOf(queue, gpu),
+        // A worker killed mid-attempt: its jobs come back after the lock expires, as often as needed.
+        maxStalledCount: 1000,
+        lockDuration: o.lockMs ?? 30_000,
+        stalledInterval: o.lockMs ?? 30_000,
+      });
+      worker.on('error', (err) => o.logger.warn(`queue worker (${queue}): ${err.message}`));
+      this.workers.push({ queue, gpu, worker });
+    }
+    await Promise.all(this.workers.map((w) => w.worker.waitUntilReady()));
+    // The depth of every attempt queue in this worker's /metrics (trajlab_queue_jobs): what an autoscaler of workers watches.
+    this.depthQueues.push(...ATTEMPT_QUEUES.map((name) => new Queue(name, { connection: this.redis })));
+    this.unregisterDepth = registerQueueDepth(() => Promise.all(this.depthQueues.map(async (q) => ({ queue: q.name, counts: await q.getJobCounts(...QUEUE_DEPTH_STATES) }))));
+    const types = o.taskTypes?.join(', ') ?? 'every task type';
+    o.logger.info(`worker ${this.name}: taking attempts from the queue, ${size} at once (${types}; ${gpus.devices.length ? `GPUs ${gpus.devices.join(', ')}` : 'no GPU tasks'}), Docker host ${hostName(o.host)}`);
+  }
+
+  /** Gives each BullMQ Worker the concurrency the free slots allow now (WorkerCapacity.concurrencyOf). */
+  private setConcurrency(): void {
+    for (const w of this.workers) w.worker.concurrency = this.capacity!.concurrencyOf(w.queue, w.gpu);
   }
 
   /** Stops taking jobs, lets the attempts running here finish, and disconnects. */
   async close(): Promise<void> {
     this.unregisterDepth?.();
-    await this.worker?.close();
-    await this.counts?.close();
+    for (const timer of this.coolingOff.values()) clearTimeout(timer);
+    this.coolingOff.clear();
+    await Promise.all(this.workers.map((w) => w.worker.close()));
+    await Promise.all(this.depthQueues.map((q) => q.close()));
     this.workerRedis?.disconnect();
     this.redis.disconnect();
     await fs.promises.rm(this.scratch, { recursive: true, force: true });
   }
 
   /**
-   * Runs one job (see the file comment). Never throws for the attempt's own failures: they are
-   * reported. Trouble outside the attempt (Redis, the scratch folder) throws: BullMQ gives the job
-   * again (5 tries); on the last, the failure is reported so the coordinator does not wait for it.
+   * Runs one job of `queue` (see the file comment): stops it when its run was cancelled, puts it
+   * back (job.moveToDelayed, then DelayedError for BullMQ) when this worker cannot run it or has
+   * no place for it now, else runs its attempt in a place. Never throws for the attempt's own
+   * failures: they are reported. Trouble outside the attempt (Redis, the scratch folder) throws:
+   * BullMQ gives the job again (5 tries); on the last, the failure is reported so the coordinator
+   * does not wait for it.
    */
-  private async process(job: BullJob<AttemptJobData>): Promise<void> {
+  private async process(queue: string, job: BullJob<AttemptJobData>, token: string | undefined): Promise<void> {
+    const d = job.data;
     try {
-      await this.processAttempt(job);
+      if (await this.redis.exists(cancelKey(d.runId))) return await this.report(d, { kind: 'stopped', ...this.base(d) });
+      const refusal = this.refusal(d);
+      if (refusal) return await this.refuse(queue, job, token, refusal);
+      const place = await this.capacity!.take(queue, d.task.gpus, PLACE_WAIT_MS);
+      if (!place) return await putBack(job, token, Date.now() + BUSY_DELAY_MS);
+      try {
+        await this.processAttempt(job, token, place);
+      } finally {
+        place.release();
+      }
     } catch (err) {
-      const d = job.data;
+      if (err instanceof DelayedError) throw err;
       this.o.logger.warn(`worker ${this.name}: ${d.taskId} #${d.attempt}: ${(err as Error).message}`);
       if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
-        const e: QueueEvent = { kind: 'stopped', taskId: d.taskId, attempt: d.attempt, worker: this.name, error: `the worker could not run it: ${(err as Error).message}` };
-        await this.redis.xadd(eventsKey(d.runId), '*', 'e', JSON.stringify(e)).catch((reportErr: Error) =>
+        await this.report(d, { kind: 'stopped', ...this.base(d), error: `the worker could not run it: ${(err as Error).message}` }).catch((reportErr: Error) =>
           this.o.logger.error(`worker ${this.name}: ${d.taskId} #${d.attempt}: its failure could not be reported (${reportErr.message}); the coordinator waits for it until the run is resumed`),
         );
       }
@@ -153,18 +229,80 @@ export class QueueWorker {
     }
   }
 
-  private async processAttempt(job: BullJob<AttemptJobData>): Promise<void> {
+  /** Who reports on `d`'s attempt: the fields every QueueEvent of it has. */
+  private base(d: AttemptJobData): { taskId: string; attempt: number; worker: string } {
+    return { taskId: d.taskId, attempt: d.attempt, worker: this.name };
+  }
+
+  /** Adds `e` to the stream of `d`'s run (an event that holds nothing of this worker's environment; attempts scrub theirs). */
+  private async report(d: AttemptJobData, e: QueueEvent): Promise<void> {
+    await this.redis.xadd(eventsKey(d.runId), '*', 'e', JSON.stringify(e));
+  }
+
+  /**
+   * Why this worker can never run `d`'s attempt, and what would let a worker run it; undefined
+   * when it can: its model's API key is not in this worker's environment (missingApiKeys), or
+   * its task asks for GPUs this worker does not have. Errors: an unknown model provider.
+   */
+  private refusal(d: AttemptJobData): { why: string; fix: string } | undefined {
+    const missing = missingApiKeys(d.options, { ...process.env, ...this.o.env });
+    if (missing.length) {
+      return { why: `${missing.join(', ')} (the API key${missing.length > 1 ? 's' : ''} of its model) ${missing.length > 1 ? 'are' : 'is'} not set`, fix: `start a worker with ${missing.join(' and ')} in its environment` };
+    }
+    const gpus = this.capacity!.gpus.problem(d.task.gpus);
+    if (gpus) return { why: gpus, fix: 'start a worker with the GPUs it asks for (--gpus)' };
+    return undefined;
+  }
+
+  /**
+   * Puts `job` back for another worker because this one cannot run it (`r`), counting the refusal
+   * in its data and saying so in the log; the MAX_REFUSALS-th refusal ends the attempt instead: it
+   * is reported `stopped` with an error that says why and what to do. Throws DelayedError when put back.
+   */
+  private async refuse(queue: string, job: BullJob<AttemptJobData>, token: string | undefined, r: { why: string; fix: string }): Promise<void> {
+    const d = job.data;
+    const n = (d.refusals ?? 0) + 1;
+    const by = [...new Set([...(d.refusedBy ?? []), this.name])];
+    if (n >= MAX_REFUSALS) {
+      const error = `not run: ${r.why} on the workers that took it (${by.join(', ')}; ${n} takes); ${r.fix}, then resume the run`;
+      this.o.logger.error(`worker ${this.name}: ${d.taskId} #${d.attempt}: ${error}`);
+      return this.report(d, { kind: 'stopped', ...this.base(d), error });
+    }
+    this.o.logger.warn(`worker ${this.name}: ${d.taskId} #${d.attempt}: ${r.why} here: put back for another worker (refusal ${n} of ${MAX_REFUSALS})`);
+    await job.updateData({ ...d, refusals: n, refusedBy: by });
+    this.coolOff(queue, refusalDelayMs(n) + COOL_OFF_EXTRA_MS);
+    return putBack(job, token, Date.now() + refusalDelayMs(n));
+  }
+
+  /**
+   * Pauses this worker's BullMQ Worker of `queue` for `ms` after it refused a job, when it runs
+   * nothing from that queue: else, idle and told first when the job is due, it would take the job
+   * again before any worker that can run it. (A Worker running attempts is left alone: paused, it
+   * would take no job of its queue until one of them ends.)
+   */
+  private coolOff(queue: string, ms: number): void {
+    const w = this.workers.find((x) => x.queue === queue);
+    if (!w || this.coolingOff.has(queue) || this.capacity!.placedFrom(queue) > 0) return;
+    void w.worker.pause(true).catch((err: Error) => this.o.logger.warn(`queue worker (${queue}): not paused after a refusal (${err.message}); it may take the refused job again first`));
+    this.coolingOff.set(queue, setTimeout(() => {
+      this.coolingOff.delete(queue);
+      w.worker.resume();
+    }, ms));
+  }
+
+  /**
+   * Runs `job`'s attempt in `place` and reports it (see the file comment). Its model unavailable
+   * (ModelUnavailableError) with requeues left: reported `requeued`, the job put back for the
+   * model's cool-down (throws DelayedError). Errors: Redis or scratch-folder trouble.
+   */
+  private async processAttempt(job: BullJob<AttemptJobData>, token: string | undefined, workerPlace: WorkerPlace): Promise<void> {
     const d = job.data;
     const options: RunOptions = { workers: 1, attempts: 1, out: this.scratch, runId: d.runId, tasksFile: d.tasksFile, ...d.options, mode: d.options.mode ?? RUN_DEFAULTS.mode };
     const env = { ...process.env, ...this.o.env };
     // This worker's keys (and URL passwords) never leave it: every report is scrubbed of them.
     const secrets = runSecrets(env, [options.baseUrl, ...(options.models ?? []).map((m) => m.base_url)], (options.models ?? []).flatMap((m) => (m.api_key_env ? [m.api_key_env] : [])));
     const report = (e: QueueEvent) => this.redis.xadd(eventsKey(d.runId), '*', 'e', secrets.json(e));
-    const base = { taskId: d.taskId, attempt: d.attempt, worker: this.name };
-    if (await this.redis.exists(cancelKey(d.runId))) {
-      await report({ kind: 'stopped', ...base });
-      return;
-    }
+    const base = this.base(d);
     // The coordinator's files (repository, tasks-folder files, images) where their packs lie here;
     // what is reported names the coordinator's paths, as its own run would.
     let local: { task: Task; images: Map<string, string> };
@@ -203,14 +341,15 @@ export class QueueWorker {
       let attemptModel;
       let modelError: string | undefined;
       try {
-        attemptModel = model.forTask(local.task, earlier, false);
+        attemptModel = model.forTask(local.task, earlier, (d.modelRequeues ?? 0) < (options.modelRequeues ?? RUN_DEFAULTS.modelRequeues));
       } catch (err) {
         modelError = (err as Error).message;
       }
       const protocol = d.agentConfig && new AgentProtocol(d.agentConfig);
       const job1: Job = { entry: { task: local.task, line: d.line }, attempt: d.attempt };
       const context = { runId: d.runId, runDir: store.dir, options, logger, signal: controller.signal };
-      const place = jobEnvironment(context, job1, { docker: this.docker, gpus: this.gpus!, host: hostName(this.o.host) });
+      // The devices of the worker's place are this attempt's whole pool: its environment takes them at once.
+      const place = jobEnvironment(context, job1, { docker: this.docker, gpus: new GpuAllocator(workerPlace.gpuIds), host: hostName(this.o.host) });
       const t = await runAttempt(
         {
           ...place,
@@ -243,12 +382,24 @@ export class QueueWorker {
       await Promise.all(cleanups);
       await report({ kind: 'end', ...base, trajectory: { ...t, task: d.task, messages: imagePathsBack(t.messages, local.images, tasksDir) } });
     } catch (err) {
+      if (err instanceof ModelUnavailableError) {
+        // As a local run requeues it: no result, its container gone, back in the queue until its model is back.
+        ended = 'requeued';
+        await Promise.all(cleanups);
+        const requeues = (d.modelRequeues ?? 0) + 1;
+        const retryAt = Math.max(Date.now() + MIN_REQUEUE_DELAY_MS, err.retryAt ?? 0);
+        logger.warn(`${d.taskId} #${d.attempt}: ${err.message}; back in the queue for ${Math.round((retryAt - Date.now()) / 1000)} s (${requeues} of ${options.modelRequeues ?? RUN_DEFAULTS.modelRequeues} requeues), it continues from its last finished step`);
+        await report({ kind: 'requeued', ...base, reason: err.message, requeues });
+        await job.updateData({ ...d, modelRequeues: requeues });
+        return await putBack(job, token, retryAt);
+      }
       if (!(err instanceof AbortedError)) ended = 'error';
       await Promise.all(cleanups);
       // Cancelled (the trajectory stays unfinished, for a resume), or the attempt could not run.
       await report({ kind: 'stopped', ...base, ...(err instanceof AbortedError ? {} : { error: secrets.scrub((err as Error).message) }) });
     } finally {
-      runMetrics.attemptEnded(host, ended, ended === 'cancelled' || ended === 'error' ? undefined : (performance.now() - began) / 1000);
+      if (ended === 'requeued') runMetrics.attemptReturned(host);
+      else runMetrics.attemptEnded(host, ended, ended === 'cancelled' || ended === 'error' ? undefined : (performance.now() - began) / 1000);
       clearInterval(poll);
       await Promise.all(cleanups);
       await fs.promises.rm(store.dir, { recursive: true, force: true });
@@ -283,4 +434,15 @@ export class QueueWorker {
     }
     return t && { ...t, messages: imagePathsBack(t.messages, localImages, '/'), status: 'running', result: null };
   }
+}
+
+/** Puts `job` (held with `token`) back on its queue until `at` (epoch ms), as no try of it, and throws DelayedError: what BullMQ asks of a processor that does so. */
+async function putBack(job: BullJob<AttemptJobData>, token: string | undefined, at: number): Promise<never> {
+  await job.moveToDelayed(at, token);
+  throw new DelayedError();
+}
+
+/** How long a job refused for the `n`-th time (1-based) waits before any worker may take it again, ms: 1 s, doubled at each refusal, at most 30 s. */
+export function refusalDelayMs(n: number): number {
+  return Math.min(30_000, 1_000 * 2 ** Math.max(0, n - 1));
 }

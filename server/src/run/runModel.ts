@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import type { RunOptions } from '../../../common/src/run';
 import type { Task } from '../../../common/src/task';
 import type { Trajectory } from '../../../common/src/trajectory';
-import { createApiModel, parseModelSpec, type ModelClient } from '../agent/model';
+import { createApiModel, missingKeyVariable, parseModelSpec, type ModelClient } from '../agent/model';
 import { ModelPool } from '../agent/modelPool';
 import { ScriptedModel, goldModel, replayModel } from '../agent/policies';
 
@@ -52,4 +52,21 @@ export function runModelOf(options: RunOptions, env: NodeJS.ProcessEnv, warn: (m
     case 'api':
       return shared(createApiModel(spec, { baseUrl: options.baseUrl, temperature: options.temperature, recordTokens: options.recordTokens, env, warn }));
   }
+}
+
+/**
+ * The API key variables the model of `options` needs that `env` lacks (missingKeyVariable of its
+ * spec, or of each models entry with the entry's `base_url` and `api_key_env`), without repeats;
+ * empty when every key is there or none is needed (`gold`, `noop`, `replay:`, a local server).
+ * A queue worker asks before it takes an attempt (run/queueWorker.ts). Errors: an unknown provider.
+ */
+export function missingApiKeys(options: Pick<RunOptions, 'model' | 'models' | 'baseUrl'>, env: NodeJS.ProcessEnv): string[] {
+  const wanted = options.models?.length
+    ? options.models.map((m) => ({ spec: parseModelSpec(m.model), baseUrl: m.base_url, apiKeyEnv: m.api_key_env }))
+    : [{ spec: parseModelSpec(options.model), baseUrl: options.baseUrl, apiKeyEnv: undefined }];
+  const missing = wanted.flatMap(({ spec, baseUrl, apiKeyEnv }) => {
+    const variable = spec.kind === 'api' ? missingKeyVariable(spec, { baseUrl, apiKeyEnv, env }) : undefined;
+    return variable ? [variable] : [];
+  });
+  return [...new Set(missing)];
 }

@@ -21,13 +21,10 @@ export class GpuAllocator {
    */
   async acquire(request: number | string[] | undefined, signal?: AbortSignal): Promise<string[]> {
     if (!needsGpus(request)) return [];
+    const problem = this.problem(request);
+    if (problem) throw new Error(problem);
     const wanted = Array.isArray(request) ? request : undefined;
     const count = wanted ? wanted.length : (request as number);
-    if (count > this.devices.length) {
-      throw new Error(`the task needs ${count} GPU(s) but the host has ${this.devices.length} (set --gpus-available or TRAJLAB_GPUS)`);
-    }
-    const unknown = wanted?.find((id) => !this.devices.includes(id));
-    if (unknown) throw new Error(`the task asks for GPU "${unknown}" but the host's GPUs are ${this.devices.join(', ') || 'none'}`);
     for (;;) {
       throwIfAborted(signal);
       const ids = wanted ? (wanted.every((id) => this.free.includes(id)) ? wanted : undefined) : this.free.length >= count ? this.free.slice(0, count) : undefined;
@@ -45,6 +42,25 @@ export class GpuAllocator {
         signal?.addEventListener('abort', wake, { once: true });
       });
     }
+  }
+
+  /**
+   * Why a task's `gpus` can never be given here, or undefined when it can (now or once devices
+   * are released): more GPUs than the pool has, or an id the pool does not have.
+   */
+  problem(request: number | string[] | undefined): string | undefined {
+    if (!needsGpus(request)) return undefined;
+    const wanted = Array.isArray(request) ? request : undefined;
+    const count = wanted ? wanted.length : (request as number);
+    if (count > this.devices.length) return `the task needs ${count} GPU(s) but the host has ${this.devices.length} (set --gpus-available or TRAJLAB_GPUS)`;
+    const unknown = wanted?.find((id) => !this.devices.includes(id));
+    if (unknown) return `the task asks for GPU "${unknown}" but the host's GPUs are ${this.devices.join(', ') || 'none'}`;
+    return undefined;
+  }
+
+  /** How many devices are free now. */
+  get freeCount(): number {
+    return this.free.length;
   }
 
   /** The devices held by attempts now, in the pool's order. */
