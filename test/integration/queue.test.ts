@@ -6,7 +6,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -19,6 +18,7 @@ import { startRedisServer } from '../helpers/redisServer';
 import { runCli, startCli } from '../helpers/cli';
 import { bashReply, runScript, submitReply, type Responder } from '../helpers/scriptedModelServer';
 import { trajectoryContent as content } from '../helpers/trajectories';
+import { makeVersionRepo } from '../helpers/gitRepos';
 
 /** `n` tasks, each solved by writing a file and submitting; the eval checks the file. */
 function writeTasks(dir: string, n: number): string {
@@ -266,7 +266,7 @@ test("tasks that need the coordinator's files (a local repository at its base_co
   try {
     const tasksDir = path.join(tmp.dir, 'tasks');
     const repoDir = path.join(tasksDir, 'repo');
-    const base = makeRepo(repoDir);
+    const { base } = makeVersionRepo(repoDir);
     fs.mkdirSync(path.join(tasksDir, 'tests'));
     fs.writeFileSync(path.join(tasksDir, 'tests', 'check.sh'), 'grep -qx v1.1 /workspace/version.txt\n');
     fs.mkdirSync(path.join(tasksDir, 'shots'));
@@ -331,20 +331,6 @@ test("tasks that need the coordinator's files (a local repository at its base_co
     tmp.cleanup();
   }
 });
-
-/** A real git repository with two commits: v1 (the base, returned) and v2 (a later change the task must not see). */
-function makeRepo(dir: string): string {
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } }).toString().trim();
-  fs.mkdirSync(dir, { recursive: true });
-  git('init', '-q');
-  fs.writeFileSync(path.join(dir, 'version.txt'), 'v1\n');
-  git('add', '-A');
-  git('commit', '-qm', 'v1');
-  const base = git('rev-parse', 'HEAD');
-  fs.writeFileSync(path.join(dir, 'version.txt'), 'v2\n');
-  git('commit', '-qam', 'v2');
-  return base;
-}
 
 /** A real 1×1 RGBA PNG (one red pixel). */
 const RED_PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f00050001ff56c72f0d0000000049454e44ae426082', 'hex');

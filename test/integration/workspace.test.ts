@@ -1,31 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RunEngine } from '../../server/src/run/engine';
 import { silentLogger } from '../../server/src/util/log';
 import { containersOfRun, readTrajectory, tempDir } from '../helpers/engineHelpers';
-
-/** A real git repository with two commits: v1 (the base) and v2 (a later change the task must not see). */
-function makeRepo(dir: string): { base: string; head: string } {
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } }).toString().trim();
-  fs.mkdirSync(dir, { recursive: true });
-  git('init', '-q');
-  fs.writeFileSync(path.join(dir, 'version.txt'), 'v1\n');
-  git('add', '-A');
-  git('commit', '-qm', 'v1');
-  const base = git('rev-parse', 'HEAD');
-  fs.writeFileSync(path.join(dir, 'version.txt'), 'v2\n');
-  git('commit', '-qam', 'v2');
-  return { base, head: git('rev-parse', 'HEAD') };
-}
+import { gitIn, makeVersionRepo } from '../helpers/gitRepos';
 
 test('workspace.repo as a local git repository and as a file:// git URL is checked out at base_commit, and the diff is against it (gold policy, real git and Docker)', { timeout: 120_000 }, async () => {
   const tmp = tempDir('gitrepo');
   try {
     const repoDir = path.join(tmp.dir, 'repo');
-    const { base } = makeRepo(repoDir);
+    const { base } = makeVersionRepo(repoDir);
     const task = (task_id: string, repo: string) => ({
       task_id,
       description: 'bump the version',
@@ -55,7 +41,7 @@ test('workspace.repo as a local git repository and as a file:// git URL is check
 test('an unknown base_commit fails that task with a message naming it, and the others still run (gold policy)', { timeout: 60_000 }, async () => {
   const tmp = tempDir('badcommit');
   try {
-    makeRepo(path.join(tmp.dir, 'repo'));
+    makeVersionRepo(path.join(tmp.dir, 'repo'));
     const tasksFile = path.join(tmp.dir, 'tasks.jsonl');
     fs.writeFileSync(
       tasksFile,
@@ -79,10 +65,6 @@ test('an unknown base_commit fails that task with a message naming it, and the o
 });
 
 /** Runs git in `dir` with a fixed identity; returns its trimmed stdout. */
-function gitIn(dir: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd: dir, env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } }).toString().trim();
-}
-
 /** Makes `dir` a git repository with one commit of `files` (name → content) and `links` (name → target text); returns its HEAD. */
 function commitRepo(dir: string, files: Record<string, string>, links: Record<string, string> = {}): string {
   fs.mkdirSync(dir, { recursive: true });
