@@ -41,7 +41,10 @@ export function addWorkerCommand(program: Command): void {
         throw new InvalidArgumentError(`--task-types: ${(err as Error).message}`);
       }
     })
-    .option('--name <name>', 'name in reports and logs (default <hostname>:<pid>)')
+    .option('--name <name>', 'name in reports, logs and Redis\'s client list (default <hostname>:<pid>; no spaces)', (v: string) => {
+      if (!/^[!-~]+$/.test(v)) throw new InvalidArgumentError(`--name: "${v}" must be printable characters without spaces (Redis names its connections after it)`);
+      return v;
+    })
     .option('--lock-sec <s>', 'seconds a job stays this worker\'s without news before another worker takes it back (a worker that died); also how often this worker looks for such jobs', num('--lock-sec', 1), 30)
     .addOption(metricsOptions()[0]!)
     .addOption(metricsOptions()[1]!)

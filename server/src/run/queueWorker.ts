@@ -23,8 +23,10 @@
  * Jobs it cannot run. A worker without the API key a job's model needs (missingApiKeys), or
  * without the GPUs its task asks for (more than it has, an id it lacks), does not run it: it says
  * which in its log and puts the job back for another worker, counting the refusal in the job's
- * data; after MAX_REFUSALS the attempt stops with an error that names the variable (or the GPUs),
- * which the coordinator records as the attempt's failure. The refusing worker's Worker of that
+ * data and who refused it; once every worker serving its queue (BullMQ's worker list, by worker
+ * name) has refused it and it was refused MIN_REFUSALS times, or after MAX_REFUSALS, the attempt
+ * stops with an error that names the variable (or the GPUs), which the coordinator records as
+ * the attempt's failure. A worker that can run it is never out-voted by one that keeps taking it. The refusing worker's Worker of that
  * queue pauses past the job's delay (coolOff) when it runs nothing from that queue: BullMQ tells
  * one idle Worker when a delayed job is due, and it would otherwise take the job back first,
  * every time, before a worker that can run it.
@@ -73,8 +75,14 @@ const CANCEL_POLL_MS = 500;
 const PLACE_WAIT_MS = 2_000;
 /** How long a job put back because this worker was full waits before any worker may take it again, ms. */
 const BUSY_DELAY_MS = 1_000;
-/** Refusals (a worker without the job's API key or GPUs put it back) after which the attempt stops with the reason. */
-export const MAX_REFUSALS = 5;
+/**
+ * Refusals (a worker without the job's API key or GPUs put it back) after which the attempt stops
+ * with the reason once every worker serving its queue has refused it (so that a worker started a
+ * little later still gets it: the refusals' delays add up to 7 s).
+ */
+export const MIN_REFUSALS = 3;
+/** Refusals after which the attempt stops whoever refused it (workers that come and go could pass it around forever). */
+export const MAX_REFUSALS = 30;
 /**
  * How long past a refused job's delay the refusing worker's Worker of that queue stays paused
  * (when it runs nothing from that queue), ms: BullMQ's idle Workers look for due jobs at least
@@ -161,6 +169,8 @@ export class QueueWorker {
     for (const queue of queues) {
       const gpu = queue.endsWith('-gpu');
       const worker = new Worker<AttemptJobData>(queue, (job, token) => this.process(queue, job, token), {
+        // Named: Redis's client list then tells which workers serve the queue (workersServing).
+        name: this.name,
         connection: this.workerRedis,
         concurrency: capacity.concurrencyOf(queue, gpu),
         // A worker killed mid-attempt: its jobs come back after the lock expires, as often as needed.
@@ -256,22 +266,43 @@ export class QueueWorker {
 
   /**
    * Puts `job` back for another worker because this one cannot run it (`r`), counting the refusal
-   * in its data and saying so in the log; the MAX_REFUSALS-th refusal ends the attempt instead: it
-   * is reported `stopped` with an error that says why and what to do. Throws DelayedError when put back.
+   * and who refused it in its data and saying so in the log; when every worker serving `queue`
+   * has refused it (after MIN_REFUSALS refusals at least), or at the MAX_REFUSALS-th, the attempt
+   * ends instead: it is reported `stopped` with an error that says why and what to do. Throws DelayedError when put back.
    */
   private async refuse(queue: string, job: BullJob<AttemptJobData>, token: string | undefined, r: { why: string; fix: string }): Promise<void> {
     const d = job.data;
     const n = (d.refusals ?? 0) + 1;
     const by = [...new Set([...(d.refusedBy ?? []), this.name])];
-    if (n >= MAX_REFUSALS) {
-      const error = `not run: ${r.why} on the workers that took it (${by.join(', ')}; ${n} takes); ${r.fix}, then resume the run`;
+    const serving = await this.workersServing(queue);
+    const everyOne = serving !== undefined && serving.every((w) => by.includes(w));
+    if ((everyOne && n >= MIN_REFUSALS) || n >= MAX_REFUSALS) {
+      const who = everyOne ? `every worker serving its queue refused it (${by.join(', ')}; ${n} takes)` : `${n} takes by ${by.join(', ')}`;
+      const error = `not run: ${r.why} on the workers that took it: ${who}; ${r.fix}, then resume the run`;
       this.o.logger.error(`worker ${this.name}: ${d.taskId} #${d.attempt}: ${error}`);
       return this.report(d, { kind: 'stopped', ...this.base(d), error });
     }
-    this.o.logger.warn(`worker ${this.name}: ${d.taskId} #${d.attempt}: ${r.why} here: put back for another worker (refusal ${n} of ${MAX_REFUSALS})`);
+    this.o.logger.warn(`worker ${this.name}: ${d.taskId} #${d.attempt}: ${r.why} here: put back for another worker (refusal ${n}; it stops once every worker serving ${queue} has refused it, after ${MIN_REFUSALS} refusals at least)`);
     await job.updateData({ ...d, refusals: n, refusedBy: by });
     this.coolOff(queue, refusalDelayMs(n) + COOL_OFF_EXTRA_MS);
     return putBack(job, token, Date.now() + refusalDelayMs(n));
+  }
+
+  /**
+   * The names of the workers (of every process) listening to `queue` now, from Redis's client
+   * list (BullMQ's getWorkers; each Worker's connection is named after its worker); undefined
+   * when Redis will not list its clients (then only MAX_REFUSALS ends a refused job).
+   */
+  private async workersServing(queue: string): Promise<string[] | undefined> {
+    const q = this.depthQueues.find((x) => x.name === queue);
+    try {
+      const clients = await q!.getWorkers();
+      const names = clients.map((c) => /:w:(.*)$/.exec(c.rawname ?? '')?.[1]).filter((x): x is string => !!x);
+      return names.length ? names : undefined;
+    } catch (err) {
+      this.o.logger.warn(`queue ${queue}: its workers could not be listed (${(err as Error).message}); a job no worker can run stops after ${MAX_REFUSALS} refusals`);
+      return undefined;
+    }
   }
 
   /**
