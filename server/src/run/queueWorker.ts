@@ -31,6 +31,12 @@
  * one idle Worker when a delayed job is due, and it would otherwise take the job back first,
  * every time, before a worker that can run it.
  *
+ * Prepared ahead. A job without GPUs taken while every slot here is busy does not wait idle: its
+ * environment (container, tree, `setup`) is prepared at once, as a local run's lookahead does
+ * (run/lookahead.ts), and its attempt starts when a slot frees (AHEAD_WAIT_MS at most, then the
+ * environment is removed and the job goes back for another worker). So the next attempt's
+ * container start overlaps the running ones instead of following them.
+ *
  * An attempt that was reported on before (its worker died, or its model was unavailable and its
  * job came back) continues from the steps on the stream, replayed in a fresh container as a resume
  * does. A model unavailable past its retries (ModelUnavailableError, a models list) puts the job
@@ -50,7 +56,7 @@ import type { Step, Trajectory } from '../../../common/src/trajectory';
 import { AgentProtocol } from '../agent/agentConfig';
 import { ModelUnavailableError } from '../agent/modelPool';
 import { runAttempt } from './attempt';
-import { startEnvironment } from './environment';
+import { releaseEnvironment, startEnvironment, type PendingEnvironment } from './environment';
 import type { Job } from './jobs';
 import { jobEnvironment } from './localRunner';
 import { attemptLimits, RUN_DEFAULTS } from './runDefaults';
@@ -58,7 +64,7 @@ import { missingApiKeys, runModelOf, type RunModel } from './runModel';
 import { WorkerCapacity, type WorkerPlace } from './workerCapacity';
 import { connectDocker, hostName } from '../runtime/connection';
 import { explainDockerError } from '../runtime/hostErrors';
-import { GpuAllocator, gpuPool } from '../runtime/gpus';
+import { GpuAllocator, gpuPool, needsGpus } from '../runtime/gpus';
 import { reapOrphans } from '../runtime/reaper';
 import { RunStore } from '../store/runStore';
 import * as runMetrics from '../metrics/runMetrics';
@@ -73,6 +79,8 @@ import { ATTEMPT_QUEUES, cancelKey, eventsKey, parseQueueEvent, QUEUE_DEPTH_STAT
 const CANCEL_POLL_MS = 500;
 /** How long a job taken waits here for a slot and its GPUs before it goes back to the queue, ms. */
 const PLACE_WAIT_MS = 2_000;
+/** How long a job prepared ahead (its environment started while every slot here was busy) waits for a slot before it goes back, ms. */
+const AHEAD_WAIT_MS = 30_000;
 /** How long a job put back because this worker was full waits before any worker may take it again, ms. */
 const BUSY_DELAY_MS = 1_000;
 /**
@@ -127,6 +135,8 @@ export class QueueWorker {
   /** BullMQ's connection (each Worker duplicates it for its blocking reads). */
   private workerRedis: IORedis | undefined;
   private capacity: WorkerCapacity | undefined;
+  /** Jobs whose environments are prepared ahead here, waiting for a slot (at most `workers`). */
+  private preparingAhead = 0;
   /** Worker queues paused after a refusal, with the timer that resumes each (see coolOff). */
   private readonly coolingOff = new Map<string, NodeJS.Timeout>();
   /** Stops reporting the queues' depth in /metrics. */
@@ -220,12 +230,35 @@ export class QueueWorker {
       if (await this.redis.exists(cancelKey(d.runId))) return await this.report(d, { kind: 'stopped', ...this.base(d) });
       const refusal = this.refusal(d);
       if (refusal) return await this.refuse(queue, job, token, refusal);
-      const place = await this.capacity!.take(queue, d.task.gpus, PLACE_WAIT_MS);
-      if (!place) return await putBack(job, token, Date.now() + BUSY_DELAY_MS);
-      try {
-        await this.processAttempt(job, token, place);
-      } finally {
-        place.release();
+      // A task without GPUs taken while every slot here is busy is prepared ahead (below), as a local run's lookahead does.
+      const ahead = !needsGpus(d.task.gpus) && this.preparingAhead < this.capacity!.size;
+      const place = await this.capacity!.take(queue, d.task.gpus, ahead ? 0 : PLACE_WAIT_MS);
+      if (place) {
+        try {
+          await this.processAttempt(job, token, place);
+        } finally {
+          place.release();
+        }
+      } else if (!ahead) return await putBack(job, token, Date.now() + BUSY_DELAY_MS);
+      else {
+        // Its container starts (and its tree and setup go in) while the attempts here run; the attempt
+        // starts when a slot frees, AHEAD_WAIT_MS at most (then it goes back for another worker).
+        this.preparingAhead++;
+        let finished = false;
+        let got: WorkerPlace | undefined;
+        const slot = this.capacity!.take(queue, undefined, AHEAD_WAIT_MS).then((p) => {
+          this.preparingAhead--;
+          // A slot that comes after the attempt gave up on it goes back at once.
+          if (finished) p?.release();
+          else got = p;
+          return p;
+        });
+        try {
+          await this.processAttempt(job, token, slot);
+        } finally {
+          finished = true;
+          got?.release();
+        }
       }
     } catch (err) {
       if (err instanceof DelayedError) throw err;
@@ -326,7 +359,11 @@ export class QueueWorker {
    * (ModelUnavailableError) with requeues left: reported `requeued`, the job put back for the
    * model's cool-down (throws DelayedError). Errors: Redis or scratch-folder trouble.
    */
-  private async processAttempt(job: BullJob<AttemptJobData>, token: string | undefined, workerPlace: WorkerPlace): Promise<void> {
+  /**
+   * Runs the attempt of `job` in `placed`: a place taken, or one to wait for (prepared ahead: the
+   * environment starts now, the attempt when the place comes; none in time puts the job back).
+   */
+  private async processAttempt(job: BullJob<AttemptJobData>, token: string | undefined, placed: WorkerPlace | Promise<WorkerPlace | undefined>): Promise<void> {
     const d = job.data;
     const options: RunOptions = { workers: 1, attempts: 1, out: this.scratch, runId: d.runId, tasksFile: d.tasksFile, ...d.options, mode: d.options.mode ?? RUN_DEFAULTS.mode };
     const env = { ...process.env, ...this.o.env };
@@ -362,6 +399,31 @@ export class QueueWorker {
     }, CANCEL_POLL_MS);
     const cleanups: Promise<unknown>[] = [];
     const host = hostName(this.o.host);
+    const job1: Job = { entry: { task: local.task, line: d.line }, attempt: d.attempt };
+    const context = { runId: d.runId, runDir: store.dir, options, logger, signal: controller.signal };
+    let place: ReturnType<typeof jobEnvironment>;
+    let pending: PendingEnvironment | undefined;
+    let workerPlace: WorkerPlace;
+    if (placed instanceof Promise) {
+      // Prepared ahead (a task without GPUs): its environment starts while it waits for a slot here.
+      place = jobEnvironment(context, job1, { docker: this.docker, gpus: new GpuAllocator([]), host });
+      const ahead = (pending = startEnvironment(place, controller.signal));
+      const cancelled = new Promise<undefined>((resolve) => controller.signal.addEventListener('abort', () => resolve(undefined), { once: true }));
+      const got = await Promise.race([placed, cancelled]);
+      if (!got) {
+        await dropAhead(ahead, controller.signal.aborted ? 'cancelled' : 'no slot in time', `${d.taskId} #${d.attempt}`, logger);
+        clearInterval(poll);
+        await fs.promises.rm(store.dir, { recursive: true, force: true });
+        if (controller.signal.aborted) return void (await report({ kind: 'stopped', ...base }));
+        return await putBack(job, token, Date.now() + BUSY_DELAY_MS);
+      }
+      workerPlace = got;
+    } else {
+      workerPlace = placed;
+      // The devices of the worker's place are this attempt's whole pool: its environment takes them at once.
+      place = jobEnvironment(context, job1, { docker: this.docker, gpus: new GpuAllocator(workerPlace.gpuIds), host });
+    }
+    let envTaken = false;
     const began = performance.now();
     let ended = 'cancelled';
     runMetrics.attemptTaken(host);
@@ -377,14 +439,13 @@ export class QueueWorker {
         modelError = (err as Error).message;
       }
       const protocol = d.agentConfig && new AgentProtocol(d.agentConfig);
-      const job1: Job = { entry: { task: local.task, line: d.line }, attempt: d.attempt };
-      const context = { runId: d.runId, runDir: store.dir, options, logger, signal: controller.signal };
-      // The devices of the worker's place are this attempt's whole pool: its environment takes them at once.
-      const place = jobEnvironment(context, job1, { docker: this.docker, gpus: new GpuAllocator(workerPlace.gpuIds), host: hostName(this.o.host) });
       const t = await runAttempt(
         {
           ...place,
-          environment: () => startEnvironment(place, controller.signal),
+          environment: () => {
+            envTaken = true;
+            return pending ?? startEnvironment(place, controller.signal);
+          },
           source: { tasks_file: d.tasksFile, line: d.line },
           hostLabel: this.name,
           store,
@@ -429,6 +490,8 @@ export class QueueWorker {
       // Cancelled (the trajectory stays unfinished, for a resume), or the attempt could not run.
       await report({ kind: 'stopped', ...base, ...(err instanceof AbortedError ? {} : { error: secrets.scrub((err as Error).message) }) });
     } finally {
+      // Prepared ahead for an attempt that ended before it took it (it could not start).
+      if (pending && !envTaken) await dropAhead(pending, 'the attempt did not take it', `${d.taskId} #${d.attempt}`, logger);
       if (ended === 'requeued') runMetrics.attemptReturned(host);
       else runMetrics.attemptEnded(host, ended, ended === 'cancelled' || ended === 'error' ? undefined : (performance.now() - began) / 1000);
       clearInterval(poll);
@@ -476,4 +539,17 @@ async function putBack(job: BullJob<AttemptJobData>, token: string | undefined, 
 /** How long a job refused for the `n`-th time (1-based) waits before any worker may take it again, ms: 1 s, doubled at each refusal, at most 30 s. */
 export function refusalDelayMs(n: number): number {
   return Math.min(30_000, 1_000 * 2 ** Math.max(0, n - 1));
+}
+
+/**
+ * Stops an environment prepared ahead that no attempt will take (`reason`) and removes what it
+ * made (its container, its temp workspace). Its failure is only logged: no attempt depends on it.
+ */
+async function dropAhead(pending: PendingEnvironment, reason: string, what: string, logger: Logger): Promise<void> {
+  pending.abort(reason);
+  const env = await pending.ready.catch((err: Error) => {
+    if (!(err instanceof AbortedError)) logger.warn(`${what}: its environment prepared ahead failed (${err.message}); no attempt used it`);
+    return undefined;
+  });
+  if (env) await releaseEnvironment(env, { gpus: new GpuAllocator([]), logger });
 }
