@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { QueueWorker } from '../../server/src/run/queueWorker';
 import { ATTEMPT_QUEUES } from '../../server/src/queue/queue';
 import { registry } from '../../server/src/metrics/metrics';
-import { memoryLogger, tempDir } from '../helpers/engineHelpers';
+import { containersOfRun, memoryLogger, tempDir } from '../helpers/engineHelpers';
 import { API_KEY, runEngine, withServer } from '../helpers/engineRuns';
 import { startRedisServer } from '../helpers/redisServer';
 import { runCli, startCli } from '../helpers/cli';
@@ -334,3 +334,46 @@ test("tasks that need the coordinator's files (a local repository at its base_co
 
 /** A real 1×1 RGBA PNG (one red pixel). */
 const RED_PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f00050001ff56c72f0d0000000049454e44ae426082', 'hex');
+
+test('a worker with every slot busy prepares the next attempt ahead: its container runs while the current attempt does, and the attempt starts when the slot frees (scripted model server, real redis-server)', { timeout: 180_000 }, async () => {
+  const tmp = tempDir('queue-ahead');
+  const redis = await startRedisServer();
+  const worker = new QueueWorker({ queueUrl: redis.url, workers: 1, name: 'w1', logger: memoryLogger(), env: { OPENAI_API_KEY: API_KEY } });
+  try {
+    await worker.start();
+    const tasksFile = path.join(tmp.dir, 'tasks.jsonl');
+    // `slow` first (higher priority): its second step sleeps 4 s, while `next` waits for the one slot.
+    fs.writeFileSync(tasksFile, [
+      JSON.stringify({ task_id: 'slow', task_type: 'code', priority: 9, description: 'slow task', eval: ['true'] }),
+      JSON.stringify({ task_id: 'next', task_type: 'code', priority: 1, description: 'next task', eval: ['grep -qx done out.txt'] }),
+    ].join('\n') + '\n');
+    const agent: Responder = (ctx) => runScript(ctx.prompt.includes('slow') ? [bashReply('true'), bashReply('sleep 4'), submitReply('ok')] : [bashReply('echo done > out.txt'), submitReply('ok')], ctx);
+    let during: string[] | undefined;
+    let checking: Promise<void> | undefined;
+    const run = await withServer(agent, (server) =>
+      runEngine({ tasksFile, out: tmp.dir, workers: 1, queue: redis.url }, {
+        server,
+        timeoutMs: 120_000,
+        onEvent: (e, engine) => {
+          // `slow` finished its first step and sleeps now: `next`'s container should be up already.
+          if (e.type === 'step' && e.taskId === 'slow' && !checking) {
+            checking = (async () => {
+              for (const deadline = Date.now() + 3_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+                const list = await containersOfRun(engine.runId);
+                during = list.filter((c) => c.State === 'running').map((c) => c.Labels['trajlab.task'] ?? '?');
+                if (during.length >= 2) return;
+              }
+            })();
+          }
+        },
+      }));
+    await checking;
+    assert.equal(run.report.resolved, 2, run.logger.lines.join('\n'));
+    assert.equal(during?.length, 2, `two containers ran at once with one slot: the next one prepared ahead (saw ${JSON.stringify(during)})`);
+    assert.ok(run.traj('next').started_at >= run.traj('slow').ended_at!, 'the next attempt started only when the slot was free');
+  } finally {
+    await worker.close();
+    await redis.close();
+    tmp.cleanup();
+  }
+});

@@ -76,13 +76,14 @@ test('one limit of attempts for all of a worker\'s queues: a job past it waits f
   assert.deepEqual(changes, [1, 2, 2, 2, 1, 0], 'told of every place taken and released (b handed its slot to c)');
 });
 
-test("a worker's Workers may hold their attempts plus the free slots, at least one more (to keep listening); a GPU queue no more than the free devices", async () => {
+test("a worker's Workers may hold their attempts plus the free slots and one job prepared ahead; a GPU queue no more than the free devices, at least one (to keep listening)", async () => {
   const cap = new WorkerCapacity(4, new GpuAllocator(['0', '1']));
-  assert.equal(cap.concurrencyOf('trajlab-attempts-code', false), 4);
+  assert.equal(cap.concurrencyOf('trajlab-attempts-code', false), 5, 'four free slots and one ahead');
   assert.equal(cap.concurrencyOf('trajlab-attempts-code-gpu', true), 2);
   const held = await Promise.all([1, 2, 3, 4].map(() => cap.take('trajlab-attempts-code', undefined, 50)));
   assert.equal(cap.concurrencyOf('trajlab-attempts-code', false), 5, 'its 4 attempts and one more');
-  assert.equal(cap.concurrencyOf('trajlab-attempts-swe', false), 1, 'full: one job at most, waiting for a place');
+  assert.equal(cap.concurrencyOf('trajlab-attempts-swe', false), 1, 'full: one job at most, prepared ahead');
+  assert.equal(cap.concurrencyOf('trajlab-attempts-code-gpu', true), 1, 'full: one GPU job at most, waiting for a place a short while');
   for (const p of held) p!.release();
 });
 

@@ -17,8 +17,9 @@
  * the blocking waits for us, and a Worker per queue is how it serves several queues. What keeps
  * this from a busy loop is each Worker's concurrency, set after every change to its attempts
  * running here plus the free slots (WorkerCapacity.concurrencyOf): while the worker is full each
- * Worker holds at most one job waiting for a place, so a full worker puts back at most one job
- * per queue every PLACE_WAIT_MS.
+ * Worker holds at most one job waiting for a place (prepared ahead, below, or for a GPU queue
+ * waiting PLACE_WAIT_MS), so a full worker puts back at most one GPU job per queue every
+ * PLACE_WAIT_MS.
  *
  * Jobs it cannot run. A worker without the API key a job's model needs (missingApiKeys), or
  * without the GPUs its task asks for (more than it has, an id it lacks), does not run it: it says

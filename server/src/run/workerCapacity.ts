@@ -83,14 +83,16 @@ export class WorkerCapacity {
 
   /**
    * How many jobs the BullMQ Worker of `queue` may hold now (its `concurrency`): its attempts
-   * placed, plus the free slots (for a GPU queue, no more than the free devices), and at least
-   * one more: a Worker at its concurrency stops listening until one of its own jobs ends, which
-   * could leave a slot freed by another queue unused; one job taken too many only waits for a
-   * place a short while and goes back.
+   * placed, plus the free slots (for a GPU queue, no more than the free devices), and for a queue
+   * without GPUs one more: the job prepared ahead (its environment made while the slots are busy,
+   * see run/queueWorker.ts). Held from the start, since BullMQ's Worker looks at its concurrency
+   * again only when one of its jobs ends. A GPU queue holds at least one (a Worker at its
+   * concurrency stops listening until one of its own jobs ends, which could leave devices freed
+   * by another queue unused); such a job only waits for a place a short while and goes back.
    */
   concurrencyOf(queue: string, gpu: boolean): number {
     const free = this.size - this.running;
-    return (this.runningOf.get(queue) ?? 0) + Math.max(1, gpu ? Math.min(free, this.gpus.freeCount) : free);
+    return (this.runningOf.get(queue) ?? 0) + (gpu ? Math.max(1, Math.min(free, this.gpus.freeCount)) : free + 1);
   }
 
   /** Takes a slot, waiting at most `waitMs`; false when none came. */
