@@ -377,3 +377,28 @@ test('a worker with every slot busy prepares the next attempt ahead: its contain
     tmp.cleanup();
   }
 });
+
+test('trajlab worker --hosts FILE (the built CLI): one worker per enabled host of the file, each with its workers; attempts land on both, none on a disabled host (scripted model server, real redis-server)', { timeout: 180_000 }, async () => {
+  const tmp = tempDir('queue-hosts');
+  const redis = await startRedisServer();
+  const socket = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
+  // Two URLs of this machine's engine (as two hosts would be: a list names each URL once), and a third host switched off.
+  const hostsFile = path.join(tmp.dir, 'hosts.yaml');
+  const other = socket.replace(/\/([^/]+)$/, '/./$1');
+  fs.writeFileSync(hostsFile, `hosts:\n  - {url: "${socket}", name: left, workers: 1}\n  - {url: "${other}", name: right, workers: 1}\n  - {url: "tcp://192.0.2.1:2375", name: off, enabled: false}\n`);
+  const w = startCli(['worker', '--queue', redis.url, '--hosts', hostsFile, '--name', 'box', '--lock-sec', '2'], { built: true, env: { ...process.env, OPENAI_API_KEY: API_KEY }, timeoutMs: 170_000 });
+  try {
+    await until('the workers of both hosts', () => (w.stderr.match(/taking attempts/g) ?? []).length === 2, 30_000).catch((err: Error) => assert.fail(`${err.message}:\n${w.stderr}`));
+    const tasksFile = writeTasks(tmp.dir, 6);
+    const slowSolve: Responder = (ctx) => runScript([bashReply('sleep 1; echo done > out.txt'), submitReply('ok')], ctx);
+    const run = await withServer(slowSolve, (server) => runEngine({ tasksFile, out: tmp.dir, workers: 4, queue: redis.url }, { server, timeoutMs: 150_000 }));
+    assert.equal(run.report.resolved, 6, run.logger.lines.join('\n'));
+    const hosts = new Set([1, 2, 3, 4, 5, 6].map((i) => run.traj(`q${i}`).environment.host));
+    assert.deepEqual([...hosts].sort(), ['box/left', 'box/right']);
+  } finally {
+    w.killGroup('SIGTERM');
+    await w.done.catch((err: Error) => assert.fail(`the worker process: ${err.message}`));
+    await redis.close();
+    tmp.cleanup();
+  }
+});

@@ -101,6 +101,9 @@ const COOL_OFF_EXTRA_MS = 6_000;
 /** Shortest wait of a job put back for its model's cool-down, ms. */
 const MIN_REQUEUE_DELAY_MS = 1_000;
 
+/** Workers made by this process (each its own scratch folder). */
+let workerCount = 0;
+
 /** Options of a worker process. */
 export interface WorkerOptions {
   /** redis:// or rediss:// URL of the queue. */
@@ -154,7 +157,8 @@ export class QueueWorker {
     this.name = o.name ?? `${os.hostname()}:${process.pid}`;
     this.docker = connectDocker(o.host);
     this.redis = redisConnection(o.queueUrl, `trajlab-worker ${this.name}`, (err) => o.logger.warn(`queue: ${err.message}`));
-    this.scratch = path.join(os.tmpdir(), `trajlab-worker-${process.pid}`);
+    // Its own (a process may run one worker per Docker host: `trajlab worker --hosts FILE`).
+    this.scratch = path.join(os.tmpdir(), `trajlab-worker-${process.pid}-${++workerCount}`);
     this.packs = new PackCache(this.redis, path.join(this.scratch, 'packs'));
   }
 
