@@ -13,7 +13,7 @@
  *   trajlab import <source>... --out tasks.jsonl [--from F] [--filter GLOB] [--limit N] [--image-template T]
  *   trajlab images pull <tasks|source>... [--host URL] [--parallel N]
  *   trajlab hosts list [--host URL]… [--hosts FILE] | drain <url> [-o out] | undrain <url> [-o out]
- *   trajlab worker --queue URL [--host URL] [--workers N] [--gpus IDS] [--name NAME]
+ *   trajlab worker --queue URL [--host URL | --hosts FILE] [--workers N] [--gpus IDS] [--task-types T,…] [--name NAME] [--metrics-port N]
  */
 import * as path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
