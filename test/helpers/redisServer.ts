@@ -2,7 +2,8 @@
  * A real redis-server for tests (Debian's package, scripts/ensure-redis.sh installs it): its own
  * port on 127.0.0.1 and its own data folder, AOF on (`appendonly yes`, `appendfsync always`), as
  * the README tells users to run it. `kill()` is SIGKILL; `restart()` starts it again on the
- * same port and data.
+ * same port and data. With `tls`, it also listens with TLS (its `url` is then `rediss://` on that
+ * port; the plain port stays for the readiness probe); with `password`, clients must give it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -12,7 +13,7 @@ import IORedis from 'ioredis';
 import { freePort } from './scriptedModelServer';
 
 export interface RedisServer {
-  /** `redis://127.0.0.1:<port>/0`. */
+  /** `redis://127.0.0.1:<port>/0`, or `rediss://[:password@]127.0.0.1:<tls port>/0` with `tls`. */
   url: string;
   port: number;
   dir: string;
@@ -25,18 +26,23 @@ export interface RedisServer {
 }
 
 /** Starts a redis-server and waits until it answers PING. Errors: it did not within 10 s (with its log). */
-export async function startRedisServer(): Promise<RedisServer> {
+export async function startRedisServer(o: { tls?: { cert: string; key: string; ca: string }; password?: string } = {}): Promise<RedisServer> {
   const port = await freePort();
+  const tlsPort = o.tls ? await freePort() : undefined;
+  const extra = [
+    ...(o.tls ? ['--tls-port', String(tlsPort), '--tls-cert-file', o.tls.cert, '--tls-key-file', o.tls.key, '--tls-ca-cert-file', o.tls.ca, '--tls-auth-clients', 'no'] : []),
+    ...(o.password ? ['--requirepass', o.password] : []),
+  ];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trajlab-redis-'));
   let child: ChildProcess | undefined;
   let log = '';
   const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--protected-mode', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--protected-mode', 'no', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (b: Buffer) => (log += b.toString()));
     child.stderr!.on('data', (b: Buffer) => (log += b.toString()));
     const deadline = Date.now() + 10_000;
     for (;;) {
-      const probe = new IORedis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      const probe = new IORedis({ port, host: '127.0.0.1', password: o.password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
       probe.on('error', () => undefined);
       try {
         await probe.connect();
@@ -61,7 +67,7 @@ export async function startRedisServer(): Promise<RedisServer> {
   };
   await start();
   return {
-    url: `redis://127.0.0.1:${port}/0`,
+    url: o.tls ? `rediss://${o.password ? `:${o.password}@` : ''}127.0.0.1:${tlsPort}/0` : `redis://${o.password ? `:${o.password}@` : ''}127.0.0.1:${port}/0`,
     port,
     dir,
     kill: () => stop('SIGKILL'),

@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -398,6 +399,46 @@ test('trajlab worker --hosts FILE (the built CLI): one worker per enabled host o
   } finally {
     w.killGroup('SIGTERM');
     await w.done.catch((err: Error) => assert.fail(`the worker process: ${err.message}`));
+    await redis.close();
+    tmp.cleanup();
+  }
+});
+
+test('rediss:// with a password: a coordinator and a worker (the built CLI) run over TLS, trusting a private CA through NODE_EXTRA_CA_CERTS; run.json keeps the URL without the password; a worker that does not trust the CA says why (scripted model server, real redis-server with TLS)', { timeout: 180_000 }, async () => {
+  const tmp = tempDir('queue-tls');
+  // A private CA and a server certificate for 127.0.0.1 (openssl, as an operator would make them).
+  const tls = { ca: path.join(tmp.dir, 'ca.pem'), key: path.join(tmp.dir, 'redis.key'), cert: path.join(tmp.dir, 'redis.pem') };
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: tmp.dir, stdio: 'pipe' });
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', tls.ca, '-days', '2', '-subj', '/CN=TrajLab test CA');
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', tls.key, '-out', 'redis.csr', '-subj', '/CN=127.0.0.1');
+  fs.writeFileSync(path.join(tmp.dir, 'san.cnf'), 'subjectAltName=IP:127.0.0.1\n');
+  openssl('x509', '-req', '-in', 'redis.csr', '-CA', tls.ca, '-CAkey', 'ca.key', '-CAcreateserial', '-out', tls.cert, '-days', '2', '-extfile', 'san.cnf');
+  const password = `pw${Math.random().toString(36).slice(2)}`;
+  const redis = await startRedisServer({ tls, password });
+  assert.match(redis.url, /^rediss:\/\//);
+  const env = { ...process.env, OPENAI_API_KEY: API_KEY, NODE_EXTRA_CA_CERTS: tls.ca };
+  const worker = startCli(['worker', '--queue', redis.url, '--workers', '2', '--name', 'tls-worker'], { built: true, env, timeoutMs: 170_000 });
+  const untrusting = startCli(['worker', '--queue', redis.url, '--name', 'no-ca'], { built: true, env: { ...env, NODE_EXTRA_CA_CERTS: '' }, timeoutMs: 60_000 });
+  try {
+    await until('the worker over TLS', () => worker.stderr.includes('taking attempts'), 30_000);
+    const tasksFile = writeTasks(tmp.dir, 2);
+    const out = path.join(tmp.dir, 'out');
+    const run = await withServer(solve, (server) => runCli(['generate', tasksFile, '-o', out, '--run-id', 'tls', '--model', 'openai:scripted', '--base-url', server.baseUrl, '--queue', redis.url, '--no-progress'], { built: true, env, timeoutMs: 150_000 }));
+    assert.equal(run.code, 0, run.stderr);
+    const info = JSON.parse(fs.readFileSync(path.join(out, 'runs', 'tls', 'run.json'), 'utf8')) as { options: { queue: string }; counts: { resolved: number } };
+    assert.equal(info.counts.resolved, 2);
+    assert.equal(info.options.queue, redis.url.replace(`:${password}@`, ''), 'the URL without its password');
+    assert.ok(!fs.readFileSync(path.join(out, 'runs', 'tls', 'run.json'), 'utf8').includes(password));
+    // Without the CA, the certificate is refused, and the worker says so (it never takes attempts).
+    const refused = await untrusting.done;
+    assert.notEqual(refused.code, 0);
+    assert.match(untrusting.stderr, /cannot reach the queue at rediss:\/\/127\.0\.0\.1:\d+\/0 within 10 s: self-signed certificate in certificate chain; .*NODE_EXTRA_CA_CERTS/);
+    assert.ok(!untrusting.stderr.includes('taking attempts'));
+    assert.ok(!untrusting.stderr.includes(password), 'the password is not in its messages');
+  } finally {
+    worker.killGroup('SIGTERM');
+    untrusting.killGroup('SIGKILL');
+    await worker.done.catch((err: Error) => assert.fail(`the worker process: ${err.message}`));
     await redis.close();
     tmp.cleanup();
   }

@@ -73,9 +73,12 @@ import { registerQueueDepth } from '../metrics/metrics';
 import { AbortedError } from '../util/abort';
 import type { Logger } from '../util/log';
 import { runSecrets } from '../util/secrets';
+import { withoutCredentials } from '../util/urlCredentials';
 import { imagePathsBack, PackCache } from '../queue/packs';
 import { ATTEMPT_QUEUES, cancelKey, eventsKey, parseQueueEvent, QUEUE_DEPTH_STATES, redisConnection, servedQueues, type AttemptJobData, type QueueEvent } from '../queue/queue';
 
+/** How long a worker waits at its start for the queue to answer, ms. */
+const START_TIMEOUT_MS = 10_000;
 /** How often a running attempt checks its run's cancel key, ms. */
 const CANCEL_POLL_MS = 500;
 /** How long a job taken waits here for a slot and its GPUs before it goes back to the queue, ms. */
@@ -141,6 +144,8 @@ export class QueueWorker {
   private capacity: WorkerCapacity | undefined;
   /** Jobs whose environments are prepared ahead here, waiting for a slot (at most `workers`). */
   private preparingAhead = 0;
+  /** The last error of the queue connection (for the message when it never answers). */
+  private lastQueueError: string | undefined;
   /** Worker queues paused after a refusal, with the timer that resumes each (see coolOff). */
   private readonly coolingOff = new Map<string, NodeJS.Timeout>();
   /** Stops reporting the queues' depth in /metrics. */
@@ -157,6 +162,7 @@ export class QueueWorker {
     this.name = o.name ?? `${os.hostname()}:${process.pid}`;
     this.docker = connectDocker(o.host);
     this.redis = redisConnection(o.queueUrl, `trajlab-worker ${this.name}`, (err) => o.logger.warn(`queue: ${err.message}`));
+    this.redis.on('error', (err: Error) => (this.lastQueueError = err.message));
     // Its own (a process may run one worker per Docker host: `trajlab worker --hosts FILE`).
     this.scratch = path.join(os.tmpdir(), `trajlab-worker-${process.pid}-${++workerCount}`);
     this.packs = new PackCache(this.redis, path.join(this.scratch, 'packs'));
@@ -173,7 +179,7 @@ export class QueueWorker {
     } catch (err) {
       throw new Error(explainDockerError(o.host, err));
     }
-    await this.redis.ping();
+    await this.pingQueue();
     const reaped = await reapOrphans(this.docker, o.logger);
     if (reaped) o.logger.info(`removed ${reaped} container(s) left by an earlier crash`);
     const size = o.workers ?? RUN_DEFAULTS.workers;
@@ -207,6 +213,23 @@ export class QueueWorker {
   /** Gives each BullMQ Worker the concurrency the free slots allow now (WorkerCapacity.concurrencyOf). */
   private setConcurrency(): void {
     for (const w of this.workers) w.worker.concurrency = this.capacity!.concurrencyOf(w.queue, w.gpu);
+  }
+
+  /**
+   * Waits for the queue to answer PING, START_TIMEOUT_MS at most. Errors: it did not (refused,
+   * TLS certificate not trusted, wrong password…), naming the URL without its password and the
+   * last connection error.
+   */
+  private async pingQueue(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([this.redis.ping(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer')), START_TIMEOUT_MS)))]);
+    } catch (err) {
+      this.redis.disconnect();
+      throw new Error(`cannot reach the queue at ${withoutCredentials(this.o.queueUrl)} within ${START_TIMEOUT_MS / 1000} s: ${this.lastQueueError ?? (err as Error).message}; check that redis-server runs there, its password, and for rediss:// that this machine trusts its certificate (NODE_EXTRA_CA_CERTS=ca.pem for a private CA)`);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Stops taking jobs, lets the attempts running here finish, and disconnects. */
