@@ -29,9 +29,11 @@ import {
   type TaskUpdateParams,
 } from '../../common/src/protocol';
 import type { RunInfo } from '../../common/src/run';
-import { writeLongLineTasksFile } from '../helpers/engineHelpers';
+import { memoryLogger, writeLongLineTasksFile } from '../helpers/engineHelpers';
 import { containerStarted } from '../helpers/dockerEvents';
 import { startScriptedModelServer, submitReply, bashReply, errorReply } from '../helpers/scriptedModelServer';
+import { startRedisServer } from '../helpers/redisServer';
+import { QueueWorker } from '../../server/src/run/queueWorker';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const ENTRY = path.join(__dirname, 'daemonEntry.ts');
@@ -795,6 +797,44 @@ test('run/start with options.hosts: a bad host is InvalidParams naming the entry
   } finally {
     await removeContainers(runId);
     await daemon.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('run/start with options.queue (trajlab.queue.url; scripted model server, real redis-server): the daemon is the coordinator, a worker with the key runs the attempts, the client sees their states and progress to the end; run.json keeps the URL without its password', { timeout: 180_000 }, async () => {
+  const dir = tempDir();
+  const out = path.join(dir, 'out');
+  const password = `pw${Math.random().toString(36).slice(2)}`;
+  const redis = await startRedisServer({ password });
+  const key = `sk-worker-${Math.random().toString(36).slice(2)}`;
+  const worker = new QueueWorker({ queueUrl: redis.url, workers: 2, name: 'daemon-q-worker', logger: memoryLogger(), env: { OPENAI_API_KEY: key } });
+  const tasksFile = writeTasks(dir, ['qa', 'qb', 'qc'].map((id) => ({ task_id: id, task_type: 'code', description: `queued ${id}`, eval: ['test -f hi.txt'] })));
+  const server = await startScriptedModelServer({ respond: (ctx) => (ctx.step === 0 ? bashReply('echo hi > hi.txt') : submitReply()) });
+  const daemon = await DaemonClient.stdio(out);
+  let runId: string | undefined;
+  try {
+    await worker.start();
+    // No apiKeys: the key is the worker's alone.
+    ({ runId } = await daemon.within(15_000, 'start', daemon.connection.sendRequest(RunStartRequest.type, { options: { tasksFile, model: 'openai:scripted', baseUrl: server.baseUrl, workers: 2, queue: redis.url } })));
+    const id = runId;
+    const last = await daemon.waitFor(120_000, 'the run to end', () => daemon.progress.find((p) => p.runId === id && p.status !== 'running'));
+    assert.equal(last.status, 'finished', daemon.diagnostics());
+    assert.deepEqual([last.counts.total, last.counts.resolved, last.counts.failed], [3, 3, 0]);
+    for (const taskId of ['qa', 'qb', 'qc']) {
+      const states = daemon.updates.filter((u) => u.runId === id && u.taskId === taskId).map((u) => u.state);
+      assert.ok(states.some((s) => s.kind === 'running' && s.host === 'daemon-q-worker'), `${taskId}: running on the worker (${JSON.stringify(states)})`);
+      assert.equal(states.at(-1)?.kind, 'finished');
+    }
+    for (const r of server.requests) assert.equal(r.headers.authorization, `Bearer ${key}`);
+    const runJson = fs.readFileSync(path.join(out, 'runs', id, 'run.json'), 'utf8');
+    assert.equal((JSON.parse(runJson) as RunInfo).options.queue, redis.url.replace(`:${password}@`, ''));
+    assert.ok(!runJson.includes(password) && !runJson.includes(key));
+  } finally {
+    await daemon.kill();
+    await worker.close();
+    await server.close();
+    await redis.close();
+    await removeContainers(runId);
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
