@@ -38,7 +38,15 @@ test('a run on a Redis queue with two workers: every attempt finishes, the coord
     const tasksFile = writeTasks(tmp.dir, 6);
     const local = await withServer(solve, (server) => runEngine({ tasksFile, out: path.join(tmp.dir, 'local'), workers: 4 }, { server }));
     await Promise.all(workers.map((w) => w.start()));
+    const { default: IORedis } = await import('ioredis');
+    const probe = new IORedis(redis.url);
+    await probe.config('RESETSTAT');
     const queued = await withServer(solve, (server) => runEngine({ tasksFile, out: path.join(tmp.dir, 'queued'), workers: 4, queue: redis.url }, { server, timeoutMs: 180_000 }));
+    // A worker reads the run's stream (all its reports: XRANGE) only for an attempt reported on before; none was here.
+    const stats = (await probe.info('commandstats')) as string;
+    probe.disconnect();
+    assert.match(stats, /^cmdstat_hexists:calls=6,/m, stats);
+    assert.doesNotMatch(stats, /^cmdstat_xrange:/m, stats);
     assert.equal(queued.report.resolved, 6, queued.logger.lines.join('\n'));
     assert.equal(queued.info.status, 'finished');
     assert.equal(queued.info.options.queue, redis.url);

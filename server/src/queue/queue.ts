@@ -121,6 +121,16 @@ export function eventsKey(runId: string): string {
   return `trajlab:run:${runId}:events`;
 }
 
+/**
+ * The hash of run `runId`'s attempts that have reports on its stream (field: `<task_id>#<attempt>`,
+ * set by a worker before an attempt's first step report and before its end), so that a worker
+ * taking a job reads the stream (XRANGE, the whole run's) only for an attempt that has reports:
+ * one taken again after its worker died, requeued, or resumed.
+ */
+export function reportedKey(runId: string): string {
+  return `trajlab:run:${runId}:reported`;
+}
+
 /** How long a run's stream is kept after its coordinator last stopped, seconds (7 days: a resume within them continues from it). */
 export const EVENTS_TTL_SEC = 7 * 24 * 3600;
 

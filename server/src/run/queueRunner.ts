@@ -36,7 +36,7 @@ import { AbortedError } from '../util/abort';
 import { withoutCredentials } from '../util/urlCredentials';
 import { DEFAULT_PACK_LIMIT_MB, needsPacks, packTask, type PackRef, type TaskPacks } from '../queue/packs';
 import { registerQueueDepth } from '../metrics/metrics';
-import { ATTEMPT_QUEUES, attemptJobId, attemptQueueName, cancelKey, EVENTS_TTL_SEC, eventsKey, parseQueueEvent, QUEUE_DEPTH_STATES, redisConnection, type AttemptJobData, type QueueEvent, type WorkerRunOptions } from '../queue/queue';
+import { ATTEMPT_QUEUES, attemptJobId, attemptQueueName, cancelKey, EVENTS_TTL_SEC, eventsKey, reportedKey, parseQueueEvent, QUEUE_DEPTH_STATES, redisConnection, type AttemptJobData, type QueueEvent, type WorkerRunOptions } from '../queue/queue';
 
 /** How long opening waits for Redis to answer, ms. */
 const OPEN_TIMEOUT_MS = 5_000;
@@ -178,6 +178,7 @@ export class QueueRunner implements JobRunner {
     else signal.addEventListener('abort', onCancel, { once: true });
     // Kept while a coordinator runs; 7 days after it stops (settle), for a resume.
     await this.redis.persist(eventsKey(this.run.runId));
+    await this.redis.persist(reportedKey(this.run.runId));
     // Each attempt's recording here (its work.attempt); the start after a requeue waits for the one before.
     const recording = new Map<string, Promise<void>>();
     const reading = this.read((e, id) => {
@@ -223,8 +224,9 @@ export class QueueRunner implements JobRunner {
   async settle(): Promise<void> {
     this.unregisterDepth?.();
     if (this.queues.size) {
-      await this.redis.expire(eventsKey(this.run.runId), EVENTS_TTL_SEC).catch((err: Error) =>
-        this.run.logger.warn(`the run's reports on the queue could not be given their ${EVENTS_TTL_SEC / 86400}-day expiry (${err.message}): they stay in Redis until deleted (DEL ${eventsKey(this.run.runId)})`),
+      const keys = [eventsKey(this.run.runId), reportedKey(this.run.runId)];
+      await Promise.all(keys.map((k) => this.redis.expire(k, EVENTS_TTL_SEC))).catch((err: Error) =>
+        this.run.logger.warn(`the run's reports on the queue could not be given their ${EVENTS_TTL_SEC / 86400}-day expiry (${err.message}): they stay in Redis until deleted (DEL ${keys.join(' ')})`),
       );
     }
     await Promise.all([...this.queues.values()].map((q) => q.close().catch((err: Error) => this.run.logger.warn(`closing the queue connection: ${err.message}`))));

@@ -75,7 +75,7 @@ import type { Logger } from '../util/log';
 import { runSecrets } from '../util/secrets';
 import { withoutCredentials } from '../util/urlCredentials';
 import { imagePathsBack, PackCache } from '../queue/packs';
-import { ATTEMPT_QUEUES, cancelKey, eventsKey, parseQueueEvent, QUEUE_DEPTH_STATES, redisConnection, servedQueues, type AttemptJobData, type QueueEvent } from '../queue/queue';
+import { ATTEMPT_QUEUES, cancelKey, eventsKey, reportedKey, parseQueueEvent, QUEUE_DEPTH_STATES, redisConnection, servedQueues, type AttemptJobData, type QueueEvent } from '../queue/queue';
 
 /** How long a worker waits at its start for the queue to answer, ms. */
 const START_TIMEOUT_MS = 10_000;
@@ -490,6 +490,7 @@ export class QueueWorker {
             runMetrics.stepFinished(step);
             const from = Math.min(reportedMessages, trajectory.messages.length);
             const header = headerSent ? undefined : { ...trajectory, task: d.task, messages: [], steps: [] };
+            if (header) await this.markReported(d);
             headerSent = true;
             await report({ kind: 'step', ...base, step, from, messages: imagePathsBack(trajectory.messages.slice(from), local.images, tasksDir), ...(header ? { header } : {}) });
             reportedMessages = trajectory.messages.length;
@@ -500,6 +501,7 @@ export class QueueWorker {
       ended = t.result?.exit_status ?? 'error';
       // Its container is gone before the coordinator hears the attempt ended.
       await Promise.all(cleanups);
+      await this.markReported(d);
       await report({ kind: 'end', ...base, trajectory: { ...t, task: d.task, messages: imagePathsBack(t.messages, local.images, tasksDir) } });
     } catch (err) {
       if (err instanceof ModelUnavailableError) {
@@ -535,12 +537,19 @@ export class QueueWorker {
     return model;
   }
 
+  /** Records that the attempt of `d` has reports on its run's stream (queue/queue.ts reportedKey). */
+  private async markReported(d: AttemptJobData): Promise<void> {
+    await this.redis.hset(reportedKey(d.runId), `${d.taskId}#${d.attempt}`, '1');
+  }
+
   /**
    * What the run's stream holds of this attempt: `finished` when it ended, else the trajectory its
    * reported steps make (undefined when none was reported), to continue from, with the
    * coordinator's image paths put back to where they lie here (`localImages`).
    */
   private async reported(d: AttemptJobData, localImages: Map<string, string>): Promise<Trajectory | 'finished' | undefined> {
+    // Most attempts were never reported on: then the stream (every attempt's reports) is not read.
+    if (!(await this.redis.hexists(reportedKey(d.runId), `${d.taskId}#${d.attempt}`))) return undefined;
     const entries = (await this.redis.xrange(eventsKey(d.runId), '-', '+')) as [string, string[]][];
     let t: Trajectory | undefined;
     for (const [, fields] of entries) {
