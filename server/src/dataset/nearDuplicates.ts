@@ -56,6 +56,8 @@ export const MAX_ACTION_TOKENS = 200_000;
 export const FP_WEIGHT = 0.1;
 export const FN_WEIGHT = 0.9;
 const MAX_VALUE = 2 ** 26;
+/** Token hashes kept for reuse (entries; ~10 MB at most). */
+const TOKEN_CACHE = 100_000;
 const SEED = 0x7a1b;
 
 /** A trajectory's signatures: NUM_PERM minimum hash values each, or null when there is nothing to sign (no action, an empty diff). */
@@ -231,6 +233,7 @@ export class NearSigner {
   ) {}
 
   private static loading: Promise<NearSigner> | undefined;
+  private readonly tokenHashes = new Map<string, number>();
 
   /** The signer (one per process). Rejects only if the WebAssembly module cannot be instantiated. */
   static create(): Promise<NearSigner> {
@@ -247,7 +250,17 @@ export class NearSigner {
   signTokens(tokens: string[]): Uint32Array | null {
     if (!tokens.length) return null;
     const hashes = new Uint32Array(tokens.length);
-    for (let i = 0; i < tokens.length; i++) hashes[i] = this.xx.h32(tokens[i]!, SEED);
+    for (let i = 0; i < tokens.length; i++) {
+      const w = tokens[i]!;
+      let h = this.tokenHashes.get(w);
+      if (h === undefined) {
+        h = this.xx.h32(w, SEED);
+        // Normalised tokens repeat across trajectories; the cache is bounded (a diff's words need not).
+        if (this.tokenHashes.size >= TOKEN_CACHE) this.tokenHashes.clear();
+        this.tokenHashes.set(w, h);
+      }
+      hashes[i] = h;
+    }
     const bytes = new Uint8Array(hashes.buffer);
     const k = Math.min(SHINGLE_TOKENS, tokens.length);
     const seen = new Set<number>();

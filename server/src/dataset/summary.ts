@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { TrajectoryFlag, TrajectoryFlagFacts, TrajectoryRow } from '../../../common/src/dataset';
 import type { Action, Trajectory } from '../../../common/src/trajectory';
 import { flagsOf } from './flags';
-import type { NearSignature, NearSigner } from './nearDuplicates';
+import type { NearSignature } from './nearDuplicates';
 import type { RunContext } from './sources';
 
 /**
@@ -33,17 +33,14 @@ export interface TrajectorySummary extends TrajectoryRow {
   /** Curation flags (dataset/flags.ts). */
   flags: TrajectoryFlag[];
   flag_facts: TrajectoryFlagFacts;
-  /** MinHash signatures (dataset/nearDuplicates.ts), when summarised with a signer. */
+  /** MinHash signatures (dataset/nearDuplicates.ts `NearSigner.sign`), set for `dedupe: 'near'` once the per-trajectory filters passed. */
   near?: NearSignature;
 }
 
 const MAX_FAILING = 20;
 
-/**
- * Summarises a trajectory read from `file` (`run`: its run, for report.json's verdict); with
- * `signer`, its near-duplicate signatures too. Pure.
- */
-export function summarize(t: Trajectory, file: string, sha256: string, index: number, run: RunContext | undefined, signer?: NearSigner): TrajectorySummary {
+/** Summarises a trajectory read from `file` (`run`: its run, for report.json's verdict). Pure. */
+export function summarize(t: Trajectory, file: string, sha256: string, index: number, run: RunContext | undefined): TrajectorySummary {
   const unknown = new Set(t.imported_from?.unknown_fields ?? []);
   const result = t.result;
   const rewardKnown = !!result && !unknown.has('result.reward');
@@ -94,7 +91,6 @@ export function summarize(t: Trajectory, file: string, sha256: string, index: nu
     failing,
     flags,
     flag_facts: facts,
-    ...(signer ? { near: signer.sign(t) } : {}),
   };
 }
 

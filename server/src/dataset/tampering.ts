@@ -112,6 +112,19 @@ export function hiddenPaths(task: Task | undefined): string[] {
 }
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const patterns = new Map<string, RegExp>();
+
+/** The pattern of an absolute hidden path: not preceded by a path character, followed by the end or a separator (compiled once per list). */
+function hiddenPattern(hidden: string[]): RegExp {
+  const key = hidden.join('\u0000');
+  let re = patterns.get(key);
+  if (!re) {
+    re = new RegExp(`(^|[^\\w./~-])(${hidden.map(escape).join('|')})(?=$|[/\\s'"\`;|&)<>:,])`);
+    if (patterns.size > 1000) patterns.clear();
+    patterns.set(key, re);
+  }
+  return re;
+}
 
 /**
  * Why the trajectory is tampered (see the module comment), one line each; empty when it is not.
@@ -125,8 +138,7 @@ export function tamperingOf(t: Trajectory): string[] {
   if (used.length) why.push(`the diff edits test file(s) the evaluation uses: ${short(used)}`);
   const hidden = hiddenPaths(t.task);
   if (hidden.length) {
-    // An absolute hidden path: not preceded by a path character, followed by the end or a separator.
-    const re = new RegExp(`(^|[^\\w./~-])(${hidden.map(escape).join('|')})(?=$|[/\\s'"\`;|&)<>:,])`);
+    const re = hiddenPattern(hidden);
     const hits: string[] = [];
     let count = 0;
     for (const s of t.steps) {

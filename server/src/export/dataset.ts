@@ -220,13 +220,14 @@ export async function exportTrajectories(
       drop(idx, r.reason, r.detail);
       return undefined;
     }
-    const s = summarize(r.trajectory, r.source.file, r.sha256, idx, r.source.run, signer);
+    const s = summarize(r.trajectory, r.source.file, r.sha256, idx, r.source.run);
     identify(idx, r, s);
     const d = filter(s) ?? spec.refuse?.(r.trajectory, { ...ctxBase, summary: s });
     if (d) {
       drop(idx, d.reason, d.detail);
       return undefined;
     }
+    if (signer) s.near = signer.sign(r.trajectory);
     return s;
   };
   /** The rows of a trajectory, or undefined when the chat template or --max-tokens drops it (recorded). */

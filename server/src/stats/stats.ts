@@ -71,10 +71,13 @@ export async function scanSources(sources: string[], filters: SelectionFilters, 
       if (r.reason === 'corrupt') corrupt.push({ file: r.source.file, detail: r.detail });
       dropOne(r.reason);
     } else {
-      const s = summarize(r.trajectory, r.source.file, r.sha256, idx, r.source.run, signer);
+      const s = summarize(r.trajectory, r.source.file, r.sha256, idx, r.source.run);
       const d = filter(s);
       if (d) dropOne(d.reason);
-      else kept.push(s);
+      else {
+        if (signer) s.near = signer.sign(r.trajectory);
+        kept.push(s);
+      }
     }
     if (onProgress && (i % 100 === 0 || i === total)) onProgress({ phase: 'scan', done: i, total, kept: kept.length, dropped });
   }
