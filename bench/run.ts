@@ -1,7 +1,7 @@
 /**
  * Benchmarks of the engine, each printed as a ratio against a baseline measured in the same
  * process (never a timed unit test). Needs a Docker engine and the sandbox image
- * (`npm run setup`). Usage: `npm run bench [-- transport|overhead|scheduling|language|language-duplicates|import|import-tasks|export|chat-template|write|inspector|diff-capture|metrics|pool|model-limits]`.
+ * (`npm run setup`). Usage: `npm run bench [-- transport|overhead|scheduling|language|language-duplicates|import|import-tasks|export|chat-template|write|inspector|diff-capture|metrics|pool|model-limits|near-dedup]`.
  *
  * - transport: median latency of one trivial command through TrajLab's session (the container's
  *   main process, commands on its attached stdin through the Docker Engine API) and through one
@@ -53,6 +53,9 @@
  * - model-limits: the models list's request limiter (bench/modelLimits.ts): overhead per model call
  *   with all three limits vs none (≤ 0.5 ms median), and requests per minute of 32 callers under
  *   `rpm: 60` over TRAJLAB_BENCH_RPM_SEC (default 180) s (within 5% of 60). No Docker.
+ * - near-dedup: near-duplicate detection (`--dedupe near`: flags, MinHash signatures, LSH) over
+ *   10,000 generated 30-step trajectories with planted reruns, against reading the same files
+ *   (bench/nearDedup.ts). Target: < 10 s and ≤ 2× the reading. No Docker.
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -77,6 +80,7 @@ import { poolBench } from './pool';
 import { trajectoryWriteBench } from './trajectoryWrite';
 import { metricsBench } from './metrics';
 import { modelLimitsBench } from './modelLimits';
+import { nearDedupBench } from './nearDedup';
 
 const run = promisify(execFile);
 const IMAGE = process.env.TRAJLAB_SANDBOX_IMAGE ?? 'trajlab/sandbox:1';
@@ -192,7 +196,7 @@ async function scheduling(tasks = 32, repeats = Number(process.env.TRAJLAB_BENCH
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-const benches: Record<string, () => Promise<void>> = { transport: () => transport(), overhead: () => overhead(), scheduling: () => scheduling(), language: () => languageBench(), 'language-duplicates': () => languageDuplicatesBench(), export: () => exportBench(), 'chat-template': () => chatTemplateBench(), import: () => importBench(), 'import-tasks': () => importTasksBench(), write: () => trajectoryWriteBench(), inspector: () => inspectorBench(), 'diff-capture': () => diffCaptureBench(), metrics: () => metricsBench(), pool: () => poolBench(), 'model-limits': () => modelLimitsBench() };
+const benches: Record<string, () => Promise<void>> = { transport: () => transport(), overhead: () => overhead(), scheduling: () => scheduling(), language: () => languageBench(), 'language-duplicates': () => languageDuplicatesBench(), export: () => exportBench(), 'chat-template': () => chatTemplateBench(), import: () => importBench(), 'import-tasks': () => importTasksBench(), write: () => trajectoryWriteBench(), inspector: () => inspectorBench(), 'diff-capture': () => diffCaptureBench(), metrics: () => metricsBench(), pool: () => poolBench(), 'model-limits': () => modelLimitsBench(), 'near-dedup': () => nearDedupBench() };
 
 (async () => {
   const which = process.argv.slice(2).filter((a) => !a.startsWith('-'));
