@@ -1,7 +1,7 @@
 /**
  * Benchmarks of the engine, each printed as a ratio against a baseline measured in the same
  * process (never a timed unit test). Needs a Docker engine and the sandbox image
- * (`npm run setup`). Usage: `npm run bench [-- transport|overhead|scheduling|language|language-duplicates|import|import-tasks|export|chat-template|write|inspector|diff-capture|metrics|pool|model-limits|queue]`.
+ * (`npm run setup`). Usage: `npm run bench [-- transport|overhead|scheduling|language|language-duplicates|import|import-tasks|export|chat-template|write|inspector|diff-capture|metrics|pool|model-limits|queue|near-dedup]`.
  *
  * - transport: median latency of one trivial command through TrajLab's session (the container's
  *   main process, commands on its attached stdin through the Docker Engine API) and through one
@@ -58,6 +58,9 @@
  *   zero-latency scripted model (≤ 20 ms added median); a step finished on a worker to its line in
  *   the coordinator's journal (p50 < 50 ms); 48 `sleep 1` tasks on three workers of 4 slots vs one
  *   (≥ 2.7×). TRAJLAB_BENCH_QUEUE=overhead or scaling picks a part.
+ * - near-dedup: near-duplicate detection (`--dedupe near`: flags, MinHash signatures, LSH) over
+ *   10,000 generated 30-step trajectories with planted reruns, against reading the same files
+ *   (bench/nearDedup.ts). Target: < 10 s and ≤ 2× the reading. No Docker.
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -83,6 +86,7 @@ import { trajectoryWriteBench } from './trajectoryWrite';
 import { metricsBench } from './metrics';
 import { modelLimitsBench } from './modelLimits';
 import { queueBench } from './queue';
+import { nearDedupBench } from './nearDedup';
 
 const run = promisify(execFile);
 const IMAGE = process.env.TRAJLAB_SANDBOX_IMAGE ?? 'trajlab/sandbox:1';
@@ -198,7 +202,7 @@ async function scheduling(tasks = 32, repeats = Number(process.env.TRAJLAB_BENCH
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-const benches: Record<string, () => Promise<void>> = { transport: () => transport(), overhead: () => overhead(), scheduling: () => scheduling(), language: () => languageBench(), 'language-duplicates': () => languageDuplicatesBench(), export: () => exportBench(), 'chat-template': () => chatTemplateBench(), import: () => importBench(), 'import-tasks': () => importTasksBench(), write: () => trajectoryWriteBench(), inspector: () => inspectorBench(), 'diff-capture': () => diffCaptureBench(), metrics: () => metricsBench(), pool: () => poolBench(), 'model-limits': () => modelLimitsBench(), queue: () => queueBench() };
+const benches: Record<string, () => Promise<void>> = { transport: () => transport(), overhead: () => overhead(), scheduling: () => scheduling(), language: () => languageBench(), 'language-duplicates': () => languageDuplicatesBench(), export: () => exportBench(), 'chat-template': () => chatTemplateBench(), import: () => importBench(), 'import-tasks': () => importTasksBench(), write: () => trajectoryWriteBench(), inspector: () => inspectorBench(), 'diff-capture': () => diffCaptureBench(), metrics: () => metricsBench(), pool: () => poolBench(), 'model-limits': () => modelLimitsBench(), queue: () => queueBench(), 'near-dedup': () => nearDedupBench() };
 
 (async () => {
   const which = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -34,8 +34,9 @@ export type ToolArgumentsForm = (typeof TOOL_ARGUMENT_FORMS)[number];
 export const CHAT_TEMPLATE_FORMATS: readonly ExportFormat[] = ['openai', 'samples', 'swesmith-xml', 'swesmith-ticks', 'swesmith-tool', 'examples-json', 'trajectories-json'];
 
 /**
- * Filters that compose (every one given must hold). Per trajectory: `runs` … `maxTotalTokens`;
- * over the whole selection, in this order: `dedupe`, then `bestPerTask` / `maxPerTask`.
+ * Filters that compose (every one given must hold). Per trajectory: `runs` … `maxTotalTokens`,
+ * `maxRepeats`, `noFlags`, `keepTampered`; over the whole selection, in this order: `dedupe`,
+ * then `bestPerTask` / `maxPerTask`.
  * Unfinished trajectories (no result yet) are dropped unless `includeUnfinished`.
  */
 export interface SelectionFilters {
@@ -64,14 +65,72 @@ export interface SelectionFilters {
   maxTotalTokens?: number;
   /** Glob over task ids (picomatch, `dot: true`; `*` does not cross `/`). */
   taskGlob?: string;
-  /** Drop near-identical trajectories: same task and same action sequence (the best one is kept). */
-  dedupe?: boolean;
+  /**
+   * De-duplication within each task, the best trajectory of a group staying (`compareAttempts`:
+   * reward, then fewest steps, then source order). `true` or `'exact'`: the same action sequence;
+   * `'near'`: an estimated Jaccard similarity ≥ `nearThreshold` of both the normalised action
+   * sequence and the final diff (MinHash + LSH, server/src/dataset/nearDuplicates.ts).
+   */
+  dedupe?: boolean | DedupeMode;
+  /** With `dedupe: 'near'`: the Jaccard threshold, in (0, 1]. Default NEAR_DUPLICATE_THRESHOLD (0.8). */
+  nearThreshold?: number;
+  /**
+   * Drop trajectories whose loop count (the most times one action repeats with no state change in
+   * between; TrajectoryFlagFacts.max_repeats) exceeds this.
+   */
+  maxRepeats?: number;
+  /** Drop trajectories that have any of these flags (TRAJECTORY_FLAGS). */
+  noFlags?: TrajectoryFlag[];
+  /**
+   * Keep trajectories flagged `tampered`. Exports drop them unless this is set; statistics and
+   * comparisons count them (computeStats and compareRuns set it unless told otherwise).
+   */
+  keepTampered?: boolean;
   /** Keep one trajectory per task: highest reward, then fewest steps, then the first in source order. */
   bestPerTask?: boolean;
   /** Keep at most K trajectories per task, ranked as `bestPerTask`. */
   maxPerTask?: number;
   /** Keep trajectories whose attempt has not finished (`status: "running"`, no result). */
   includeUnfinished?: boolean;
+}
+
+/** `SelectionFilters.dedupe` by name: `exact` (same action sequence) or `near` (MinHash estimate ≥ the threshold). */
+export type DedupeMode = 'exact' | 'near';
+
+/** The default Jaccard threshold of `dedupe: 'near'` (BigCode's near-deduplication used 0.7 over 5-grams; we keep more). */
+export const NEAR_DUPLICATE_THRESHOLD = 0.8;
+
+/**
+ * What curation flags a trajectory with (server/src/dataset/flags.ts computes them, with the
+ * thresholds of FLAG_THRESHOLDS there):
+ * - `loop`: one action (the same command, or the same edit) repeated with no state change in between;
+ * - `repeated-observation`: the same non-empty observation several times in a row;
+ * - `format-errors`: replies the agent could not parse;
+ * - `idle-tail`: steps after the last state change (an edit, or a command that writes files);
+ * - `empty-submission`: submitted with an empty or whitespace submission (and no diff, where the task is not answered in text);
+ * - `truncated-output`: an observation cut at the output cap;
+ * - `tampered`: edited the evaluation's tests, or read the hidden tests or the gold solution
+ *   (server/src/dataset/tampering.ts); exports drop these unless `keepTampered`.
+ */
+export const TRAJECTORY_FLAGS = ['loop', 'repeated-observation', 'format-errors', 'idle-tail', 'empty-submission', 'truncated-output', 'tampered'] as const;
+export type TrajectoryFlag = (typeof TRAJECTORY_FLAGS)[number];
+
+/** The measurements behind a trajectory's flags (server/src/dataset/flags.ts). */
+export interface TrajectoryFlagFacts {
+  /** The most times one action occurs with no state change in between (0 without actions). */
+  max_repeats: number;
+  /** That action, shortened to 200 characters (null without actions). */
+  repeated_action: string | null;
+  /** The longest run of identical non-empty observations in a row. */
+  max_same_observation: number;
+  format_errors: number;
+  /** Steps after the last step that changed state (0 when no step did: nothing to measure from). */
+  idle_tail_steps: number;
+  empty_submission: boolean;
+  /** Observations cut at the output cap. */
+  truncated_outputs: number;
+  /** Why the trajectory is `tampered`, one line each (empty when it is not). */
+  tampered: string[];
 }
 
 /** One split of `--split train=0.9,val=0.1`: a name and its fraction of the tasks. */
@@ -166,6 +225,9 @@ export interface ExportOptions {
  * LLaMA-Factory would count as a placeholder and reject (server/src/export/shareGpt.ts);
  * `chat_template`: a row that the chat template (`ExportOptions.chatTemplate`) raised on, or
  * whose rendering lacks one of its messages' text or tool calls (the detail says which).
+ * `tampered`: flagged `tampered` and not kept (`keepTampered`); `too_many_repeats`: a loop count
+ * over `maxRepeats`; `flagged`: a flag listed in `noFlags`; `near_duplicate`: a near-copy of a
+ * better trajectory of its task (ManifestEntry.near_duplicate_of names it).
  */
 export type DropReason =
   | 'corrupt'
@@ -183,7 +245,11 @@ export type DropReason =
   | 'steps_out_of_range'
   | 'tokens_out_of_range'
   | 'no_assistant_message'
+  | 'tampered'
+  | 'too_many_repeats'
+  | 'flagged'
   | 'duplicate'
+  | 'near_duplicate'
   | 'not_best_attempt'
   | 'over_max_per_task'
   | 'too_many_tokens'
@@ -213,6 +279,27 @@ export interface ManifestEntry {
   num_tokens?: number;
   /** ATIF folder output: the file name of this trajectory's document in the output folder. */
   output?: string;
+  /** The trajectory's curation flags (TRAJECTORY_FLAGS), when it was read and has any. */
+  flags?: TrajectoryFlag[];
+  /** `near_duplicate`: the trajectory kept in its place and the estimated Jaccard similarities (0..1) of the action sequences and of the diffs. */
+  near_duplicate_of?: NearDuplicateOf;
+}
+
+/** The kept trajectory a near-duplicate was dropped for. */
+export interface NearDuplicateOf {
+  file: string;
+  run_id: string;
+  task_id: string;
+  attempt: number;
+  /** MinHash estimate of the Jaccard similarity of the normalised action sequences, 0..1. */
+  jaccard: number;
+  /** The same for the final diffs (1 when both are empty). */
+  diff_jaccard: number;
+  /**
+   * The trajectory this one was found near, when that is not the kept one: the group is linked
+   * through it, and `jaccard` / `diff_jaccard` (to the kept one) may be under the threshold.
+   */
+  via?: string;
 }
 
 /** A path given as a source, and what it turned out to be. */
@@ -360,6 +447,10 @@ export interface DatasetStats {
   dropped_by_reason: Partial<Record<DropReason, number>>;
   runs: string[];
   overall: GroupStats & { unfinished: number; format_errors: number };
+  /** Trajectories with each curation flag (TRAJECTORY_FLAGS; every flag present, 0 when none). */
+  flags: Record<TrajectoryFlag, number>;
+  /** Up to 5 files per flag, for a look at an example. */
+  flag_examples: Partial<Record<TrajectoryFlag, string[]>>;
   /**
    * pass@k (unbiased estimator, Chen et al. 2021) for k = 1..max attempts, averaged over the
    * (run, task) pairs with at least k finished attempts (`tasks`: how many).

@@ -1,6 +1,7 @@
 /**
  * The dataset commands of the `trajlab` CLI, registered on the program (cli.ts):
  *   trajlab export <source>... --format F --out FILE [filters] [--split train=0.9,val=0.1] [--seed N]
+ *                  [--dedupe [exact|near[:T]]] [--max-repeats N] [--no-flag F,…] [--keep-tampered]
  *                  [--token-counts] [--max-tokens N] [--tokenizer T] [--reasoning] [--no-metadata]
  *                  [--tool-arguments string|object] [--chat-template FILE[#NAME]] [--strict]
  *   trajlab stats <source>... [filters] [--json | --markdown] [--rows]
@@ -11,8 +12,8 @@
  */
 import * as path from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import type { DatasetProgress, ExportFormat, SelectionFilters, TokenizerName, ToolArgumentsForm } from '../../../common/src/dataset';
-import { EXPORT_FORMATS, TOKENIZERS, TOOL_ARGUMENT_FORMS } from '../../../common/src/dataset';
+import type { DatasetProgress, ExportFormat, SelectionFilters, TokenizerName, ToolArgumentsForm, TrajectoryFlag } from '../../../common/src/dataset';
+import { EXPORT_FORMATS, NEAR_DUPLICATE_THRESHOLD, TOKENIZERS, TOOL_ARGUMENT_FORMS, TRAJECTORY_FLAGS } from '../../../common/src/dataset';
 import { sanitizeForTerminal, safeJson } from '../util/terminal';
 import { compareRuns } from '../stats/compare';
 import { renderComparison, renderStatsMarkdown, renderStatsText } from '../stats/render';
@@ -34,10 +35,40 @@ interface FilterFlags {
   minTotalTokens?: number;
   maxTotalTokens?: number;
   task?: string;
-  dedupe?: boolean;
+  /** `--dedupe` alone is true (exact). */
+  dedupe?: true | Dedupe;
+  maxRepeats?: number;
+  /** `--no-flag`: commander's negated option is `true` when absent, the list when given. */
+  flag?: TrajectoryFlag[] | boolean;
+  keepTampered?: boolean;
   bestPerTask?: boolean;
   maxPerTask?: number;
   includeUnfinished?: boolean;
+}
+
+type Dedupe = { mode: 'exact' } | { mode: 'near'; threshold?: number };
+
+/** `--dedupe exact`, `--dedupe near`, `--dedupe near:0.9`. */
+function dedupeArg(v: string): Dedupe {
+  if (v === 'exact') return { mode: 'exact' };
+  const m = /^near(?::(.*))?$/.exec(v.trim());
+  if (m) {
+    if (m[1] === undefined) return { mode: 'near' };
+    const t = Number(m[1]);
+    if (m[1].trim() && Number.isFinite(t) && t > 0 && t <= 1) return { mode: 'near', threshold: t };
+    throw new InvalidArgumentError(`the threshold of --dedupe near:THRESHOLD must be a number in (0, 1] (got "${m[1]}")`);
+  }
+  throw new InvalidArgumentError(`"${v}" is not exact, near or near:THRESHOLD (e.g. near:0.9); name the sources before --dedupe, or write --dedupe exact`);
+}
+
+/** `--no-flag loop,format-errors` (repeatable). */
+function flagList(v: string, acc: unknown): TrajectoryFlag[] {
+  const out = Array.isArray(acc) ? [...(acc as TrajectoryFlag[])] : [];
+  for (const f of v.split(',').map((x) => x.trim()).filter(Boolean)) {
+    if (!(TRAJECTORY_FLAGS as readonly string[]).includes(f)) throw new InvalidArgumentError(`unknown flag "${f}"; the flags are ${TRAJECTORY_FLAGS.join(', ')}`);
+    out.push(f as TrajectoryFlag);
+  }
+  return out;
 }
 
 const list = (v: string, acc: string[] = []) => [...acc, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -58,8 +89,8 @@ function integer(name: string, min: number) {
   };
 }
 
-/** Adds the selection filters shared by export, stats and compare. */
-function withFilters(cmd: Command, opts: { unfinished: boolean }): Command {
+/** Adds the selection filters shared by export, stats and compare (`--keep-tampered`: export only; the others keep them). */
+function withFilters(cmd: Command, opts: { unfinished: boolean; tampered?: boolean }): Command {
   cmd
     .option('--run <id>', 'only trajectories of this run id (repeatable, or comma-separated)', list)
     .option('--task <glob>', 'only task ids matching this glob (picomatch; * does not cross /)')
@@ -73,10 +104,13 @@ function withFilters(cmd: Command, opts: { unfinished: boolean }): Command {
     .option('--max-steps <n>', 'only trajectories with at most n steps', integer('--max-steps', 0))
     .option('--min-total-tokens <n>', 'only trajectories whose prompt + completion tokens (provider usage) are ≥ n', integer('--min-total-tokens', 0))
     .option('--max-total-tokens <n>', 'only trajectories whose prompt + completion tokens (provider usage) are ≤ n', integer('--max-total-tokens', 0))
-    .option('--dedupe', 'drop near-identical trajectories (same task, same action sequence); the best one stays')
+    .option('--dedupe [mode]', `drop duplicates within a task, the best one staying (reward, then fewest steps): exact (the default: the same action sequence), near or near:THRESHOLD (estimated Jaccard of the normalised actions and of the diff ≥ THRESHOLD, default ${NEAR_DUPLICATE_THRESHOLD}; MinHash + LSH)`, dedupeArg)
+    .option('--max-repeats <n>', 'drop trajectories that repeat one action more than n times with no state change in between (loops)', integer('--max-repeats', 0))
+    .option('--no-flag <flags>', `drop trajectories with any of these flags (comma-separated, repeatable): ${TRAJECTORY_FLAGS.join(', ')}`, flagList)
     .option('--best-per-task', 'keep one trajectory per task: highest reward, then fewest steps')
     .option('--max-per-task <k>', 'keep at most k trajectories per task (ranked as --best-per-task)', integer('--max-per-task', 1));
   if (opts.unfinished) cmd.option('--include-unfinished', 'keep attempts that have not finished (no result)');
+  if (opts.tampered) cmd.option('--keep-tampered', 'keep trajectories flagged tampered (edited the tests that grade them, or read the hidden tests or the gold solution); dropped by default');
   return cmd;
 }
 
@@ -94,7 +128,11 @@ function filtersOf(f: FilterFlags): SelectionFilters {
     minTotalTokens: f.minTotalTokens,
     maxTotalTokens: f.maxTotalTokens,
     taskGlob: f.task,
-    dedupe: f.dedupe,
+    dedupe: f.dedupe === undefined ? undefined : f.dedupe === true ? true : f.dedupe.mode,
+    nearThreshold: typeof f.dedupe === 'object' && f.dedupe.mode === 'near' ? f.dedupe.threshold : undefined,
+    maxRepeats: f.maxRepeats,
+    noFlags: Array.isArray(f.flag) ? f.flag : undefined,
+    keepTampered: f.keepTampered,
     bestPerTask: f.bestPerTask,
     maxPerTask: f.maxPerTask,
     includeUnfinished: f.includeUnfinished,
@@ -167,7 +205,7 @@ export function addDatasetCommands(program: Command): void {
     .argument('<sources...>', 'run folders, trajectory folders, trajectory files or export manifests')
     .addOption(new Option('--format <format>', 'output format').choices([...EXPORT_FORMATS]).makeOptionMandatory())
     .requiredOption('--out <file>', 'output file (splits go to <stem>.<split><ext>; the manifest to <stem>.manifest.json). --format atif: a folder (one <task_id>.<attempt>.json per trajectory; manifest <folder>.manifest.json), a .json file (one document, exactly one trajectory) or a .jsonl file (JSON Lines)');
-  withFilters(exp, { unfinished: true })
+  withFilters(exp, { unfinished: true, tampered: true })
     .option('--split <spec>', 'split by task, e.g. train=0.9,val=0.1 (a task never lands in two splits)')
     .option('--seed <n>', 'seed of the split (default 0)', integer('--seed', 0))
     .option('--token-counts', 'add a token count to every row (metadata.num_tokens)')

@@ -107,7 +107,11 @@ export function exportCommandLine(sources: string[], o: ExportOptions): string[]
   value(f.maxSteps, '--max-steps');
   value(f.minTotalTokens, '--min-total-tokens');
   value(f.maxTotalTokens, '--max-total-tokens');
-  flag(f.dedupe, '--dedupe');
+  if (f.dedupe === 'near') args.push('--dedupe', f.nearThreshold !== undefined ? `near:${f.nearThreshold}` : 'near');
+  else flag(f.dedupe === true || f.dedupe === 'exact', '--dedupe');
+  value(f.maxRepeats, '--max-repeats');
+  list(f.noFlags, '--no-flag');
+  flag(f.keepTampered, '--keep-tampered');
   flag(f.bestPerTask, '--best-per-task');
   value(f.maxPerTask, '--max-per-task');
   flag(f.includeUnfinished, '--include-unfinished');

@@ -6,22 +6,40 @@
  * (`selectAcross`: de-duplication, best attempt per task, at most K per task) need the
  * summaries of every candidate, which is why an export with them reads its sources twice.
  * Each dropped trajectory gets exactly one reason: the first filter it fails, in the order of
- * SelectionFilters.
+ * compileFilter (the selection's scope — run, task, type, exit status — then tampering, loops
+ * and flags, then outcome and size).
  */
 import { createHash } from 'node:crypto';
 import picomatch from 'picomatch';
-import { parseSplit, splitProblem, type DropReason, type SelectionFilters, type SplitSpec } from '../../../common/src/dataset';
+import {
+  NEAR_DUPLICATE_THRESHOLD,
+  parseSplit,
+  splitProblem,
+  TRAJECTORY_FLAGS,
+  type DropReason,
+  type NearDuplicateOf,
+  type SelectionFilters,
+  type SplitSpec,
+} from '../../../common/src/dataset';
+import { describeFlag } from './flags';
+import { findNearDuplicates } from './nearDuplicates';
 import type { TrajectorySummary } from './summary';
 
-/** A drop decision with its human-readable detail. */
+/** A drop decision with its human-readable detail (and, for `near_duplicate`, the trajectory kept instead). */
 export interface Drop {
   reason: DropReason;
   detail: string;
+  near_duplicate_of?: NearDuplicateOf;
+}
+
+/** The de-duplication `filters` asks for: none, `exact` (`dedupe: true` too) or `near`. */
+export function dedupeMode(f: SelectionFilters): 'exact' | 'near' | undefined {
+  return f.dedupe === true || f.dedupe === 'exact' ? 'exact' : f.dedupe === 'near' ? 'near' : undefined;
 }
 
 /** True when `filters` needs the whole selection (dedupe, best per task, max per task). */
 export function needsWholeSelection(filters: SelectionFilters): boolean {
-  return !!(filters.dedupe || filters.bestPerTask || filters.maxPerTask !== undefined);
+  return !!(dedupeMode(filters) || filters.bestPerTask || filters.maxPerTask !== undefined);
 }
 
 /**
@@ -40,6 +58,15 @@ export function validateFilters(f: SelectionFilters): string[] {
   pair('Steps', f.minSteps, f.maxSteps);
   pair('TotalTokens', f.minTotalTokens, f.maxTotalTokens);
   if (f.maxPerTask !== undefined && (!Number.isInteger(f.maxPerTask) || f.maxPerTask < 1)) errors.push(`maxPerTask must be an integer ≥ 1 (got ${f.maxPerTask})`);
+  if (f.dedupe !== undefined && ![true, false, 'exact', 'near'].includes(f.dedupe)) errors.push(`dedupe must be true, false, "exact" or "near" (got ${JSON.stringify(f.dedupe)})`);
+  if (f.nearThreshold !== undefined) {
+    if (!(typeof f.nearThreshold === 'number' && f.nearThreshold > 0 && f.nearThreshold <= 1)) errors.push(`nearThreshold must be a number in (0, 1] (got ${String(f.nearThreshold)})`);
+    else if (f.dedupe !== 'near') errors.push('nearThreshold applies to dedupe "near" only; set dedupe to "near" too');
+  }
+  if (f.maxRepeats !== undefined && (!Number.isInteger(f.maxRepeats) || f.maxRepeats < 0)) errors.push(`maxRepeats must be an integer ≥ 0 (got ${f.maxRepeats})`);
+  for (const flag of f.noFlags ?? []) {
+    if (!(TRAJECTORY_FLAGS as readonly string[]).includes(flag)) errors.push(`unknown flag ${JSON.stringify(flag)}; the flags are ${TRAJECTORY_FLAGS.join(', ')}`);
+  }
   if (f.taskGlob !== undefined) {
     try {
       picomatch(f.taskGlob, { dot: true });
@@ -59,12 +86,21 @@ export function compileFilter(f: SelectionFilters): TrajectoryFilter {
   const runs = f.runs?.length ? new Set(f.runs) : undefined;
   const types = f.taskTypes?.length ? new Set(f.taskTypes) : undefined;
   const exits = f.exitStatuses?.length ? new Set(f.exitStatuses) : undefined;
+  const noFlags = f.noFlags?.length ? new Set(f.noFlags) : undefined;
   return (s) => {
     if (!f.includeUnfinished && s.status !== 'finished') return { reason: 'unfinished', detail: 'the attempt has not finished (no result)' };
     if (runs && !runs.has(s.run_id)) return { reason: 'run', detail: `run ${JSON.stringify(s.run_id)} is not selected` };
     if (glob && !glob(s.task_id)) return { reason: 'task_glob', detail: `task id does not match ${JSON.stringify(f.taskGlob)}` };
     if (types && !types.has(s.task_type)) return { reason: 'task_type', detail: `task type ${s.task_type}` };
     if (exits && !exits.has(s.exit_status ?? '')) return { reason: 'exit_status', detail: `exit status ${s.exit_status ?? 'none'}` };
+    if (!f.keepTampered && s.flags.includes('tampered')) return { reason: 'tampered', detail: describeFlag('tampered', s.flag_facts) };
+    if (f.maxRepeats !== undefined && s.flag_facts.max_repeats > f.maxRepeats) {
+      return { reason: 'too_many_repeats', detail: `${JSON.stringify(s.flag_facts.repeated_action)} ${s.flag_facts.max_repeats} times with no state change in between (at most ${f.maxRepeats})` };
+    }
+    if (noFlags) {
+      const hit = s.flags.filter((x) => noFlags.has(x));
+      if (hit.length) return { reason: 'flagged', detail: hit.map((x) => describeFlag(x, s.flag_facts)).join('; ') };
+    }
     if (f.successOnly && s.success !== true) return { reason: 'not_successful', detail: s.success === null ? 'outcome unknown (the source recorded no reward)' : `reward ${s.reward}, success false` };
     if (f.resolvedOnly && s.resolved !== true) return { reason: 'not_resolved', detail: s.resolved === null ? 'outcome unknown' : 'not resolved' };
     if (f.minReward !== undefined || f.maxReward !== undefined) {
@@ -104,15 +140,40 @@ export function compareAttempts(a: TrajectorySummary, b: TrajectorySummary): num
 
 /**
  * The selection-wide filters over the candidates that passed the per-trajectory ones: returns
- * the drop of every candidate that is dropped (by `index`). De-duplication first (same task and
- * same action sequence: the best of each group stays, the others are `duplicate` of it), then
- * at most K per task (`bestPerTask` is K = 1), ranked by `compareAttempts`. Tasks are matched by
- * `task_id` across every source.
+ * the drop of every candidate that is dropped (by `index`). De-duplication first: `exact`, same
+ * task and same action sequence (the best of each group stays, the others are `duplicate` of
+ * it); `near`, near-copies within a task (dataset/nearDuplicates.ts; `near_duplicate`, with the
+ * kept one and the estimated similarities). Then at most K per task (`bestPerTask` is K = 1),
+ * ranked by `compareAttempts`. Tasks are matched by `task_id` across every source.
+ * Throws Error when `near` is asked for and a candidate was summarised without signatures.
  */
 export function selectAcross(candidates: TrajectorySummary[], f: SelectionFilters): Map<number, Drop> {
   const drops = new Map<number, Drop>();
   let alive = candidates;
-  if (f.dedupe) {
+  const mode = dedupeMode(f);
+  if (mode === 'near') {
+    const threshold = f.nearThreshold ?? NEAR_DUPLICATE_THRESHOLD;
+    const ranked = [...alive].sort(compareAttempts);
+    const byIndex = new Map(ranked.map((s) => [s.index, s]));
+    const matches = findNearDuplicates(
+      ranked.map((s) => {
+        if (!s.near) throw new Error(`${s.file}: summarised without near-duplicate signatures (summarize needs a NearSigner for dedupe "near")`);
+        return { index: s.index, task_id: s.task_id, near: s.near };
+      }),
+      threshold,
+    );
+    for (const [index, m] of matches) {
+      const k = byIndex.get(m.kept)!;
+      const via = m.via !== undefined ? byIndex.get(m.via)!.file : undefined;
+      drops.set(index, {
+        reason: 'near_duplicate',
+        detail: `a near-copy of ${k.file} (estimated Jaccard ${m.jaccard.toFixed(3)} of the actions, ${m.diff_jaccard.toFixed(3)} of the diff; threshold ${threshold}${via ? `; found near ${via}, of the same group` : ''})`,
+        near_duplicate_of: { file: k.file, run_id: k.run_id, task_id: k.task_id, attempt: k.attempt, jaccard: m.jaccard, diff_jaccard: m.diff_jaccard, ...(via ? { via } : {}) },
+      });
+    }
+    alive = alive.filter((s) => !drops.has(s.index));
+  }
+  if (mode === 'exact') {
     const groups = new Map<string, TrajectorySummary[]>();
     for (const s of alive) {
       const key = `${s.task_id}\u0000${s.action_hash}`;

@@ -1,11 +1,14 @@
 /**
  * The few facts about one trajectory that selection (select.ts) and statistics (stats/) need,
  * kept instead of the trajectory (a few hundred bytes each): identity, outcome, size, cost,
- * a hash of its action sequence (de-duplication) and its failing commands.
+ * a hash of its action sequence (de-duplication), its failing commands, its curation flags
+ * (flags.ts) and, for near-duplicate detection only, its MinHash signatures (1 KB).
  */
 import { createHash } from 'node:crypto';
-import type { TrajectoryRow } from '../../../common/src/dataset';
+import type { TrajectoryFlag, TrajectoryFlagFacts, TrajectoryRow } from '../../../common/src/dataset';
 import type { Action, Trajectory } from '../../../common/src/trajectory';
+import { flagsOf } from './flags';
+import type { NearSignature } from './nearDuplicates';
 import type { RunContext } from './sources';
 
 /**
@@ -27,6 +30,11 @@ export interface TrajectorySummary extends TrajectoryRow {
   assistant_messages: number;
   /** Failing commands (exit code ≠ 0), at most MAX_FAILING per trajectory. */
   failing: { program: string; command: string }[];
+  /** Curation flags (dataset/flags.ts). */
+  flags: TrajectoryFlag[];
+  flag_facts: TrajectoryFlagFacts;
+  /** MinHash signatures (dataset/nearDuplicates.ts `NearSigner.sign`), set for `dedupe: 'near'` once the per-trajectory filters passed. */
+  near?: NearSignature;
 }
 
 const MAX_FAILING = 20;
@@ -57,6 +65,7 @@ export function summarize(t: Trajectory, file: string, sha256: string, index: nu
   }
   let assistant = 0;
   for (const m of t.messages) if (m.role === 'assistant') assistant++;
+  const { flags, facts } = flagsOf(t);
   return {
     index,
     file,
@@ -80,6 +89,8 @@ export function summarize(t: Trajectory, file: string, sha256: string, index: nu
     format_errors: formatErrors,
     assistant_messages: assistant,
     failing,
+    flags,
+    flag_facts: facts,
   };
 }
 

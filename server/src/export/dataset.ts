@@ -6,7 +6,9 @@
  * Pipeline: list the source files (dataset/sources.ts) → read them one at a time
  * (dataset/reader.ts) → summarise and filter (dataset/summary.ts, dataset/select.ts) → build
  * the rows (formats.ts) → stream them into
- * the output file(s) (writer.ts) → write the manifest. Without selection-wide filters or
+ * the output file(s) (writer.ts) → write the manifest. Every read trajectory's curation flags
+ * (dataset/flags.ts) are recorded in its manifest entry; tampered ones are dropped unless
+ * `filters.keepTampered`. Without selection-wide filters or
  * splits this is one pass; with them (dedupe, best / max per task, `split`) a first pass keeps
  * only summaries (a few hundred bytes per trajectory), the decisions are made over them, and a
  * second pass reads the kept files again (a file whose sha256 changed in between is dropped as
@@ -29,7 +31,8 @@ import { CHAT_TEMPLATE_FORMATS, EXPORT_FORMATS, EXPORT_MANIFEST_VERSION, TOKENIZ
 import { utcStamp } from '../../../common/src/format';
 import type { Trajectory } from '../../../common/src/trajectory';
 import { readSources, type ReadResult } from '../dataset/reader';
-import { assignSplits, compileFilter, needsWholeSelection, selectAcross, validateFilters, validateSplit, type Drop } from '../dataset/select';
+import { NearSigner } from '../dataset/nearDuplicates';
+import { assignSplits, compileFilter, dedupeMode, needsWholeSelection, selectAcross, validateFilters, validateSplit, type Drop } from '../dataset/select';
 import { listSources, manifestRun, type SourceFile } from '../dataset/sources';
 import { summarize, type TrajectorySummary } from '../dataset/summary';
 import { throwIfAborted } from '../util/abort';
@@ -164,12 +167,14 @@ export async function exportTrajectories(
   const identify = (i: number, r: ReadResult, s?: TrajectorySummary) => {
     const e = entries[i]!;
     e.sha256 = r.sha256;
-    if (s) Object.assign(e, { run_id: s.run_id || e.run_id, task_id: s.task_id, attempt: s.attempt });
+    if (s) Object.assign(e, { run_id: s.run_id || e.run_id, task_id: s.task_id, attempt: s.attempt }, s.flags.length ? { flags: s.flags } : {});
   };
   const progress = (phase: DatasetProgress['phase'], done: number, total: number, force = false) => {
     if (onProgress && (force || done % 100 === 0)) onProgress({ phase, done, total, kept, dropped });
   };
   const filter = compileFilter(filters);
+  // Near-duplicates need each candidate's MinHash signatures, made in the first pass.
+  const signer = dedupeMode(filters) === 'near' ? await NearSigner.create() : undefined;
 
   /**
    * The rows of a trajectory; with a chat template, also their rendered texts, or the problem of
@@ -222,6 +227,7 @@ export async function exportTrajectories(
       drop(idx, d.reason, d.detail);
       return undefined;
     }
+    if (signer) s.near = signer.sign(r.trajectory);
     return s;
   };
   /** The rows of a trajectory, or undefined when the chat template or --max-tokens drops it (recorded). */
@@ -313,7 +319,10 @@ export async function exportTrajectories(
       }
       progress('scan', i, files.length, true);
       const across = selectAcross(candidates, filters);
-      for (const [idx, d] of across) drop(idx, d.reason, d.detail);
+      for (const [idx, d] of across) {
+        drop(idx, d.reason, d.detail);
+        if (d.near_duplicate_of) entries[idx]!.near_duplicate_of = d.near_duplicate_of;
+      }
       const chosen = candidates.filter((s) => !across.has(s.index));
       const splitOf = options.split ? assignSplits(chosen.map((s) => s.task_id), options.split, seed) : undefined;
 

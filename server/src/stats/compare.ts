@@ -14,7 +14,8 @@ import { groupBy, groupStats, scanSources } from './stats';
 /**
  * Compares the trajectories behind `a` and `b` (each a list of sources: run folders,
  * trajectory folders, files). `labels` name the sides (default: the run id when a side is one
- * run, else its paths). Errors as `scanSources`.
+ * run, else its paths). Tampered trajectories are compared unless the filters say
+ * `keepTampered: false`. Errors as `scanSources`.
  */
 export async function compareRuns(
   a: string[],
@@ -23,7 +24,7 @@ export async function compareRuns(
   onProgress?: (p: DatasetProgress & { side: 'a' | 'b' }) => void,
   signal?: AbortSignal,
 ): Promise<RunComparison> {
-  const filters = options.filters ?? {};
+  const filters = { keepTampered: true, ...options.filters };
   const sa = await scanSources(a, filters, onProgress && ((p) => onProgress({ ...p, side: 'a' })), signal);
   const sb = await scanSources(b, filters, onProgress && ((p) => onProgress({ ...p, side: 'b' })), signal);
   const label = (scan: typeof sa, paths: string[]) => {

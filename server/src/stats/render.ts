@@ -49,6 +49,9 @@ export function renderStatsText(s: DatasetStats): string {
   out.push(`duration      ${dist(s.duration_ms, formatDuration)}`);
   out.push(`exit status   ${Object.entries(s.exit_statuses).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ') || UNKNOWN}`);
   if (o.format_errors) out.push(`format errors ${o.format_errors}`);
+  const flagged = Object.entries(s.flags).filter(([, n]) => n > 0);
+  out.push(`flags         ${flagged.length ? flagged.map(([k, n]) => `${k} ${n}`).join(', ') : 'none'}`);
+  for (const [k] of flagged) for (const f of s.flag_examples[k as keyof typeof s.flag_examples] ?? []) out.push(`  ${k.padEnd(20)} ${f}`);
   if (s.top_failing_commands.length) {
     out.push('', 'top failing commands');
     out.push(...columns(['program', 'failures', 'trajectories', 'example'], s.top_failing_commands.map((c) => [c.program, String(c.failures), String(c.trajectories), oneLine(c.example, 70)])).map((l) => `  ${l}`));
@@ -110,6 +113,8 @@ export function renderStatsMarkdown(s: DatasetStats, title = 'Dataset quality re
     out.push('### Reward histogram', '');
     out.push(...mdTable(['bin', 'trajectories'], s.reward.histogram.counts.map((c, i) => [`[${s.reward.histogram.edges[i]!.toFixed(1)}, ${s.reward.histogram.edges[i + 1]!.toFixed(1)}${i === s.reward.histogram.counts.length - 1 ? ']' : ')'}`, String(c)])), '');
   }
+  out.push('## Curation flags', '');
+  out.push(...mdTable(['flag', 'trajectories', 'examples'], Object.entries(s.flags).map(([k, n]) => [k, String(n), (s.flag_examples[k as keyof typeof s.flag_examples] ?? []).map((f) => `\`${f}\``).join(', ')])), '');
   out.push('## Exit statuses', '');
   out.push(...mdTable(['exit status', 'trajectories'], Object.entries(s.exit_statuses).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, String(v)])), '');
   if (s.top_failing_commands.length) {

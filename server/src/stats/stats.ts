@@ -13,10 +13,13 @@ import type {
   GroupStats,
   ManifestSource,
   SelectionFilters,
+  TrajectoryFlag,
   TrajectoryRow,
 } from '../../../common/src/dataset';
+import { TRAJECTORY_FLAGS } from '../../../common/src/dataset';
+import { NearSigner } from '../dataset/nearDuplicates';
 import { readSources } from '../dataset/reader';
-import { compileFilter, selectAcross, validateFilters } from '../dataset/select';
+import { compileFilter, dedupeMode, selectAcross, validateFilters } from '../dataset/select';
 import { listSources, type RunContext } from '../dataset/sources';
 import { summarize, type TrajectorySummary } from '../dataset/summary';
 import { passAtK } from '../run/report';
@@ -51,6 +54,7 @@ export async function scanSources(sources: string[], filters: SelectionFilters, 
   if (problems.length) throw new Error(problems.join('; '));
   const listing = await listSources(sources, signal);
   const filter = compileFilter(filters);
+  const signer = dedupeMode(filters) === 'near' ? await NearSigner.create() : undefined;
   const kept: TrajectorySummary[] = [];
   const corrupt: ScanResult['corrupt'] = [];
   const byReason: Partial<Record<DropReason, number>> = {};
@@ -70,7 +74,10 @@ export async function scanSources(sources: string[], filters: SelectionFilters, 
       const s = summarize(r.trajectory, r.source.file, r.sha256, idx, r.source.run);
       const d = filter(s);
       if (d) dropOne(d.reason);
-      else kept.push(s);
+      else {
+        if (signer) s.near = signer.sign(r.trajectory);
+        kept.push(s);
+      }
     }
     if (onProgress && (i % 100 === 0 || i === total)) onProgress({ phase: 'scan', done: i, total, kept: kept.length, dropped });
   }
@@ -89,10 +96,11 @@ export async function scanSources(sources: string[], filters: SelectionFilters, 
 
 /**
  * The statistics of the trajectories behind `sources` (see the module comment and
- * DatasetStats). Errors as `scanSources`.
+ * DatasetStats). Unfinished and tampered trajectories are counted unless the filters say
+ * `includeUnfinished: false` / `keepTampered: false`. Errors as `scanSources`.
  */
 export async function computeStats(sources: string[], options: StatsOptions = {}, onProgress?: (p: DatasetProgress) => void, signal?: AbortSignal): Promise<DatasetStats> {
-  const filters = { includeUnfinished: true, ...options.filters };
+  const filters = { includeUnfinished: true, keepTampered: true, ...options.filters };
   const scan = await scanSources(sources, filters, onProgress, signal);
   return statsOf(scan, { rows: options.rows });
 }
@@ -116,6 +124,7 @@ export function statsOf(scan: ScanResult, opts: { rows?: boolean } = {}): Datase
     dropped_by_reason: scan.droppedByReason,
     runs: [...byRun.keys()],
     overall: { ...groupStats(ss), unfinished: ss.filter((s) => s.status !== 'finished').length, format_errors: ss.reduce((a, s) => a + s.format_errors, 0) },
+    ...flagCounts(ss),
     pass_at_k: passAtKOf(ss),
     reward: distribution(ss.map((s) => s.reward), { bins: 10, unitRange: true }),
     steps: distribution(ss.map((s) => s.steps), { bins: 20, integer: true }),
@@ -130,6 +139,20 @@ export function statsOf(scan: ScanResult, opts: { rows?: boolean } = {}): Datase
   };
   if (opts.rows) stats.rows = ss.map(rowOf);
   return stats;
+}
+
+/** Trajectories per flag (every flag, 0 when none) and up to 5 example files of each. */
+export function flagCounts(ss: TrajectorySummary[]): Pick<DatasetStats, 'flags' | 'flag_examples'> {
+  const flags = Object.fromEntries(TRAJECTORY_FLAGS.map((f) => [f, 0])) as Record<TrajectoryFlag, number>;
+  const examples: Partial<Record<TrajectoryFlag, string[]>> = {};
+  for (const s of ss) {
+    for (const f of s.flags) {
+      flags[f]++;
+      const e = (examples[f] ??= []);
+      if (e.length < 5) e.push(s.file);
+    }
+  }
+  return { flags, flag_examples: examples };
 }
 
 function rowOf(s: TrajectorySummary): TrajectoryRow {
