@@ -305,7 +305,7 @@ export interface SecretFinding {
 
 /** What `scanTrajectory` found. */
 export interface TrajectoryScan {
-  /** One per text and type, in walk order. */
+  /** One per text and type: those in steps first (by step), then the others (messages, result, task). */
   findings: SecretFinding[];
   /** Distinct secrets per type (a key in an observation and in its tool message counts once). */
   byType: Record<string, number>;
@@ -373,6 +373,8 @@ export async function scanTrajectory(t: Trajectory, opts: { redact: boolean }): 
       types.add(s.type);
     }
   }
+  // Steps first, by step (where a reader looks), then the texts outside steps; stable within each.
+  result.findings.sort((a, b) => (a.step ?? Infinity) - (b.step ?? Infinity));
   for (const type of secrets.values()) result.byType[type] = (result.byType[type] ?? 0) + 1;
   if (!opts.redact) return result;
   const own = new Map(found.map((f) => [f.slot.path, f.spans]));
