@@ -1,7 +1,7 @@
 /**
  * Benchmarks of the engine, each printed as a ratio against a baseline measured in the same
  * process (never a timed unit test). Needs a Docker engine and the sandbox image
- * (`npm run setup`). Usage: `npm run bench [-- transport|overhead|scheduling|language|language-duplicates|import|import-tasks|export|chat-template|write|inspector|diff-capture|metrics|pool|model-limits|queue|near-dedup]`.
+ * (`npm run setup`). Usage: `npm run bench [-- transport|overhead|scheduling|language|language-duplicates|import|import-tasks|export|secret-scan|chat-template|write|inspector|diff-capture|metrics|pool|model-limits|queue|near-dedup]`.
  *
  * - transport: median latency of one trivial command through TrajLab's session (the container's
  *   main process, commands on its attached stdin through the Docker Engine API) and through one
@@ -27,6 +27,8 @@
  * - export: 10,000 generated 30-step trajectories to OpenAI JSONL vs read + parse + stringify +
  *   write of the same files (≥ 0.5×), peak memory 1,000 vs 10,000 (≤ 1.25×), `trajlab stats` on
  *   them < 5 s (bench/export.ts). No Docker.
+ * - secret-scan: the same export with the secret scan (redact, the default) vs with it off
+ *   (bench/secretScan.ts; 2,000 trajectories by default, 1 in 100 leaking). Target: ≤ 1.5×. No Docker.
  * - chat-template: exporting 2,000 generated 30-step trajectories to OpenAI JSONL with
  *   `--chat-template` (every row rendered and checked) vs without (bench/chatTemplate.ts).
  *   Target: ≤ 3×. No Docker.
@@ -76,6 +78,7 @@ import { silentLogger, stderrLogger } from '../server/src/util/log';
 import { languageBench } from './language';
 import { languageDuplicatesBench } from './languageDuplicates';
 import { exportBench } from './export';
+import { secretScanBench } from './secretScan';
 import { chatTemplateBench } from './chatTemplate';
 import { diffCaptureBench } from './diffCapture';
 import { importBench } from './importScale';
@@ -202,7 +205,7 @@ async function scheduling(tasks = 32, repeats = Number(process.env.TRAJLAB_BENCH
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-const benches: Record<string, () => Promise<void>> = { transport: () => transport(), overhead: () => overhead(), scheduling: () => scheduling(), language: () => languageBench(), 'language-duplicates': () => languageDuplicatesBench(), export: () => exportBench(), 'chat-template': () => chatTemplateBench(), import: () => importBench(), 'import-tasks': () => importTasksBench(), write: () => trajectoryWriteBench(), inspector: () => inspectorBench(), 'diff-capture': () => diffCaptureBench(), metrics: () => metricsBench(), pool: () => poolBench(), 'model-limits': () => modelLimitsBench(), queue: () => queueBench(), 'near-dedup': () => nearDedupBench() };
+const benches: Record<string, () => Promise<void>> = { transport: () => transport(), overhead: () => overhead(), scheduling: () => scheduling(), language: () => languageBench(), 'language-duplicates': () => languageDuplicatesBench(), export: () => exportBench(), 'secret-scan': () => secretScanBench(), 'chat-template': () => chatTemplateBench(), import: () => importBench(), 'import-tasks': () => importTasksBench(), write: () => trajectoryWriteBench(), inspector: () => inspectorBench(), 'diff-capture': () => diffCaptureBench(), metrics: () => metricsBench(), pool: () => poolBench(), 'model-limits': () => modelLimitsBench(), queue: () => queueBench(), 'near-dedup': () => nearDedupBench() };
 
 (async () => {
   const which = process.argv.slice(2).filter((a) => !a.startsWith('-'));

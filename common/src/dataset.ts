@@ -170,6 +170,28 @@ export function splitProblem(split: SplitSpec[]): string | undefined {
   return Math.abs(sum - 1) > 1e-6 ? `the fractions sum to ${+sum.toFixed(6)}, not 1` : undefined;
 }
 
+/**
+ * What an export does with the secrets it finds in the texts it writes (server/src/dataset/secretScan.ts):
+ * `redact` (the default) replaces each with `<REDACTED:type>`; `fail` stops before any output is
+ * committed, naming the trajectory, where and which rule (never the secret); `keep` writes the
+ * text unchanged but still counts; `off` does not scan.
+ */
+export const SECRETS_MODES = ['redact', 'fail', 'keep', 'off'] as const;
+export type SecretsMode = (typeof SECRETS_MODES)[number];
+
+/** Secrets found in a selection (an export's manifest, `trajlab stats`): counts, never the secrets. */
+export interface SecretTally {
+  mode: SecretsMode;
+  /** The scanner and its rule set (`@secretlint/secretlint-rule-preset-recommend@12.0`). */
+  scanner: string;
+  /** Distinct secrets, summed over trajectories (a key in an observation and in its tool message counts once). */
+  found: number;
+  /** `found` per rule, named as the placeholders (`aws-access-key-id`, `github-token`, `private-key`). */
+  by_rule: Record<string, number>;
+  /** Trajectories with at least one secret. */
+  trajectories: number;
+}
+
 /** What `exportTrajectories` is asked to do. */
 export interface ExportOptions {
   format: ExportFormat;
@@ -214,6 +236,8 @@ export interface ExportOptions {
   overwrite?: boolean;
   /** The command line that asked for the export, recorded in the manifest. */
   command?: string[];
+  /** What to do with secrets found in the exported texts (default `redact`; see SECRETS_MODES). */
+  secrets?: SecretsMode;
 }
 
 /**
@@ -283,6 +307,8 @@ export interface ManifestEntry {
   flags?: TrajectoryFlag[];
   /** `near_duplicate`: the trajectory kept in its place and the estimated Jaccard similarities (0..1) of the action sequences and of the diffs. */
   near_duplicate_of?: NearDuplicateOf;
+  /** Secrets found in the exported trajectory, per rule (redacted unless the export said `keep`). */
+  secrets?: Record<string, number>;
 }
 
 /** The kept trajectory a near-duplicate was dropped for. */
@@ -366,6 +392,8 @@ export interface ExportManifest {
     /** Sum of `num_tokens` over rows written, when counted. */
     tokens: number | null;
   };
+  /** Secrets found in the trajectories written, and what was done with them (absent in older manifests). */
+  secrets?: SecretTally;
   /** Every source file, in source order. */
   trajectories: ManifestEntry[];
 }
@@ -472,6 +500,12 @@ export interface DatasetStats {
   cost_over_time: { t: string; cost_usd: number }[];
   /** Present when asked for. */
   rows?: TrajectoryRow[];
+  /**
+   * Secrets in the selection's texts (what an export would redact), unless the scan was switched
+   * off: the counts, and the trajectories that hold any (at most 100 listed) with the rules and
+   * where (`steps[3].observations[0].stdout`).
+   */
+  secrets?: SecretTally & { files: { file: string; run_id: string; task_id: string; attempt: number; by_rule: Record<string, number>; where: string[] }[] };
 }
 
 /** One side of a task in a comparison: its attempts' means. */

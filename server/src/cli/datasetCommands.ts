@@ -4,7 +4,8 @@
  *                  [--dedupe [exact|near[:T]]] [--max-repeats N] [--no-flag F,…] [--keep-tampered]
  *                  [--token-counts] [--max-tokens N] [--tokenizer T] [--reasoning] [--no-metadata]
  *                  [--tool-arguments string|object] [--chat-template FILE[#NAME]] [--strict]
- *   trajlab stats <source>... [filters] [--json | --markdown] [--rows]
+ *                  [--secrets redact|fail|keep|off]
+ *   trajlab stats <source>... [filters] [--json | --markdown] [--rows] [--no-secrets]
  *   trajlab compare <runA> <runB> [filters] [--json | --markdown] [--all]
  * A source is a run folder, a folder of trajectory files (any format TrajLab reads), a
  * trajectory file, or an export manifest. The work is done by `exportTrajectories`
@@ -12,8 +13,8 @@
  */
 import * as path from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import type { DatasetProgress, ExportFormat, SelectionFilters, TokenizerName, ToolArgumentsForm, TrajectoryFlag } from '../../../common/src/dataset';
-import { EXPORT_FORMATS, NEAR_DUPLICATE_THRESHOLD, TOKENIZERS, TOOL_ARGUMENT_FORMS, TRAJECTORY_FLAGS } from '../../../common/src/dataset';
+import type { DatasetProgress, ExportFormat, SecretsMode, SecretTally, SelectionFilters, TokenizerName, ToolArgumentsForm, TrajectoryFlag } from '../../../common/src/dataset';
+import { EXPORT_FORMATS, NEAR_DUPLICATE_THRESHOLD, SECRETS_MODES, TOKENIZERS, TOOL_ARGUMENT_FORMS, TRAJECTORY_FLAGS } from '../../../common/src/dataset';
 import { sanitizeForTerminal, safeJson } from '../util/terminal';
 import { compareRuns } from '../stats/compare';
 import { renderComparison, renderStatsMarkdown, renderStatsText } from '../stats/render';
@@ -197,6 +198,13 @@ const rel = (f: string) => {
   return r && !r.startsWith('..') && !path.isAbsolute(r) ? r : f;
 };
 
+/** `3 redacted in 1 trajectory (aws-access-key-id 1, github-token 1, private-key 1)`. */
+function secretsLine(t: SecretTally): string {
+  const verb = t.mode === 'redact' ? 'redacted' : t.mode === 'keep' ? 'found and kept (--secrets keep)' : 'found';
+  const rules = Object.entries(t.by_rule).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([k, v]) => `${k} ${v}`);
+  return `${t.found} ${verb} in ${t.trajectories} trajector${t.trajectories === 1 ? 'y' : 'ies'} (${rules.join(', ')})`;
+}
+
 /** Adds `export`, `stats` and `compare` to the program. */
 export function addDatasetCommands(program: Command): void {
   const exp = program
@@ -216,9 +224,10 @@ export function addDatasetCommands(program: Command): void {
     .addOption(new Option('--tool-arguments <form>', "tool-call arguments: a JSON string (OpenAI's fine-tuning form) or an object (the dict transformers' chat templates read)").choices([...TOOL_ARGUMENT_FORMS]).default('string'))
     .option('--chat-template <file>', 'render every row through this chat template (a .jinja file, or a tokenizer_config.json; FILE#NAME for one of its named templates) and drop the rows it cannot render or that lose text or a tool call (reasons in the manifest); token counts then count the rendered text')
     .option('--strict', 'with --chat-template: fail the export on the first row that does not render, instead of dropping it')
+    .addOption(new Option('--secrets <mode>', 'secrets (API keys, tokens, private keys, credentials) found in the exported texts: redact them as <REDACTED:rule>, fail (exit 1 naming trajectory, step and rule; nothing is written), keep them (still counted), or off (no scan). Counts per rule go to the manifest').choices([...SECRETS_MODES]).default('redact'))
     .option('--overwrite', 'replace existing output files')
     .option('--json', 'print the result (manifest path, counts, outputs) as JSON on stdout')
-    .action(async (sources: string[], f: FilterFlags & { format: ExportFormat; out: string; split?: string; seed?: number; tokenCounts?: boolean; maxTokens?: number; tokenizer: TokenizerName; reasoning?: boolean; metadata: boolean; toolArguments: ToolArgumentsForm; chatTemplate?: string; strict?: boolean; overwrite?: boolean; json?: boolean }) => {
+    .action(async (sources: string[], f: FilterFlags & { secrets: SecretsMode; format: ExportFormat; out: string; split?: string; seed?: number; tokenCounts?: boolean; maxTokens?: number; tokenizer: TokenizerName; reasoning?: boolean; metadata: boolean; toolArguments: ToolArgumentsForm; chatTemplate?: string; strict?: boolean; overwrite?: boolean; json?: boolean }) => {
       let split;
       try {
         split = f.split !== undefined ? parseSplitSpec(f.split) : undefined;
@@ -244,6 +253,7 @@ export function addDatasetCommands(program: Command): void {
             chatTemplate: f.chatTemplate,
             strict: f.strict,
             overwrite: f.overwrite,
+            secrets: f.secrets,
             command: ['trajlab', ...process.argv.slice(2)],
           },
           progress.update,
@@ -263,6 +273,7 @@ export function addDatasetCommands(program: Command): void {
       process.stderr.write(`trajlab: exported ${m.counts.kept} of ${m.counts.trajectories} trajectories (${m.counts.rows} rows${m.counts.tokens !== null ? `, ${m.counts.tokens} tokens` : ''}) as ${m.format}\n`);
       for (const o of m.outputs) process.stderr.write(`  ${o.split ? `${o.split}: ` : ''}${rel(o.file)} (${o.rows} rows, ${o.tasks} tasks)\n`);
       if (reasons.length) process.stderr.write(`  dropped: ${reasons.join(', ')}\n`);
+      if (m.secrets?.found) process.stderr.write(`  secrets: ${secretsLine(m.secrets)}\n`);
       process.stderr.write(`  manifest: ${rel(result.manifestFile)}\n`);
       if (m.counts.kept === 0) process.stderr.write('warning: nothing was exported (see the reasons above)\n');
       if (f.json) writeStdout(safeJson({ manifest: result.manifestFile, counts: m.counts, outputs: m.outputs }) + '\n');
@@ -276,10 +287,11 @@ export function addDatasetCommands(program: Command): void {
     .option('--json', 'print the statistics as JSON')
     .option('--markdown', 'print the quality report as Markdown')
     .option('--rows', 'with --json: include one row per trajectory')
-    .action(async (sources: string[], f: FilterFlags & { json?: boolean; markdown?: boolean; rows?: boolean }) => {
+    .option('--no-secrets', 'skip the scan for secrets (API keys, tokens, private keys) that an export would redact')
+    .action(async (sources: string[], f: FilterFlags & { json?: boolean; markdown?: boolean; rows?: boolean; secrets: boolean }) => {
       if (f.json && f.markdown) throw new InvalidArgumentError('choose one of --json and --markdown');
       const progress = progressLine('stats');
-      const stats = await cancellable((signal) => computeStats(sources, { filters: filtersOf(f), rows: f.rows }, progress.update, signal).finally(progress.done));
+      const stats = await cancellable((signal) => computeStats(sources, { filters: filtersOf(f), rows: f.rows, secrets: f.secrets }, progress.update, signal).finally(progress.done));
       if (!stats) return;
       writeStdout(f.json ? safeJson(stats) + '\n' : f.markdown ? renderStatsMarkdown(stats) : renderStatsText(stats));
     });

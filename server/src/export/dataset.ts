@@ -14,6 +14,11 @@
  * second pass reads the kept files again (a file whose sha256 changed in between is dropped as
  * `changed_during_export`). Trajectories are never held in memory together: memory is bounded by
  * the read-ahead (4 files) and two 1 MB output chunks, plus the per-file bookkeeping.
+ *
+ * Secrets (`ExportOptions.secrets`, dataset/secretScan.ts): each trajectory that passes the
+ * per-trajectory filters is scanned and, by default, redacted in place before any format sees it,
+ * so every format writes the same redacted text; counts per rule go to the manifest. With two
+ * passes, `fail` stops in the first (before any row is written) and counts come from the second.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -27,11 +32,12 @@ import type {
   ManifestEntry,
   ManifestOutput,
 } from '../../../common/src/dataset';
-import { CHAT_TEMPLATE_FORMATS, EXPORT_FORMATS, EXPORT_MANIFEST_VERSION, TOKENIZERS, TOOL_ARGUMENT_FORMS } from '../../../common/src/dataset';
+import { CHAT_TEMPLATE_FORMATS, EXPORT_FORMATS, EXPORT_MANIFEST_VERSION, SECRETS_MODES, TOKENIZERS, TOOL_ARGUMENT_FORMS } from '../../../common/src/dataset';
 import { utcStamp } from '../../../common/src/format';
 import type { Trajectory } from '../../../common/src/trajectory';
 import { readSources, type ReadResult } from '../dataset/reader';
 import { NearSigner } from '../dataset/nearDuplicates';
+import { addToTally, describeFindings, emptyTally, scanTrajectory } from '../dataset/secretScan';
 import { assignSplits, compileFilter, dedupeMode, needsWholeSelection, selectAcross, validateFilters, validateSplit, type Drop } from '../dataset/select';
 import { listSources, manifestRun, type SourceFile } from '../dataset/sources';
 import { summarize, type TrajectorySummary } from '../dataset/summary';
@@ -137,6 +143,8 @@ export async function exportTrajectories(
       if (fs.existsSync(f)) throw new ExportError(`${f} exists; choose another --out or pass --overwrite to replace it`);
     }
   }
+  const secretsMode = options.secrets ?? 'redact';
+  if (!SECRETS_MODES.includes(secretsMode)) throw new ExportError(`unknown secrets mode ${JSON.stringify(secretsMode)}; use one of ${SECRETS_MODES.join(', ')}`);
   const toolArguments = options.toolArguments ?? 'string';
   if (!TOOL_ARGUMENT_FORMS.includes(toolArguments)) throw new ExportError(`unknown tool-arguments form ${JSON.stringify(toolArguments)}; use ${TOOL_ARGUMENT_FORMS.join(' or ')}`);
   if (options.strict && !options.chatTemplate) throw new ExportError('strict applies to the chat-template check; give a chat template too');
@@ -175,6 +183,24 @@ export async function exportTrajectories(
   const filter = compileFilter(filters);
   // Near-duplicates need each candidate's MinHash signatures, made in the first pass.
   const signer = dedupeMode(filters) === 'near' ? await NearSigner.create() : undefined;
+  const secrets = emptyTally(secretsMode);
+  /**
+   * Scans an admitted trajectory for secrets, redacting it in place unless the mode keeps them;
+   * `count`: record them (in the manifest). Throws ExportError in `fail` mode, naming the file,
+   * where and which rule, never the secret.
+   */
+  const guard = async (idx: number, r: ReadResult & { ok: true }, count: boolean) => {
+    if (secretsMode === 'off') return;
+    const scan = await scanTrajectory(r.trajectory, { redact: secretsMode === 'redact' });
+    if (!scan.findings.length) return;
+    if (secretsMode === 'fail') {
+      throw new ExportError(`${r.source.file}: secrets found (${describeFindings(scan.findings)}); --secrets fail: nothing was written. Export with --secrets redact (the default) to replace them with <REDACTED:rule>, or leave this trajectory out`);
+    }
+    if (!count) return;
+    addToTally(secrets, scan);
+    entries[idx]!.secrets = scan.byType;
+    if (scan.droppedTokenIds) listing.warnings.push(`${r.source.file}: it held secrets (redacted), so its steps' token ids, which encode the original text, are left out`);
+  };
 
   /**
    * The rows of a trajectory; with a chat template, also their rendered texts, or the problem of
@@ -291,6 +317,7 @@ export async function exportTrajectories(
         if (r.ok && r.warning) listing.warnings.push(`${r.source.file}: ${r.warning}`);
         const s = admit(idx, r);
         if (s && r.ok) {
+          await guard(idx, r, true);
           const rendered = renderWithinTokens(idx, r.trajectory, s);
           if (rendered) await write(idx, s, rendered, null);
         }
@@ -306,6 +333,8 @@ export async function exportTrajectories(
         const idx = i++;
         const s = admit(idx, r);
         if (s && r.ok) {
+          // `fail` stops here, before any row is written; token counts below count the redacted text.
+          if (secretsMode === 'fail' || options.maxTokens !== undefined || template) await guard(idx, r, false);
           if (options.maxTokens === undefined && !template) candidates.push(s);
           else {
             const rendered = renderWithinTokens(idx, r.trajectory, s);
@@ -336,6 +365,7 @@ export async function exportTrajectories(
           drop(s.index, 'changed_during_export', r.ok ? 'the file changed between the two passes' : `${r.detail} (it was readable in the first pass)`);
         } else {
           const s2 = summarize(r.trajectory, r.source.file, r.sha256, s.index, r.source.run);
+          await guard(s.index, r, true);
           const rendered = render(r.trajectory, s2);
           if ('reason' in rendered) {
             // Rendered in the first pass (the same bytes): only a template reading the clock (strftime_now) gets here.
@@ -399,6 +429,7 @@ export async function exportTrajectories(
       runs: listing.runs.map(manifestRun),
       outputs: manifestOutputs,
       counts: { trajectories: files.length, kept, dropped, dropped_by_reason: byReason, rows: totalRows, tokens },
+      secrets,
       trajectories: entries,
     };
     await writeFileAtomic(manifestFile, JSON.stringify(manifest, null, 1) + '\n');

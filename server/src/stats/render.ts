@@ -62,11 +62,21 @@ export function renderStatsText(s: DatasetStats): string {
     out.push('', 'by run');
     out.push(...columns(['run', 'model', 'trajectories', 'tasks', 'success', 'resolved', 'reward'], Object.entries(s.by_run).map(([k, g]) => [k, g.model ?? UNKNOWN, ...groupCells(g)])).map((l) => `  ${l}`));
   }
+  if (s.secrets?.found) {
+    out.push('', `secrets: ${s.secrets.found} in ${s.secrets.trajectories} trajectories (${ruleCounts(s.secrets.by_rule)}); \`trajlab export\` redacts them (--secrets)`);
+    for (const f of s.secrets.files) out.push(`  ${f.file}: ${f.where.join('; ')}`);
+    if (s.secrets.files.length < s.secrets.trajectories) out.push(`  … and ${s.secrets.trajectories - s.secrets.files.length} more (--json)`);
+  }
   if (s.corrupt.length) {
     out.push('', 'corrupt files (not counted)');
     for (const c of s.corrupt) out.push(`  ${c.file}: ${c.detail}`);
   }
   return sanitizeForTerminal(out.join('\n') + '\n');
+}
+
+/** `aws-access-key-id 1, github-token 2`. */
+function ruleCounts(byRule: Record<string, number>): string {
+  return Object.entries(byRule).map(([k, v]) => `${k} ${v}`).join(', ');
 }
 
 const md = (s: string) => sanitizeForTerminal(s).replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -125,6 +135,12 @@ export function renderStatsMarkdown(s: DatasetStats, title = 'Dataset quality re
   out.push(...mdTable(['type', 'trajectories', 'tasks', 'success', 'resolved', 'reward mean', 'steps p50'], Object.entries(s.by_task_type).map(([k, g]) => [k, ...groupCells(g), num(g.steps_p50, 1)])), '');
   out.push('## By run', '');
   out.push(...mdTable(['run', 'model', 'trajectories', 'tasks', 'success', 'resolved', 'reward mean'], Object.entries(s.by_run).map(([k, g]) => [k, g.model ?? UNKNOWN, ...groupCells(g)])), '');
+  if (s.secrets?.found) {
+    out.push('## Secrets', '', `${s.secrets.found} secret(s) in ${s.secrets.trajectories} trajectories, found by ${md(s.secrets.scanner)}; \`trajlab export\` redacts them.`, '');
+    out.push(...mdTable(['rule', 'secrets'], Object.entries(s.secrets.by_rule).map(([k, v]) => [k, String(v)])), '');
+    for (const f of s.secrets.files) out.push(`- \`${md(f.file)}\`: ${md(f.where.join('; '))}`);
+    out.push('');
+  }
   if (s.corrupt.length) {
     out.push('## Corrupt files', '');
     for (const c of s.corrupt) out.push(`- \`${md(c.file)}\`: ${md(c.detail)}`);

@@ -19,6 +19,7 @@ import type {
 import { TRAJECTORY_FLAGS } from '../../../common/src/dataset';
 import { NearSigner } from '../dataset/nearDuplicates';
 import { readSources } from '../dataset/reader';
+import { addToTally, emptyTally, scanTrajectory, type TrajectoryScan } from '../dataset/secretScan';
 import { compileFilter, dedupeMode, selectAcross, validateFilters } from '../dataset/select';
 import { listSources, type RunContext } from '../dataset/sources';
 import { summarize, type TrajectorySummary } from '../dataset/summary';
@@ -31,6 +32,8 @@ export interface StatsOptions {
   filters?: SelectionFilters;
   /** Include one row per trajectory (the Dataset webview's table). */
   rows?: boolean;
+  /** Scan the texts for secrets, as an export would (dataset/secretScan.ts). Default true. */
+  secrets?: boolean;
 }
 
 /** What a scan of sources gives: the selected summaries and what was left out. */
@@ -42,14 +45,20 @@ export interface ScanResult {
   dropped: number;
   droppedByReason: Partial<Record<DropReason, number>>;
   warnings: string[];
+  /** With `secrets: true`: the secrets in the selected trajectories (see DatasetStats.secrets). */
+  secrets?: NonNullable<DatasetStats['secrets']>;
 }
+
+/** Trajectories listed by name in DatasetStats.secrets (the counts cover all). */
+const SECRET_FILES_LISTED = 100;
 
 /**
  * Reads the trajectories behind `sources` one at a time and keeps the summaries of those that
- * pass `filters` (per trajectory, then selection-wide). Throws Error for invalid filters,
- * SourceError for a missing path, AbortedError when `signal` fires.
+ * pass `filters` (per trajectory, then selection-wide); with `secrets`, also scans each kept
+ * trajectory's texts for secrets (keeping only counts and where, never the text). Throws Error for
+ * invalid filters, SourceError for a missing path, AbortedError when `signal` fires.
  */
-export async function scanSources(sources: string[], filters: SelectionFilters, onProgress?: (p: DatasetProgress) => void, signal?: AbortSignal): Promise<ScanResult> {
+export async function scanSources(sources: string[], filters: SelectionFilters, onProgress?: (p: DatasetProgress) => void, signal?: AbortSignal, opts: { secrets?: boolean } = {}): Promise<ScanResult> {
   const problems = validateFilters(filters);
   if (problems.length) throw new Error(problems.join('; '));
   const listing = await listSources(sources, signal);
@@ -59,6 +68,7 @@ export async function scanSources(sources: string[], filters: SelectionFilters, 
   const corrupt: ScanResult['corrupt'] = [];
   const byReason: Partial<Record<DropReason, number>> = {};
   let dropped = 0;
+  const leaks = new Map<number, TrajectoryScan>();
   const dropOne = (r: DropReason) => {
     byReason[r] = (byReason[r] ?? 0) + 1;
     dropped++;
@@ -77,13 +87,30 @@ export async function scanSources(sources: string[], filters: SelectionFilters, 
       else {
         if (signer) s.near = signer.sign(r.trajectory);
         kept.push(s);
+        if (opts.secrets) {
+          const found = await scanTrajectory(r.trajectory, { redact: false });
+          if (found.findings.length) leaks.set(idx, found);
+        }
       }
     }
     if (onProgress && (i % 100 === 0 || i === total)) onProgress({ phase: 'scan', done: i, total, kept: kept.length, dropped });
   }
   const across = selectAcross(kept, filters);
   for (const d of across.values()) dropOne(d.reason);
+  let secrets: ScanResult['secrets'];
+  if (opts.secrets) {
+    secrets = { ...emptyTally('keep'), files: [] };
+    for (const s of kept) {
+      const found = leaks.get(s.index);
+      if (!found || across.has(s.index)) continue;
+      addToTally(secrets, found);
+      if (secrets.files.length < SECRET_FILES_LISTED) {
+        secrets.files.push({ file: s.file, run_id: s.run_id, task_id: s.task_id, attempt: s.attempt, by_rule: found.byType, where: found.findings.map((f) => `${f.path}: ${f.type}`) });
+      }
+    }
+  }
   return {
+    secrets,
     sources: listing.sources,
     runs: listing.runs,
     summaries: across.size ? kept.filter((s) => !across.has(s.index)) : kept,
@@ -101,7 +128,7 @@ export async function scanSources(sources: string[], filters: SelectionFilters, 
  */
 export async function computeStats(sources: string[], options: StatsOptions = {}, onProgress?: (p: DatasetProgress) => void, signal?: AbortSignal): Promise<DatasetStats> {
   const filters = { includeUnfinished: true, keepTampered: true, ...options.filters };
-  const scan = await scanSources(sources, filters, onProgress, signal);
+  const scan = await scanSources(sources, filters, onProgress, signal, { secrets: options.secrets !== false });
   return statsOf(scan, { rows: options.rows });
 }
 
@@ -138,6 +165,7 @@ export function statsOf(scan: ScanResult, opts: { rows?: boolean } = {}): Datase
     cost_over_time: costOverTime(ss, 200),
   };
   if (opts.rows) stats.rows = ss.map(rowOf);
+  if (scan.secrets) stats.secrets = scan.secrets;
   return stats;
 }
 
