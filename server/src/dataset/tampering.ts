@@ -91,9 +91,10 @@ export function evalUsesPath(task: Task | undefined, file: string): boolean {
 export function diffPaths(t: Trajectory): string[] {
   const r = t.result;
   if (!r) return [];
-  if (r.diff_stats?.files?.length) return r.diff_stats.files.map((x) => x.path);
+  // Read from a file: a damaged entry (not an object with a string path) names no path.
+  if (Array.isArray(r.diff_stats?.files) && r.diff_stats.files.length) return r.diff_stats.files.flatMap((x) => (typeof x?.path === 'string' ? [x.path] : []));
   const out = new Set<string>();
-  for (const m of (r.diff ?? '').matchAll(/^diff --git a\/(\S+) b\/(\S+)$/gm)) {
+  for (const m of (typeof r.diff === 'string' ? r.diff : '').matchAll(/^diff --git a\/(\S+) b\/(\S+)$/gm)) {
     out.add(m[1]!);
     out.add(m[2]!);
   }
