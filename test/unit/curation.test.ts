@@ -238,3 +238,27 @@ test('stats count every flag (tampered included) and show them in text and Markd
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a damaged trajectory file (numbers and nulls where texts belong, as the input fuzz test writes) is flagged from its well-formed parts and never stops stats or export', async () => {
+  const t = finishedTrajectory({
+    actions: ['cat a.txt', 'cat a.txt', 'cat a.txt', 'cat a.txt', 'cat a.txt', 'cat /tests/test_a.py'],
+    diff: 'diff --git a/tests/test_a.py b/tests/test_a.py\n',
+    task: { eval: { commands: ['pytest tests/test_a.py'] } },
+  });
+  const damaged = structuredClone(t) as unknown as { steps: { actions: unknown[]; observations: unknown[] }[]; result: Record<string, unknown>; task: Record<string, unknown> };
+  damaged.steps[0]!.actions[0] = { kind: 'bash', command: 9007199254740992 };
+  damaged.steps[1]!.observations[0] = null;
+  damaged.steps[2]!.actions = 'not a list' as never;
+  damaged.result.diff_stats = { files: [42, null, { path: 7 }] };
+  damaged.result.submission = 12;
+  damaged.result.tampered_paths = [null, 'tests/test_a.py'];
+  damaged.task.eval = { commands: [null, 'pytest tests/test_a.py'], FAIL_TO_PASS: 5, files: [null, { from: 3 }] };
+  damaged.task.steps = 'steps';
+  damaged.task.workspace = { path: 1 };
+  const d = damaged as unknown as Trajectory;
+  const f = flagsOf(d);
+  assert.ok(f.flags.includes('tampered'), JSON.stringify(f));
+  assert.match(tamperingOf(d).join('\n'), /tests\/test_a\.py/);
+  const signer = await NearSigner.create();
+  assert.ok((signer.sign(d).actions?.length ?? 0) > 0, 'the well-formed actions still sign');
+});

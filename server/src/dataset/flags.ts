@@ -15,6 +15,7 @@
 import type { TrajectoryFlag, TrajectoryFlagFacts } from '../../../common/src/dataset';
 import type { Action, Observation, Trajectory } from '../../../common/src/trajectory';
 import { tamperingOf } from './tampering';
+import { stepActions } from './wellFormed';
 
 /**
  * When each flag is raised (inclusive): `loop` at 5 repeats of one action with nothing changed
@@ -86,9 +87,9 @@ export function flagsOf(t: Trajectory): FlagReport {
   let lastChange = -1;
   let lastWork = -1;
   t.steps.forEach((s, si) => {
-    let onlySubmit = s.actions.length > 0;
-    s.actions.forEach((a, i) => {
-      const o = s.observations[i];
+    const acts = stepActions(s);
+    let onlySubmit = acts.length > 0;
+    acts.forEach(({ a, o }) => {
       if (a.kind !== 'submit') onlySubmit = false;
       if (a.kind === 'format_error') formatErrors++;
       if (o?.truncated) truncated++;
@@ -117,7 +118,7 @@ export function flagsOf(t: Trajectory): FlagReport {
     if (!onlySubmit) lastWork = si;
   });
   const r = t.result;
-  const blank = (x: string | null | undefined) => !x || !x.trim();
+  const blank = (x: unknown) => typeof x !== 'string' || !x.trim();
   const emptySubmission = r?.exit_status === 'submitted' && blank(r.submission) && (answersInText(t) || blank(r.diff));
   const idleTail = lastChange < 0 ? 0 : Math.max(0, lastWork - lastChange);
   const tampered = tamperingOf(t);

@@ -43,6 +43,7 @@
 import { MinHashFactory } from 'bloom-filters';
 import xxhash, { type XXHashAPI } from 'xxhash-wasm';
 import type { Action, Trajectory } from '../../../common/src/trajectory';
+import { stepActions } from './wellFormed';
 
 /** Hash functions per signature (datasketch's default; 128 keeps the estimate's standard deviation at ≤ 0.045). */
 export const NUM_PERM = 128;
@@ -141,7 +142,7 @@ function actionTokens(a: Action, out: string[]): void {
 export function actionSequenceTokens(t: Trajectory): string[] {
   const out: string[] = [];
   for (const s of t.steps) {
-    for (const a of s.actions) {
+    for (const { a } of stepActions(s)) {
       actionTokens(a, out);
       if (out.length >= MAX_ACTION_TOKENS) return out.slice(0, MAX_ACTION_TOKENS);
     }
@@ -276,7 +277,7 @@ export class NearSigner {
 
   /** The signatures of a trajectory's action sequence and final diff. */
   sign(t: Trajectory): NearSignature {
-    return { actions: this.signTokens(actionSequenceTokens(t)), diff: this.signTokens(diffTokens(t.result?.diff ?? '')) };
+    return { actions: this.signTokens(actionSequenceTokens(t)), diff: this.signTokens(diffTokens(typeof t.result?.diff === 'string' ? t.result.diff : '')) };
   }
 }
 

@@ -14,6 +14,7 @@
  */
 import type { Task, TaskEval, TaskFiles } from '../../../common/src/task';
 import type { Trajectory } from '../../../common/src/trajectory';
+import { stepActions, strings } from './wellFormed';
 
 /**
  * Test file paths by language (workspace-relative, `/`-separated). Python: `tests/`, `test/`,
@@ -45,14 +46,21 @@ export function isTestPath(file: string): boolean {
 /** The evaluation(s) of a task: its own and each task step's. Commands-only evals become `{commands}`. */
 function evalsOf(task: Task | undefined): TaskEval[] {
   if (!task) return [];
-  const one = (e: TaskEval | string[] | undefined): TaskEval[] => (!e ? [] : Array.isArray(e) ? [{ commands: e }] : [e]);
-  return [...one(task.eval), ...(task.steps ?? []).flatMap((s) => one(s.eval))];
+  const isEval = (e: unknown): e is TaskEval | string[] => Array.isArray(e) || (typeof e === 'object' && e !== null);
+  const one = (e: unknown): TaskEval[] => (!isEval(e) ? [] : Array.isArray(e) ? [{ commands: strings(e) }] : [e]);
+  return [...one(task.eval), ...(Array.isArray(task.steps) ? task.steps : []).flatMap((s: unknown) => one((s as { eval?: unknown } | null)?.eval))];
 }
 
 function filesList(f: TaskFiles | undefined): { from: string; to?: string }[] {
   if (!f) return [];
-  const list = Array.isArray(f) ? f : [f];
-  return list.map((x) => (typeof x === 'string' ? { from: x } : x));
+  const list: unknown[] = Array.isArray(f) ? f : [f];
+  // A damaged entry (read from a file) is left out; a `to` that is no string is the default.
+  return list.flatMap((x) => {
+    if (typeof x === 'string') return [{ from: x }];
+    if (typeof x !== 'object' || x === null) return [];
+    const { from, to } = x as { from?: unknown; to?: unknown };
+    return typeof from === 'string' ? [{ from, ...(typeof to === 'string' ? { to } : {}) }] : [];
+  });
 }
 
 /**
@@ -68,7 +76,7 @@ export function evalUsesPath(task: Task | undefined, file: string): boolean {
   const parts = f.replace(/\.[A-Za-z0-9]+$/, '').split('/');
   const dotted = parts.length > 1 ? parts.slice(0, -1).map((_, i) => parts.slice(i).join('.')) : [];
   for (const e of evalsOf(task)) {
-    for (const c of e.commands ?? []) {
+    for (const c of strings(e.commands)) {
       if (c.includes(f)) return true;
       // A folder or file the command names (`pytest tests/unit`, `go test ./pkg/...`, `tests/a.py::test_x`).
       for (const word of c.split(/[\s'"=]+/)) {
@@ -76,10 +84,10 @@ export function evalUsesPath(task: Task | undefined, file: string): boolean {
         if (w && w !== '.' && !w.startsWith('-') && f.startsWith(`${w}/`)) return true;
       }
     }
-    for (const id of [...(e.FAIL_TO_PASS ?? []), ...(e.PASS_TO_PASS ?? [])]) {
+    for (const id of [...strings(e.FAIL_TO_PASS), ...strings(e.PASS_TO_PASS)]) {
       if (id.includes(f) || dotted.some((d) => id.includes(d))) return true;
     }
-    for (const p of [...(e.restore ?? []), ...(e.resets ?? [])]) {
+    for (const p of [...strings(e.restore), ...strings(e.resets)]) {
       const q = p.replace(/\\/g, '/').replace(/^\.\//, '').replace(/\/+$/, '');
       if (q === '' || q === '.' || f === q || f.startsWith(`${q}/`)) return true;
     }
@@ -106,8 +114,9 @@ export function hiddenPaths(task: Task | undefined): string[] {
   const out = new Set(['/tests', '/solution']);
   for (const e of evalsOf(task)) for (const f of filesList(e.files)) out.add(f.to ?? '/tests');
   for (const f of filesList(task?.solution?.files)) out.add(f.to ?? '/solution');
-  for (const s of task?.steps ?? []) for (const f of filesList(s.solution?.files)) out.add(f.to ?? '/solution');
-  const workspace = (task?.workspace?.path ?? '/workspace').replace(/\/+$/, '');
+  for (const s of Array.isArray(task?.steps) ? task.steps : []) for (const f of filesList((s as { solution?: { files?: TaskFiles } } | null)?.solution?.files)) out.add(f.to ?? '/solution');
+  const path = task?.workspace?.path;
+  const workspace = (typeof path === 'string' ? path : '/workspace').replace(/\/+$/, '');
   // A hidden path that holds the workspace (or is it) is where the agent works, not a secret.
   return [...out].map((p) => p.replace(/\/+$/, '')).filter((p) => p.startsWith('/') && p.length > 1 && workspace !== p && !workspace.startsWith(`${p}/`));
 }
@@ -133,7 +142,7 @@ function hiddenPattern(hidden: string[]): RegExp {
  */
 export function tamperingOf(t: Trajectory): string[] {
   const why: string[] = [];
-  const tp = t.result?.tampered_paths ?? [];
+  const tp = strings(t.result?.tampered_paths);
   if (tp.length) why.push(`edited ${tp.length} path(s) the evaluation resets or overwrites: ${short(tp)}`);
   const used = diffPaths(t).filter((p) => !tp.includes(p) && isTestPath(p) && evalUsesPath(t.task, p));
   if (used.length) why.push(`the diff edits test file(s) the evaluation uses: ${short(used)}`);
@@ -143,7 +152,7 @@ export function tamperingOf(t: Trajectory): string[] {
     const hits: string[] = [];
     let count = 0;
     for (const s of t.steps) {
-      for (const a of s.actions) {
+      for (const { a } of stepActions(s)) {
         const text = a.kind === 'bash' ? a.command : a.kind === 'edit' ? a.path : '';
         const m = text ? re.exec(text) : null;
         if (!m) continue;
