@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { QueueWorker } from '../../server/src/run/queueWorker';
 import { ATTEMPT_QUEUES } from '../../server/src/queue/queue';
 import { registry } from '../../server/src/metrics/metrics';
-import { containersOfRun, memoryLogger, tempDir } from '../helpers/engineHelpers';
+import { containersOfRun, memoryLogger, tempDir, waitFor } from '../helpers/engineHelpers';
 import { API_KEY, runEngine, withServer } from '../helpers/engineRuns';
 import { startRedisServer } from '../helpers/redisServer';
 import { runCli, startCli } from '../helpers/cli';
@@ -65,15 +65,6 @@ test('a run on a Redis queue with two workers: every attempt finishes, the coord
   }
 });
 
-/** Waits until `check` holds (polling every 100 ms). Errors: not within `ms`, naming `what`. */
-async function until(what: string, check: () => boolean, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 test('trajlab worker processes (the built CLI): one SIGKILLed mid-attempt, its attempts come back to the other and continue from their reported steps, each step once, no container of the dead worker left (scripted model server, real redis-server)', { timeout: 300_000 }, async () => {
   const tmp = tempDir('queue-kill');
   const redis = await startRedisServer();
@@ -82,7 +73,7 @@ test('trajlab worker processes (the built CLI): one SIGKILLed mid-attempt, its a
   const w1 = start('w1');
   const w2 = start('w2', '--metrics-port', '0');
   try {
-    await until('both workers', () => w1.stderr.includes('taking attempts') && w2.stderr.includes('taking attempts'), 30_000);
+    await waitFor('both workers', () => w1.stderr.includes('taking attempts') && w2.stderr.includes('taking attempts'), 30_000);
     const tasksFile = path.join(tmp.dir, 'tasks.jsonl');
     fs.writeFileSync(tasksFile, [1, 2, 3, 4].map((i) => JSON.stringify({ task_id: `k${i}`, task_type: 'code', description: `kill task ${i}`, eval: ['grep -qx done out.txt'] })).join('\n') + '\n');
     // Four steps an attempt, 700 ms each: the kill lands mid-attempt.
@@ -300,12 +291,10 @@ test("tasks that need the coordinator's files (a local repository at its base_co
       runScript(ctx.prompt.includes('pixel') ? [submitReply('<answer>red</answer>')] : ctx.prompt.includes('marker') ? [bashReply('cat /marker.txt'), submitReply('ok')] : ctx.prompt.includes('big') ? [submitReply('ok')] : [bashReply('cat version.txt; git log --oneline | wc -l; echo v1.1 > version.txt'), submitReply('ok')], ctx);
     const local = await withServer(agent, (server) => runEngine({ tasksFile, out: path.join(tmp.dir, 'local'), workers: 4 }, { server }));
     assert.deepEqual(local.report.ids_resolved.sort(), ['big', 'built', 'local', 'pixel', 'url'], local.logger.lines.join('\n'));
-    let jobs = 0;
-    const counting = setInterval(() => void Promise.all(queues.map((q) => q.count())).then((n) => (jobs = n.reduce((a, b) => a + b, 0)), (err: Error) => assert.fail(err)), 100);
     const run = await withServer(agent, async (server) => {
       const running = runEngine({ tasksFile, out: path.join(tmp.dir, 'queued'), workers: 4, queue: redis.url, queuePackLimitMb: 1 }, { server, timeoutMs: 180_000 });
       // Once the jobs are on the queue, the coordinator's files go away: the worker has only the packs.
-      await until('four jobs on the queue', () => jobs >= 4, 60_000);
+      await waitFor('four jobs on the queue', async () => (await Promise.all(queues.map((q) => q.count()))).reduce((a, b) => a + b, 0) >= 4, 60_000);
       // The coordinator's /metrics tell the queue's depth: four jobs wait (with a priority: BullMQ's `prioritized`).
       const depth = await registry.getSingleMetricAsString('trajlab_queue_jobs');
       // One queue per task type: the two swe tasks, the reasoning one, the code one.
@@ -316,7 +305,7 @@ test("tasks that need the coordinator's files (a local repository at its base_co
       for (const name of ['repo', 'tests', 'shots', 'env']) fs.renameSync(path.join(tasksDir, name), path.join(tmp.dir, `${name}.away`));
       await worker.start();
       return running;
-    }).finally(() => clearInterval(counting));
+    });
     assert.deepEqual(run.report.ids_resolved.sort(), ['built', 'local', 'pixel', 'url'], run.logger.lines.join('\n'));
     for (const id of ['local', 'url', 'pixel', 'built']) assert.deepEqual(content(run.traj(id)), content(local.traj(id)), id);
     assert.match(run.traj('local').steps[0]!.observations[0]!.stdout, /^v1\n1\n$/, 'the base commit and its history, not HEAD');
@@ -397,7 +386,7 @@ test('trajlab worker --hosts FILE (the built CLI): one worker per enabled host o
   fs.writeFileSync(hostsFile, `hosts:\n  - {url: "${socket}", name: left, workers: 1}\n  - {url: "${other}", name: right, workers: 1}\n  - {url: "tcp://192.0.2.1:2375", name: off, enabled: false}\n`);
   const w = startCli(['worker', '--queue', redis.url, '--hosts', hostsFile, '--name', 'box', '--lock-sec', '2'], { built: true, env: { ...process.env, OPENAI_API_KEY: API_KEY }, timeoutMs: 170_000 });
   try {
-    await until('the workers of both hosts', () => (w.stderr.match(/taking attempts/g) ?? []).length === 2, 30_000).catch((err: Error) => assert.fail(`${err.message}:\n${w.stderr}`));
+    await waitFor('the workers of both hosts', () => (w.stderr.match(/taking attempts/g) ?? []).length === 2, 30_000).catch((err: Error) => assert.fail(`${err.message}:\n${w.stderr}`));
     const tasksFile = writeTasks(tmp.dir, 6);
     const slowSolve: Responder = (ctx) => runScript([bashReply('sleep 1; echo done > out.txt'), submitReply('ok')], ctx);
     const run = await withServer(slowSolve, (server) => runEngine({ tasksFile, out: tmp.dir, workers: 4, queue: redis.url }, { server, timeoutMs: 150_000 }));
@@ -428,7 +417,7 @@ test('rediss:// with a password: a coordinator and a worker (the built CLI) run 
   const worker = startCli(['worker', '--queue', redis.url, '--workers', '2', '--name', 'tls-worker'], { built: true, env, timeoutMs: 170_000 });
   const untrusting = startCli(['worker', '--queue', redis.url, '--name', 'no-ca'], { built: true, env: { ...env, NODE_EXTRA_CA_CERTS: '' }, timeoutMs: 60_000 });
   try {
-    await until('the worker over TLS', () => worker.stderr.includes('taking attempts'), 30_000);
+    await waitFor('the worker over TLS', () => worker.stderr.includes('taking attempts'), 30_000);
     const tasksFile = writeTasks(tmp.dir, 2);
     const out = path.join(tmp.dir, 'out');
     const run = await withServer(solve, (server) => runCli(['generate', tasksFile, '-o', out, '--run-id', 'tls', '--model', 'openai:scripted', '--base-url', server.baseUrl, '--queue', redis.url, '--no-progress'], { built: true, env, timeoutMs: 150_000 }));
