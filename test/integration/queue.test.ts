@@ -315,6 +315,8 @@ test("tasks that need the coordinator's files (a local repository at its base_co
     const failed = fs.readFileSync(path.join(run.engine.store.dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; task_id?: string; error?: string }).filter((e) => e.type === 'attempt_failed');
     assert.deepEqual(failed.map((e) => e.task_id), ['big']);
     assert.match(failed[0]!.error!, /eval\.files "big" \(.*big\) packs to more than 1 MiB, the queue's limit: raise --queue-pack-limit-mb \(VS Code: trajlab\.queue\.packLimitMb\)/);
+    // The jobs went on the queue before any worker listened: the coordinator said which worker to start.
+    assert.ok(run.logger.lines.some((l) => l.includes('no worker takes trajlab-attempts-swe yet') && l.includes('trajlab worker --queue URL --task-types swe')), run.logger.lines.join('\n'));
     // Redis keeps no trajectory once saved: the run's stream holds one `saved` mark per attempt, and expires (7 days) now that its coordinator stopped.
     const stream = await probe.xrange(`trajlab:run:${run.engine.runId}:events`, '-', '+');
     assert.deepEqual(stream.map(([, f]) => JSON.parse(f[1]!) as { kind: string; taskId: string }).map((e) => `${e.kind} ${e.taskId}`).sort(), ['saved built', 'saved local', 'saved pixel', 'saved url']);

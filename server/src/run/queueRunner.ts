@@ -166,6 +166,7 @@ export class QueueRunner implements JobRunner {
         })),
       );
     }
+    await this.warnUnserved([...byQueue.keys()]);
     // Jobs no worker reported on yet; `open`: jobs not ended (started ones until they end, others until removed by a cancel).
     const toRunByKey = new Map(toRun.map((job) => [attemptKey(job.entry.task.task_id, job.attempt), job]));
     const waiting = new Map(toRunByKey);
@@ -301,6 +302,26 @@ export class QueueRunner implements JobRunner {
           if (e.error) throw new Error(`worker ${e.worker}: ${e.error}`);
           throw new AbortedError('cancelled');
       }
+    }
+  }
+
+  /**
+   * Says, for each of `queues` that no worker listens to now (Redis's client list), that its jobs
+   * wait until one does and which worker to start: a run whose GPU or task-type queue has no
+   * worker would otherwise wait without a word. Only a warning: a worker may come later.
+   */
+  private async warnUnserved(queues: string[]): Promise<void> {
+    for (const name of queues) {
+      let workers: unknown[];
+      try {
+        workers = await this.queueOf(name).getWorkers();
+      } catch (err) {
+        this.run.logger.warn(`queue ${name}: its workers could not be listed (${(err as Error).message})`);
+        continue;
+      }
+      if (workers.length) continue;
+      const [, type, gpu] = /^trajlab-attempts-([a-z]+)(-gpu)?$/.exec(name) ?? [];
+      this.run.logger.warn(`no worker takes ${name} yet: its attempts wait until one does (start \`trajlab worker --queue URL${type ? ` --task-types ${type}` : ''}${gpu ? ' --gpus IDS' : ''}\` on a machine with Docker${gpu ? ' and GPUs' : ''})`);
     }
   }
 
