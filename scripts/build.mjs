@@ -21,6 +21,12 @@ await Promise.all([
     entryPoints: ['server/src/cli.ts'],
     outfile: 'dist/trajlab.js',
   }),
+  // The threads that scan trajectories for `trajlab stats` (server/src/dataset/scanFiles.ts).
+  build({
+    ...common,
+    entryPoints: ['server/src/dataset/scanWorker.ts'],
+    outfile: 'dist/scanWorker.js',
+  }),
   build({
     ...common,
     entryPoints: ['client/src/extension.ts'],

@@ -315,33 +315,52 @@ export interface TrajectoryScan {
   droppedTokenIds: boolean;
 }
 
+/** A string of a trajectory: the object or array holding it, its key there, its step, the keys leading to it. */
 interface Slot {
   holder: Record<string, unknown> | unknown[];
   key: string | number;
-  path: string;
   step: number | null;
+  /** Keys from the trajectory down to the holder (the JSON path is made from them only when a secret is found). */
+  trail: readonly (string | number)[];
 }
 
-/** Every string in `value` (objects and arrays, depth first), with where it sits. Skips in-memory token ids. */
-function collectSlots(value: unknown, path: string, step: number | null, out: Slot[]): void {
+/**
+ * Calls `visit` for every string in `value` (objects and arrays, depth first), skipping in-memory
+ * token ids. `trail` is shared and changes as the walk goes on: `visit` copies it if it keeps it.
+ */
+function eachText(value: unknown, trail: (string | number)[], step: number | null, visit: (slot: Slot, text: string) => void): void {
   if (Array.isArray(value)) {
+    const inSteps = trail.length === 1 && trail[0] === 'steps';
     for (let i = 0; i < value.length; i++) {
       const v = value[i];
-      const p = `${path}[${i}]`;
-      const st = path === 'steps' ? i : step;
-      if (typeof v === 'string') out.push({ holder: value, key: i, path: p, step: st });
-      else if (v && typeof v === 'object') collectSlots(v, p, st, out);
+      const st = inSteps ? i : step;
+      if (typeof v === 'string') visit({ holder: value, key: i, step: st, trail }, v);
+      else if (v && typeof v === 'object') {
+        trail.push(i);
+        eachText(v, trail, st, visit);
+        trail.pop();
+      }
     }
     return;
   }
   const obj = value as Record<string, unknown>;
-  for (const k of Object.keys(obj)) {
-    if (k === 'token_data') continue;
+  for (const k in obj) {
+    if (k === 'token_data' || !Object.prototype.hasOwnProperty.call(obj, k)) continue;
     const v = obj[k];
-    const p = path ? `${path}.${k}` : k;
-    if (typeof v === 'string') out.push({ holder: obj, key: k, path: p, step });
-    else if (v && typeof v === 'object') collectSlots(v, p, step, out);
+    if (typeof v === 'string') visit({ holder: obj, key: k, step, trail }, v);
+    else if (v && typeof v === 'object') {
+      trail.push(k);
+      eachText(v, trail, step, visit);
+      trail.pop();
+    }
   }
+}
+
+/** The JSON path of a slot: `steps[3].observations[0].stdout`, `messages[7].content`. */
+function slotPath(slot: Slot): string {
+  let p = '';
+  for (const k of [...slot.trail, slot.key]) p += typeof k === 'number' ? `[${k}]` : p ? `.${k}` : k;
+  return p;
 }
 
 /**
@@ -353,23 +372,24 @@ function collectSlots(value: unknown, path: string, step: number | null, out: Sl
  * untouched. Rejects only if the scanner throws.
  */
 export async function scanTrajectory(t: Trajectory, opts: { redact: boolean }): Promise<TrajectoryScan> {
-  const slots: Slot[] = [];
-  collectSlots(t, '', null, slots);
-  const found: { slot: Slot; spans: TextFinding[] }[] = [];
-  for (const slot of slots) {
-    const text = (slot.holder as Record<string | number, string>)[slot.key]!;
-    if (!mayHoldSecret(text)) continue;
+  // The gate first, over every text (cheap, no paths made); the scanner only on the texts it lets through.
+  const gated: { slot: Slot; text: string }[] = [];
+  eachText(t, [], null, (slot, text) => {
+    if (mayHoldSecret(text)) gated.push({ slot: { ...slot, trail: [...slot.trail] }, text });
+  });
+  const found: { slot: Slot; path: string; spans: TextFinding[] }[] = [];
+  for (const { slot, text } of gated) {
     const spans = await scanText(text);
-    if (spans.length) found.push({ slot, spans });
+    if (spans.length) found.push({ slot, path: slotPath(slot), spans });
   }
   const result: TrajectoryScan = { findings: [], byType: {}, redactedTexts: 0, droppedTokenIds: false };
   if (!found.length) return result;
   const secrets = new Map<string, string>(); // secret → type
-  for (const { slot, spans } of found) {
+  for (const { path, slot, spans } of found) {
     const types = new Set<string>();
     for (const s of spans) {
       if (!secrets.has(s.secret)) secrets.set(s.secret, s.type);
-      if (!types.has(s.type)) result.findings.push({ type: s.type, ruleId: s.ruleId, path: slot.path, step: slot.step });
+      if (!types.has(s.type)) result.findings.push({ type: s.type, ruleId: s.ruleId, path, step: slot.step });
       types.add(s.type);
     }
   }
@@ -377,21 +397,20 @@ export async function scanTrajectory(t: Trajectory, opts: { redact: boolean }): 
   result.findings.sort((a, b) => (a.step ?? Infinity) - (b.step ?? Infinity));
   for (const type of secrets.values()) result.byType[type] = (result.byType[type] ?? 0) + 1;
   if (!opts.redact) return result;
-  const own = new Map(found.map((f) => [f.slot.path, f.spans]));
+  const own = new Map(found.map((f) => [f.slot.holder, new Map<string | number, TextFinding[]>()]));
+  for (const f of found) own.get(f.slot.holder)!.set(f.slot.key, f.spans);
   // Longest first, so a secret that contains another is matched whole.
   const known = [...secrets].sort((a, b) => b[0].length - a[0].length);
-  for (const slot of slots) {
-    const holder = slot.holder as Record<string | number, string>;
-    const text = holder[slot.key]!;
-    const spans: { start: number; end: number; type: string }[] = [...(own.get(slot.path) ?? [])];
+  eachText(t, [], null, (slot, text) => {
+    const spans: { start: number; end: number; type: string }[] = [...(own.get(slot.holder)?.get(slot.key) ?? [])];
     for (const [secret, type] of known) {
       if (secret.length < 8) continue;
       for (let at = text.indexOf(secret); at >= 0; at = text.indexOf(secret, at + secret.length)) spans.push({ start: at, end: at + secret.length, type });
     }
-    if (!spans.length) continue;
-    holder[slot.key] = redactSpans(text, spans);
+    if (!spans.length) return;
+    (slot.holder as Record<string | number, string>)[slot.key] = redactSpans(text, spans);
     result.redactedTexts++;
-  }
+  });
   for (const step of t.steps ?? []) {
     if (step.token_data) {
       delete step.token_data;

@@ -17,12 +17,11 @@ import type {
   TrajectoryRow,
 } from '../../../common/src/dataset';
 import { TRAJECTORY_FLAGS } from '../../../common/src/dataset';
-import { NearSigner } from '../dataset/nearDuplicates';
-import { readSources } from '../dataset/reader';
-import { addToTally, emptyTally, scanTrajectory, type TrajectoryScan } from '../dataset/secretScan';
-import { compileFilter, dedupeMode, selectAcross, validateFilters } from '../dataset/select';
+import { scanFiles } from '../dataset/scanFiles';
+import { addToTally, emptyTally, type TrajectoryScan } from '../dataset/secretScan';
+import { dedupeMode, selectAcross, validateFilters } from '../dataset/select';
 import { listSources, type RunContext } from '../dataset/sources';
-import { summarize, type TrajectorySummary } from '../dataset/summary';
+import type { TrajectorySummary } from '../dataset/summary';
 import { passAtK } from '../run/report';
 import { TRAJLAB_VERSION } from '../version';
 
@@ -62,8 +61,6 @@ export async function scanSources(sources: string[], filters: SelectionFilters, 
   const problems = validateFilters(filters);
   if (problems.length) throw new Error(problems.join('; '));
   const listing = await listSources(sources, signal);
-  const filter = compileFilter(filters);
-  const signer = dedupeMode(filters) === 'near' ? await NearSigner.create() : undefined;
   const kept: TrajectorySummary[] = [];
   const corrupt: ScanResult['corrupt'] = [];
   const byReason: Partial<Record<DropReason, number>> = {};
@@ -75,23 +72,16 @@ export async function scanSources(sources: string[], filters: SelectionFilters, 
   };
   let i = 0;
   const total = listing.files.length;
-  for await (const r of readSources(listing.files, signal, { hash: false })) {
+  const job = { filters, near: dedupeMode(filters) === 'near', secrets: !!opts.secrets };
+  for await (const r of scanFiles(listing.files, job, signal, { warn: (w) => listing.warnings.push(w) })) {
     const idx = i++;
     if (!r.ok) {
-      if (r.reason === 'corrupt') corrupt.push({ file: r.source.file, detail: r.detail });
+      if (r.reason === 'corrupt') corrupt.push({ file: r.file, detail: r.detail });
       dropOne(r.reason);
-    } else {
-      const s = summarize(r.trajectory, r.source.file, r.sha256, idx, r.source.run);
-      const d = filter(s);
-      if (d) dropOne(d.reason);
-      else {
-        if (signer) s.near = signer.sign(r.trajectory);
-        kept.push(s);
-        if (opts.secrets) {
-          const found = await scanTrajectory(r.trajectory, { redact: false });
-          if (found.findings.length) leaks.set(idx, found);
-        }
-      }
+    } else if (r.drop) dropOne(r.drop);
+    else {
+      kept.push(r.summary);
+      if (r.leaks) leaks.set(idx, r.leaks);
     }
     if (onProgress && (i % 100 === 0 || i === total)) onProgress({ phase: 'scan', done: i, total, kept: kept.length, dropped });
   }
