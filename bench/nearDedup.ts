@@ -10,7 +10,9 @@
  * of output (~35 KB a file). The
  * near-dedup is `scanSources` with `dedupe: 'near'` (what `trajlab stats --dedupe near` and the
  * first pass of `trajlab export --dedupe near` do: read, summarise with flags and MinHash
- * signatures, then LSH). Targets: < 10 s, and ≤ 2× the reading. Best of two runs each,
+ * signatures, then LSH). Targets: < 10 s, and ≤ 2× the reading, both in one thread
+ * (`TRAJLAB_SCAN_THREADS=1`, like for like with the reading; the scan threads' time, what
+ * `trajlab stats` takes on this machine, is printed for information). Best of two runs each,
  * interleaved, after a warm-up on 1,000 (page cache, JIT). The whole `export --dedupe near` (two
  * passes and the writing) is printed for information.
  */
@@ -97,6 +99,8 @@ export async function nearDedupBench(): Promise<void> {
     const near = { dedupe: 'near' as const, includeUnfinished: true, keepTampered: true };
     await readAll(warm);
     await scanSources([warm], near);
+    const threadsBefore = process.env.TRAJLAB_SCAN_THREADS;
+    process.env.TRAJLAB_SCAN_THREADS = '1';
     let readMs = Infinity;
     let scanMs = Infinity;
     let nearMs = Infinity;
@@ -110,6 +114,10 @@ export async function nearDedupBench(): Promise<void> {
       nearMs = Math.min(nearMs, s.ms);
       dropped = s.value.droppedByReason.near_duplicate ?? 0;
     }
+    if (threadsBefore === undefined) delete process.env.TRAJLAB_SCAN_THREADS;
+    else process.env.TRAJLAB_SCAN_THREADS = threadsBefore;
+    const threaded = await timed(() => scanSources([run], near));
+    console.log(`near-dedup: with scan threads (${os.availableParallelism()} CPUs) ${fmt(threaded.ms / 1000)} s → ${fmt(nearMs / threaded.ms)}× one thread (information)`);
     console.log(`near-dedup: of which summaries and flags without signatures (what \`trajlab stats\` does) ${fmt(scanMs / 1000)} s (information)`);
     // Recall: two reruns of each task's first session and one of its other approach should go.
     const expected = Math.floor(N / ATTEMPTS) * 3;
