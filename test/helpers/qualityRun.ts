@@ -3,7 +3,7 @@
  * test/browser/qualityReport.test.ts): 8 near-copies of one session (nearCopies.ts) and another
  * approach to the same task, a loop of the same `cat` 12 times, an attempt whose diff edits the
  * test its eval runs (tampered, at the `sed -i` of step 1), an observation holding an AWS key id
- * and secret (step 1) and a task id with markup in it.
+ * and secret (step 1) and a task id with markup in it (its step 1 output truncated).
  */
 import * as path from 'node:path';
 import type { Trajectory } from '../../common/src/trajectory';
@@ -49,7 +49,7 @@ export function plantedTrajectories(): Trajectory[] {
       }),
       'code',
     ),
-    withType(finishedTrajectory({ taskId: HOSTILE_TASK_ID, attempt: 1, runId: 'run-q', actions: ['ls', '<script>window.__pwned=2</script>'], reward: 0.5 }), 'code'),
+    withType(finishedTrajectory({ taskId: HOSTILE_TASK_ID, attempt: 1, runId: 'run-q', actions: ['ls', '<script>window.__pwned=2</script>'], outputs: ['a\n', { stdout: 'b'.repeat(100), truncated: true }], reward: 0.5 }), 'code'),
   ];
 }
 
