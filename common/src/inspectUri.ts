@@ -16,11 +16,13 @@ export const MAX_LINK_STEP = 10_000_000;
 
 /**
  * The link that opens `file` (absolute) at step `step` (0-based position; null: no step, the
- * trajectory's start), e.g. `vscode://trajlab.trajlab/inspect?trajectory=%2Fw%2Fa.json&step=3`.
- * `scheme` is `vscode` (or `vscode-insiders`).
+ * trajectory's start), e.g. `vscode://trajlab.trajlab/inspect?trajectory=%252Fw%252Fa.json&step=3`.
+ * The path is percent-encoded twice: VS Code decodes a URI's query once (`vscode.Uri.query`)
+ * before the extension reads it as form data (parseInspectUri), so a path holding `&`, `=`, `+`,
+ * `#` or `%` still comes back whole. `scheme` is `vscode` (or `vscode-insiders`).
  */
 export function inspectUri(file: string, step: number | null, scheme = 'vscode'): string {
-  const q = `trajectory=${encodeURIComponent(file)}${step !== null ? `&step=${step}` : ''}`;
+  const q = `trajectory=${encodeURIComponent(encodeURIComponent(file))}${step !== null ? `&step=${step}` : ''}`;
   return `${scheme}://${EXTENSION_ID}${INSPECT_URI_PATH}?${q}`;
 }
 
@@ -28,8 +30,8 @@ export function inspectUri(file: string, step: number | null, scheme = 'vscode')
 export type InspectTarget = { ok: true; file: string; step: number | null } | { ok: false; error: string };
 
 /**
- * Reads an inspect link's path and query (as `vscode.Uri` gives them: `path` `/inspect`, `query`
- * `trajectory=…&step=…`, still percent-encoded). The trajectory must be an absolute path (POSIX
+ * Reads an inspect link's path and query as `vscode.Uri` gives them (`path` `/inspect`, `query`
+ * `trajectory=%2Fw%2Fa.json&step=3`: decoded once, the path still encoded; see inspectUri). The trajectory must be an absolute path (POSIX
  * `/…`, or Windows `C:\…` / `C:/…`) without NUL and without `..` segments; the step, when given,
  * a decimal integer in [0, MAX_LINK_STEP]. Says nothing about whether the file may be opened:
  * the caller checks where it is. Never throws.

@@ -85,7 +85,8 @@ test('the flag counts are shown, each example linking to the trajectory at the o
   for (const l of links) {
     const u = new URL(l.href);
     assert.equal(`${u.protocol}//${u.host}${u.pathname}`, 'vscode://trajlab.trajlab/inspect');
-    const target = parseInspectUri(u.pathname, u.search.slice(1));
+    // As VS Code hands it to the extension: the query decoded once (vscode.Uri.query).
+    const target = parseInspectUri(u.pathname, decodeURIComponent(u.search.slice(1)));
     assert.ok(target.ok, JSON.stringify(target));
     assert.equal(target.file, l.file);
     assert.equal(target.step === null ? '' : String(target.step), l.step);
