@@ -10,6 +10,11 @@
  * (`vscode://trajlab.trajlab/inspect?…`, read back by parseInspectUri); the near-duplicate
  * cluster and the secret rules are listed; the secrets are nowhere in the file nor on the page;
  * the markup in the task id stays text and nothing of it runs.
+ *
+ * Then the Dataset panel's Quality tab (dist/webviews/dataset.js through harness.ts, under the
+ * extension's CSP) with a stub host that answers `quality` with the REAL computeQualityReport of
+ * the same run: the tab asks once, renders the same view with drawn charts, its links post
+ * `openStep {file, step}` instead of following a URI, and the tab is kept with setState.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,7 +26,11 @@ import { parseInspectUri } from '../../common/src/inspectUri';
 import { runCli } from '../helpers/cli';
 import { tempDir } from '../helpers/engineHelpers';
 import { HOSTILE_TASK_ID, NEAR_COPIES, PLANTED_SECRETS, writeQualityRun } from '../helpers/qualityRun';
-import { closeBrowser, inkPerChart, sharedBrowser } from './harness';
+import type { QualityReport } from '../../common/src/qualityReport';
+import type { HostToDataset } from '../../common/src/webviewMessages';
+import { computeQualityReport } from '../../server/src/dataset/qualityReport';
+import { computeStats } from '../../server/src/stats/stats';
+import { closeBrowser, inkPerChart, openWebview, sharedBrowser, type WebviewPage } from './harness';
 
 const t = tempDir('browser-quality-report');
 let run: string;
@@ -54,7 +63,10 @@ before(async () => {
   await page.waitForSelector('section[data-section="quality-flags"]');
 });
 
+let panel: WebviewPage | undefined;
+
 after(async () => {
+  await panel?.close();
   await context?.close();
   await closeBrowser();
   t.cleanup();
@@ -124,4 +136,40 @@ test('untrusted text stays text: the task id with markup is shown as written and
   assert.ok(!html.includes(HOSTILE_TASK_ID), 'the task id is escaped in the JSON block');
   assert.ok(html.includes('\\u003cimg src=x'), '`<` escaped as \\u003c');
   assert.deepEqual(errors, []);
+});
+
+test('the Dataset panel\'s Quality tab asks for the report once, renders it with drawn charts, and its links post openStep', async () => {
+  const stats = await computeStats([run], { rows: true });
+  const report: QualityReport = await computeQualityReport([run]);
+  panel = await openWebview({
+    panel: 'dataset',
+    onMessage: async (m, post) => {
+      if (m.type === 'ready') await post({ type: 'stats', title: 'Dataset: run-q', sources: [run], stats } satisfies HostToDataset);
+      if (m.type === 'quality') await post({ type: 'quality', report } satisfies HostToDataset);
+    },
+  });
+  const p = panel.page;
+  await p.waitForSelector('section[data-section="summary"]');
+  await p.click('.tabs button[data-tab="quality"]');
+  await p.waitForSelector('section[data-section="quality-flags"]');
+  assert.equal(panel.sent.filter((m) => (m as { type: string }).type === 'quality').length, 1);
+  assert.equal(await p.getAttribute('.tabs button[data-tab="quality"]', 'aria-selected'), 'true');
+  const ink = await inkPerChart(p);
+  assert.equal(Object.keys(ink).length, 6);
+  for (const [title, n] of Object.entries(ink)) assert.ok(n > 200, `${title}: ${n} pixels drawn`);
+  assert.equal(await p.getAttribute('[data-flag="loop"]', 'data-count'), '1');
+
+  await p.click('[data-flag="loop"] a.step-link');
+  const sent = await panel.waitForSent((s) => s.some((m) => (m as { type: string }).type === 'openStep'));
+  assert.deepEqual(sent.find((m) => (m as { type: string }).type === 'openStep'), { type: 'openStep', file: path.join(run, 'trajectories', 'calc.1.json'), step: 4 });
+  assert.equal((await panel.state() as { tab?: string }).tab, 'quality');
+
+  // Back and forth: the report is kept, not asked for again.
+  await p.click('.tabs button[data-tab="stats"]');
+  await p.waitForSelector('section[data-section="trajectories"]');
+  await p.click('.tabs button[data-tab="quality"]');
+  await p.waitForSelector('section[data-section="quality-flags"]');
+  assert.equal(panel.sent.filter((m) => (m as { type: string }).type === 'quality').length, 1);
+  assert.equal(await p.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
+  assert.deepEqual(panel.errors, []);
 });

@@ -4,7 +4,9 @@
  * A panel asks the daemon for `trajlab/dataset/stats` (with rows) or `trajlab/dataset/compare`,
  * forwards the progress, and answers the page's messages (common/src/webviewMessages.ts):
  * `openTrajectory {row}` opens `stats.rows[row].file` (the page never names a path), `refresh`
- * recomputes, `export` starts the Export… wizard with the panel's sources.
+ * recomputes, `export` starts the Export… wizard with the panel's sources, `quality` asks the
+ * daemon for the quality report (`trajlab/dataset/quality`, the Quality tab; kept until a
+ * refresh), and `openStep {file, step}` opens a file that report names (no other) at that step.
  *
  * Panels do not keep their context while hidden (`retainContextWhenHidden: false`): a page that
  * comes back says `ready` again and gets the last result from here, not a recomputation. After a
@@ -15,7 +17,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TrajectoryRow } from '../../../common/src/dataset';
-import { DatasetCompareRequest, DatasetStatsRequest } from '../../../common/src/protocol';
+import { DatasetCompareRequest, DatasetQualityRequest, DatasetStatsRequest } from '../../../common/src/protocol';
+import type { QualityReport } from '../../../common/src/qualityReport';
 import type { DatasetPanelState, DatasetToHost, HostToDataset } from '../../../common/src/webviewMessages';
 import type { Ctx } from '../ctx';
 import { makeNonce, webviewHtml } from '../webviewHtml';
@@ -134,6 +137,10 @@ class DatasetPanel {
   private failed: string | undefined;
   private rows: TrajectoryRow[] = [];
   private inFlight: vscode.CancellationTokenSource | undefined;
+  /** The quality report (Quality tab) once computed, and the files it names (what `openStep` may open). */
+  private quality: QualityReport | undefined;
+  private qualityFiles = new Set<string>();
+  private qualityInFlight: vscode.CancellationTokenSource | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
@@ -147,6 +154,7 @@ class DatasetPanel {
       panel.webview.onDidReceiveMessage((m: DatasetToHost) => this.onMessage(m)),
       panel.onDidDispose(() => {
         this.inFlight?.cancel();
+        this.qualityInFlight?.cancel();
         for (const d of this.disposables.splice(0)) d.dispose();
         onDispose();
       }),
@@ -172,8 +180,24 @@ class DatasetPanel {
         else if (!this.inFlight) void this.load();
         break;
       case 'refresh':
+        this.quality = undefined;
+        this.qualityFiles = new Set();
+        this.qualityInFlight?.cancel();
         void this.load();
         break;
+      case 'quality':
+        if (this.quality) void this.post({ type: 'quality', report: this.quality });
+        else if (!this.qualityInFlight) void this.loadQuality();
+        break;
+      case 'openStep': {
+        const step = m.step;
+        if (typeof m.file !== 'string' || !this.qualityFiles.has(m.file) || !(step === null || (Number.isInteger(step) && step >= 0))) {
+          this.ctx.log.warn(`dataset panel: refused to open ${JSON.stringify(m.file)} at step ${JSON.stringify(step)}: not a trajectory of the quality report`);
+          return;
+        }
+        void vscode.commands.executeCommand('trajlab.openTrajectoryAtStep', m.file, step);
+        break;
+      }
       case 'openTrajectory': {
         const row = Number.isInteger(m.row) ? this.rows[m.row] : undefined;
         if (!row) {
@@ -229,9 +253,47 @@ class DatasetPanel {
     }
   }
 
+  /** Asks the daemon for the quality report of the panel's sources and posts it (or `qualityFailed`). */
+  private async loadQuality(): Promise<void> {
+    this.qualityInFlight?.cancel();
+    const cts = new vscode.CancellationTokenSource();
+    this.qualityInFlight = cts;
+    const progress = this.hub.listen((p) => {
+      if (this.qualityInFlight === cts) void this.post({ type: 'progress', progress: p });
+    });
+    try {
+      const client = await this.ctx.requireClient();
+      if (!client) throw new Error('The TrajLab daemon is not running; restart it ("TrajLab: Restart daemon") and press Refresh.');
+      const report = await client.sendRequest(DatasetQualityRequest.type, { sources: this.spec.sources, progressToken: progress.token }, cts.token);
+      if (this.qualityInFlight !== cts) return;
+      this.quality = report;
+      this.qualityFiles = qualityFilesOf(report);
+      void this.post({ type: 'quality', report });
+    } catch (err) {
+      if (this.qualityInFlight !== cts || cts.token.isCancellationRequested) return;
+      const text = (err as Error)?.message ?? String(err);
+      this.ctx.log.warn(`dataset panel quality (${this.spec.sources.join(', ')}): ${text}`);
+      void this.post({ type: 'qualityFailed', message: text });
+    } finally {
+      progress.dispose();
+      if (this.qualityInFlight === cts) this.qualityInFlight = undefined;
+      cts.dispose();
+    }
+  }
+
   private post(m: HostMessage): Thenable<boolean> {
     return this.panel.webview.postMessage(m);
   }
+}
+
+/** Every trajectory file a quality report names (its links). */
+export function qualityFilesOf(r: QualityReport): Set<string> {
+  const files = new Set<string>();
+  for (const f of Object.values(r.flags)) for (const e of f.examples) files.add(e.file);
+  for (const c of r.near_duplicates.largest) for (const t of [c.kept, ...c.members]) files.add(t.file);
+  for (const rule of Object.values(r.secrets?.rules ?? {})) for (const e of rule.examples) files.add(e.file);
+  for (const e of r.tampered) files.add(e.file);
+  return files;
 }
 
 function keyOf(spec: PanelSpec): string {
