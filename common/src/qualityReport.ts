@@ -3,7 +3,7 @@
  * Quality tab): per curation flag the count and examples with the step of the offence,
  * near-duplicate clusters, secrets by rule (where, never what), tampered trajectories, and
  * coverage (task types, repositories, rewards, steps). Computed by
- * server/src/dataset/qualityReport.ts; rendered by webviews/src/dataset/qualityView.ts in both
+ * server/src/stats/qualityReport.ts; rendered by webviews/src/dataset/qualityView.ts in both
  * the panel and the self-contained HTML file. Every text in it that came from a trajectory (task
  * ids, commands quoted in a flag's detail) has had its secrets redacted as `<REDACTED:rule>`.
  */

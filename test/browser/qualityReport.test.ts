@@ -28,7 +28,7 @@ import { tempDir } from '../helpers/engineHelpers';
 import { HOSTILE_TASK_ID, NEAR_COPIES, PLANTED_SECRETS, writeQualityRun } from '../helpers/qualityRun';
 import type { QualityReport } from '../../common/src/qualityReport';
 import type { HostToDataset } from '../../common/src/webviewMessages';
-import { computeQualityReport } from '../../server/src/dataset/qualityReport';
+import { computeQualityReport } from '../../server/src/stats/qualityReport';
 import { computeStats } from '../../server/src/stats/stats';
 import { closeBrowser, inkPerChart, openWebview, sharedBrowser, type WebviewPage } from './harness';
 

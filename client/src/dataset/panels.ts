@@ -131,16 +131,24 @@ export class DatasetPanels implements vscode.Disposable {
   }
 }
 
+/** A request of a panel while it is under way (see DatasetPanel.request). */
+interface Job {
+  cts?: vscode.CancellationTokenSource;
+}
+
+type DaemonClient = NonNullable<Awaited<ReturnType<Ctx['requireClient']>>>;
+
 /** One panel and its requests. */
 class DatasetPanel {
   private last: HostMessage | undefined;
   private failed: string | undefined;
   private rows: TrajectoryRow[] = [];
-  private inFlight: vscode.CancellationTokenSource | undefined;
+  /** The figures' request and the quality report's, each while under way. */
+  private readonly figures: Job = {};
+  private readonly qualityJob: Job = {};
   /** The quality report (Quality tab) once computed, and the files it names (what `openStep` may open). */
   private quality: QualityReport | undefined;
   private qualityFiles = new Set<string>();
-  private qualityInFlight: vscode.CancellationTokenSource | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
@@ -153,8 +161,8 @@ class DatasetPanel {
     this.disposables.push(
       panel.webview.onDidReceiveMessage((m: DatasetToHost) => this.onMessage(m)),
       panel.onDidDispose(() => {
-        this.inFlight?.cancel();
-        this.qualityInFlight?.cancel();
+        this.figures.cts?.cancel();
+        this.qualityJob.cts?.cancel();
         for (const d of this.disposables.splice(0)) d.dispose();
         onDispose();
       }),
@@ -177,17 +185,17 @@ class DatasetPanel {
       case 'ready':
         if (this.last) void this.post(this.last);
         else if (this.failed !== undefined) void this.post({ type: 'failed', message: this.failed });
-        else if (!this.inFlight) void this.load();
+        else if (!this.figures.cts) void this.load();
         break;
       case 'refresh':
         this.quality = undefined;
         this.qualityFiles = new Set();
-        this.qualityInFlight?.cancel();
+        this.qualityJob.cts?.cancel();
         void this.load();
         break;
       case 'quality':
         if (this.quality) void this.post({ type: 'quality', report: this.quality });
-        else if (!this.qualityInFlight) void this.loadQuality();
+        else if (!this.qualityJob.cts) void this.loadQuality();
         break;
       case 'openStep': {
         const step = m.step;
@@ -213,70 +221,75 @@ class DatasetPanel {
     }
   }
 
-  /** Asks the daemon (cancelling a request still under way) and posts progress, then the result or the failure. */
+  /** Asks the daemon for the figures (cancelling a request still under way) and posts progress, then the result or the failure. */
   private async load(): Promise<void> {
-    this.inFlight?.cancel();
-    const cts = new vscode.CancellationTokenSource();
-    this.inFlight = cts;
-    const progress = this.hub.listen((p) => {
-      if (this.inFlight === cts) void this.post({ type: 'progress', progress: p });
-    });
-    try {
-      void this.post({ type: 'progress', progress: { phase: 'list', done: 0, total: 0, kept: 0, dropped: 0 } });
-      const client = await this.ctx.requireClient();
-      if (!client) throw new Error('The TrajLab daemon is not running; restart it ("TrajLab: Restart daemon") and press Refresh.');
-      let message: HostMessage;
-      if (this.spec.kind === 'stats') {
-        const stats = await client.sendRequest(DatasetStatsRequest.type, { sources: this.spec.sources, rows: true, progressToken: progress.token }, cts.token);
-        this.rows = stats.rows ?? [];
-        message = { type: 'stats', title: datasetTitle(this.spec.sources), sources: this.spec.sources, stats };
-      } else {
+    void this.post({ type: 'progress', progress: { phase: 'list', done: 0, total: 0, kept: 0, dropped: 0 } });
+    await this.request(
+      this.figures,
+      '',
+      async (client, token, progressToken): Promise<HostMessage> => {
+        if (this.spec.kind === 'stats') {
+          const stats = await client.sendRequest(DatasetStatsRequest.type, { sources: this.spec.sources, rows: true, progressToken }, token);
+          this.rows = stats.rows ?? [];
+          return { type: 'stats', title: datasetTitle(this.spec.sources), sources: this.spec.sources, stats };
+        }
         const [runA, runB] = this.spec.sources;
-        const comparison = await client.sendRequest(DatasetCompareRequest.type, { runA, runB, progressToken: progress.token }, cts.token);
-        message = { type: 'compare', title: `Compare runs: ${comparison.a.label} → ${comparison.b.label}`, comparison, sources: [runA, runB] };
-      }
-      if (this.inFlight !== cts) return;
-      this.last = message;
-      this.failed = undefined;
-      void this.post(message);
-    } catch (err) {
-      if (this.inFlight !== cts || cts.token.isCancellationRequested) return;
-      const text = (err as Error)?.message ?? String(err);
-      this.ctx.log.warn(`dataset panel (${this.spec.sources.join(', ')}): ${text}`);
-      this.failed = text;
-      this.last = undefined;
-      void this.post({ type: 'failed', message: text });
-    } finally {
-      progress.dispose();
-      if (this.inFlight === cts) this.inFlight = undefined;
-      cts.dispose();
-    }
+        const comparison = await client.sendRequest(DatasetCompareRequest.type, { runA, runB, progressToken }, token);
+        return { type: 'compare', title: `Compare runs: ${comparison.a.label} → ${comparison.b.label}`, comparison, sources: [runA, runB] };
+      },
+      (message) => {
+        this.last = message;
+        this.failed = undefined;
+        void this.post(message);
+      },
+      (text) => {
+        this.failed = text;
+        this.last = undefined;
+        void this.post({ type: 'failed', message: text });
+      },
+    );
   }
 
   /** Asks the daemon for the quality report of the panel's sources and posts it (or `qualityFailed`). */
   private async loadQuality(): Promise<void> {
-    this.qualityInFlight?.cancel();
+    await this.request(
+      this.qualityJob,
+      'quality ',
+      (client, token, progressToken) => client.sendRequest(DatasetQualityRequest.type, { sources: this.spec.sources, progressToken }, token),
+      (report) => {
+        this.quality = report;
+        this.qualityFiles = qualityFilesOf(report);
+        void this.post({ type: 'quality', report });
+      },
+      (text) => void this.post({ type: 'qualityFailed', message: text }),
+    );
+  }
+
+  /**
+   * One daemon request of kind `job` (a newer one cancels the one under way): its progress is
+   * posted, then `done` gets the answer, or `failed` a message for the user (also logged). A
+   * cancelled or superseded request calls neither.
+   */
+  private async request<T>(job: Job, label: string, ask: (client: DaemonClient, token: vscode.CancellationToken, progressToken: string) => Promise<T>, done: (r: T) => void, failed: (text: string) => void): Promise<void> {
+    job.cts?.cancel();
     const cts = new vscode.CancellationTokenSource();
-    this.qualityInFlight = cts;
+    job.cts = cts;
     const progress = this.hub.listen((p) => {
-      if (this.qualityInFlight === cts) void this.post({ type: 'progress', progress: p });
+      if (job.cts === cts) void this.post({ type: 'progress', progress: p });
     });
     try {
       const client = await this.ctx.requireClient();
       if (!client) throw new Error('The TrajLab daemon is not running; restart it ("TrajLab: Restart daemon") and press Refresh.');
-      const report = await client.sendRequest(DatasetQualityRequest.type, { sources: this.spec.sources, progressToken: progress.token }, cts.token);
-      if (this.qualityInFlight !== cts) return;
-      this.quality = report;
-      this.qualityFiles = qualityFilesOf(report);
-      void this.post({ type: 'quality', report });
+      const result = await ask(client, cts.token, progress.token);
+      if (job.cts === cts) done(result);
     } catch (err) {
-      if (this.qualityInFlight !== cts || cts.token.isCancellationRequested) return;
+      if (job.cts !== cts || cts.token.isCancellationRequested) return;
       const text = (err as Error)?.message ?? String(err);
-      this.ctx.log.warn(`dataset panel quality (${this.spec.sources.join(', ')}): ${text}`);
-      void this.post({ type: 'qualityFailed', message: text });
+      this.ctx.log.warn(`dataset panel ${label}(${this.spec.sources.join(', ')}): ${text}`);
+      failed(text);
     } finally {
       progress.dispose();
-      if (this.qualityInFlight === cts) this.qualityInFlight = undefined;
+      if (job.cts === cts) job.cts = undefined;
       cts.dispose();
     }
   }

@@ -12,7 +12,7 @@
  * A source is a run folder, a folder of trajectory files (any format TrajLab reads), a
  * trajectory file, or an export manifest. The work is done by `exportTrajectories`
  * (export/dataset.ts), `computeStats` and `compareRuns` (stats/), `computeQualityReport`
- * (dataset/qualityReport.ts).
+ * (stats/qualityReport.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -26,8 +26,8 @@ import { computeStats } from '../stats/stats';
 import { AbortedError } from '../util/abort';
 import { exportTrajectories } from '../export/dataset';
 import { parseSplitSpec } from '../dataset/select';
-import { computeQualityReport } from '../dataset/qualityReport';
-import { writeQualityReportHtml } from '../dataset/qualityReportHtml';
+import { computeQualityReport } from '../stats/qualityReport';
+import { writeQualityReportHtml } from '../stats/qualityReportHtml';
 import type { QualityReport } from '../../../common/src/qualityReport';
 
 interface FilterFlags {

@@ -32,7 +32,7 @@ import { AbortedError } from '../util/abort';
 import type { Logger } from '../util/log';
 import { ExportError, exportTrajectories } from '../export/dataset';
 import { validateFilters } from '../dataset/select';
-import { computeQualityReport } from '../dataset/qualityReport';
+import { computeQualityReport } from '../stats/qualityReport';
 import { SourceError } from '../dataset/sources';
 
 /** Least time between two progress notifications of one request, ms (≤ 10 per second). */

@@ -1,6 +1,6 @@
 /**
  * Entry of the quality report page (dist/webviews/report.js and report.css), which `trajlab
- * report` inlines into one self-contained HTML file (server/src/dataset/qualityReportHtml.ts).
+ * report` inlines into one self-contained HTML file (server/src/stats/qualityReportHtml.ts).
  * The page reads the report from its `<script type="application/json" id="trajlab-quality-data">`
  * block, renders it with the Dataset panel's own view (../dataset/qualityView.ts) and charts, and
  * links every example to `vscode://trajlab.trajlab/inspect?trajectory=…&step=…`, which VS Code

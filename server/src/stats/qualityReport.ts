@@ -2,9 +2,10 @@
  * The quality report (common/src/qualityReport.ts) of the trajectories behind some sources:
  * `trajlab report` and the daemon's `trajlab/dataset/quality` (the Dataset panel's Quality tab).
  *
- * One pass over the sources through `scanSources` (stats/stats.ts), the same reading, filters,
- * flags (flags.ts) and secret scan (secretScan.ts) as `trajlab stats`, with every selected
- * trajectory also signed for near-duplicates (nearDuplicates.ts). Memory is that of stats plus
+ * One pass over the sources through `scanSources` (stats.ts), the same reading, filters, flags
+ * (dataset/flags.ts) and secret scan (dataset/secretScan.ts) as `trajlab stats`, with every
+ * selected trajectory also signed for near-duplicates (dataset/nearDuplicates.ts). It lives in
+ * stats/ because it builds on the statistics (stats/ imports dataset/, never the reverse). Memory is that of stats plus
  * ~1 KB of signatures per trajectory, as an export with `--dedupe near`: summaries, never
  * trajectories, are kept. The figures (flag counts, coverage distributions) come from `statsOf`;
  * near-duplicate clusters from `findNearDuplicates` at the report's threshold, ranked as an
@@ -17,13 +18,13 @@
 import type { DatasetProgress, SelectionFilters, TrajectoryFlag } from '../../../common/src/dataset';
 import { NEAR_DUPLICATE_THRESHOLD, TRAJECTORY_FLAGS } from '../../../common/src/dataset';
 import { QUALITY_REPORT_VERSION, type NearCluster, type QualityExample, type QualityReport, type QualitySecretRule, type QualityTrajectory } from '../../../common/src/qualityReport';
-import { scanSources, statsOf } from '../stats/stats';
+import { scanSources, statsOf } from './stats';
 import { TRAJLAB_VERSION } from '../version';
-import { describeFlag } from './flags';
-import { findNearDuplicates } from './nearDuplicates';
-import { redactText } from './secretScan';
-import { compareAttempts } from './select';
-import type { TrajectorySummary } from './summary';
+import { describeFlag } from '../dataset/flags';
+import { findNearDuplicates } from '../dataset/nearDuplicates';
+import { redactText } from '../dataset/secretScan';
+import { compareAttempts } from '../dataset/select';
+import type { TrajectorySummary } from '../dataset/summary';
 
 /** Default caps of the report's lists (QualityReport.limits). */
 export const QUALITY_LIMITS = { examples: 10, clusters: 50, members: 20, tampered: 100 } as const;
