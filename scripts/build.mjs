@@ -42,7 +42,8 @@ await Promise.all([
     minify: true,
     sourcemap: true,
     logLevel: 'warning',
-    entryPoints: { trajectory: 'webviews/src/trajectory/main.ts', dataset: 'webviews/src/dataset/main.ts' },
+    // report: the quality report page, which `trajlab report` inlines into its HTML file.
+    entryPoints: { trajectory: 'webviews/src/trajectory/main.ts', dataset: 'webviews/src/dataset/main.ts', report: 'webviews/src/report/main.ts' },
     outdir: 'dist/webviews',
     loader: { '.css': 'css' },
   }),

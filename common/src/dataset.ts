@@ -131,6 +131,14 @@ export interface TrajectoryFlagFacts {
   truncated_outputs: number;
   /** Why the trajectory is `tampered`, one line each (empty when it is not). */
   tampered: string[];
+  /**
+   * Per raised flag, the step (0-based position, as the inspector numbers steps) where it shows:
+   * `loop` / `repeated-observation` / `format-errors` where the count reached its threshold,
+   * `idle-tail` the first idle step, `empty-submission` the submit step, `truncated-output` the
+   * first cut output, `tampered` the first action naming a hidden path or editing a graded test
+   * file. Absent when no step shows it (a diff-only `tampered`, a trajectory without steps).
+   */
+  steps: Partial<Record<TrajectoryFlag, number>>;
 }
 
 /** One split of `--split train=0.9,val=0.1`: a name and its fraction of the tasks. */

@@ -5,6 +5,7 @@
  */
 import { NotificationType, RequestType } from 'vscode-jsonrpc';
 import type { DatasetProgress, DatasetStats, ExportOptions, ExportResult, RunComparison, SelectionFilters } from './dataset';
+import type { QualityReport } from './qualityReport';
 import type { SearchHit, StepDetail, StepFilter, StepRow, TrajectoryHeader } from './inspector';
 import type { AttemptState, ModelCounters, RejectedLine, RunCounts, RunInfo, RunOptions, RunStatus, UnreadableRun } from './run';
 import type { DockerHostSetting } from './settings';
@@ -476,7 +477,22 @@ export namespace DatasetExportRequest {
   export const type = new RequestType<DatasetExportParams, ExportResult, void>(method);
 }
 
-/** Sent from the server to the client during a stats / compare / export request that gave a `progressToken`. */
+export interface DatasetQualityParams {
+  /** Run folders, folders of trajectory files, trajectory files or export manifests (absolute). */
+  sources: string[];
+  filters?: SelectionFilters;
+  /** Jaccard threshold of the near-duplicate clusters, in (0, 1] (default NEAR_DUPLICATE_THRESHOLD). */
+  nearThreshold?: number;
+  progressToken?: string;
+}
+
+/** Sent from the client to the server: `trajlab report --json` over the sources (the Dataset panel's Quality tab). */
+export namespace DatasetQualityRequest {
+  export const method: 'trajlab/dataset/quality' = 'trajlab/dataset/quality';
+  export const type = new RequestType<DatasetQualityParams, QualityReport, void>(method);
+}
+
+/** Sent from the server to the client during a stats / compare / export / quality request that gave a `progressToken`. */
 export namespace DatasetProgressNotification {
   export const method: 'trajlab/dataset/progress' = 'trajlab/dataset/progress';
   export const type = new NotificationType<{ token: string; progress: DatasetProgress }>(method);

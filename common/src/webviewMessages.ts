@@ -7,6 +7,7 @@
  * the handle the extension gave it, and the extension looks them up.
  */
 import type { DatasetProgress, DatasetStats, RunComparison } from './dataset';
+import type { QualityReport } from './qualityReport';
 import type { SearchHit, StepDetail, StepFilter, StepRow, TrajectoryHeader } from './inspector';
 
 // ---------------------------------------------------------------------------------------------
@@ -43,7 +44,9 @@ export type HostToInspector =
   | { type: 'failed'; message: string }
   | { type: 'response'; id: number; result?: unknown; error?: string }
   /** A short status line (replay started, export written…). */
-  | { type: 'notice'; message: string };
+  | { type: 'notice'; message: string }
+  /** Select step `index` (0-based) and show it (a quality report's link, "open at step"); sent after `open`. */
+  | { type: 'selectStep'; index: number };
 
 /** What the inspector keeps in webview state (survives hiding the panel and a window reload). */
 export interface InspectorState {
@@ -65,18 +68,31 @@ export type DatasetToHost =
   | { type: 'openTrajectory'; row: number }
   | { type: 'refresh' }
   /** Start the Export… wizard with this panel's sources. */
-  | { type: 'export' };
+  | { type: 'export' }
+  /** Compute the quality report of this panel's sources (the Quality tab), or again. */
+  | { type: 'quality' }
+  /**
+   * Open `file` at `step` in the inspector (a link of the Quality tab). The host opens it only if
+   * the last quality report it sent names that file.
+   */
+  | { type: 'openStep'; file: string; step: number | null };
 
 export type HostToDataset =
   | { type: 'stats'; title: string; sources: string[]; stats: DatasetStats }
   | { type: 'compare'; title: string; sources: string[]; comparison: RunComparison }
   | { type: 'progress'; progress: DatasetProgress }
-  | { type: 'failed'; message: string };
+  | { type: 'failed'; message: string }
+  /** The quality report (answers `quality`). */
+  | { type: 'quality'; report: QualityReport }
+  /** The quality report could not be computed: a message for the user. */
+  | { type: 'qualityFailed'; message: string };
 
 /** What the Dataset / Compare panels keep in webview state (and their serializer restores from). */
 export interface DatasetPanelState {
   kind: 'stats' | 'compare';
   sources: string[];
+  /** The tab shown in a stats panel (default `stats`). */
+  tab?: 'stats' | 'quality';
   sortBy?: string;
   sortDescending?: boolean;
 }

@@ -24,7 +24,7 @@ import type { DatasetPanelState, HostToDataset } from '../../common/src/webviewM
 import { compareRuns } from '../../server/src/stats/compare';
 import { computeStats } from '../../server/src/stats/stats';
 import { binLabels, num } from '../../webviews/src/dataset/format';
-import { closeBrowser, openWebview, type Theme, type WebviewPage } from './harness';
+import { closeBrowser, inkPerChart, openWebview, type Theme, type WebviewPage } from './harness';
 
 const RUNS = path.resolve(__dirname, '..', 'fixtures', 'export', 'runs');
 const RUN_A = path.join(RUNS, 'fx-a');
@@ -101,22 +101,6 @@ async function open(reply: HostToDataset[] | undefined, opts: { theme?: Theme; s
   return p;
 }
 
-/** Non-transparent pixels of each chart canvas, by its figure's title. */
-function inkPerChart(p: WebviewPage): Promise<Record<string, number>> {
-  return p.page.evaluate(() => {
-    const out: Record<string, number> = {};
-    for (const fig of Array.from(document.querySelectorAll('figure.chart'))) {
-      const canvas = fig.querySelector('canvas');
-      if (!canvas) continue;
-      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
-      let ink = 0;
-      for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) ink++;
-      out[(fig as HTMLElement).dataset.chart!] = ink;
-    }
-    return out;
-  });
-}
-
 /** Pixels of the reward chart exactly of colour `hex` (`#rrggbb`). */
 function pixelsOfColour(p: WebviewPage, chart: string, hex: string): Promise<number> {
   return p.page.evaluate(
@@ -169,7 +153,7 @@ test('Dataset panel: figures, five charts drawn with the histogram counts, the f
   assert.equal(await figure('dropped'), String(stats.dropped));
   assert.equal(await p.page.locator('h1.title').textContent(), 'Dataset: fx-hostile');
 
-  const ink = await inkPerChart(p);
+  const ink = await inkPerChart(p.page);
   assert.deepEqual(Object.keys(ink).sort(), ['Cost over the run', 'Reward', 'Steps', 'Success by task type', 'Tokens']);
   for (const [title, n] of Object.entries(ink)) assert.ok(n > 500, `the ${title} chart is drawn (${n} pixels with ink)`);
   const rewardLabel = await p.page.locator('figure.chart[data-chart="Reward"] canvas').getAttribute('aria-label');
@@ -344,7 +328,7 @@ test('themes: light and high contrast render without errors in their own chart c
   for (const theme of ['light', 'high-contrast'] as const) {
     const p = await open([statsMessage()], { theme });
     await p.page.waitForSelector('section[data-section="trajectories"] tbody tr');
-    const ink = await inkPerChart(p);
+    const ink = await inkPerChart(p.page);
     assert.equal(Object.keys(ink).length, 5, theme);
     for (const [title, n] of Object.entries(ink)) assert.ok(n > 500, `${theme}: the ${title} chart is drawn`);
     assert.ok((await pixelsOfColour(p, 'Reward', green[theme])) > 50, `${theme}: reward bars in --vscode-charts-green`);

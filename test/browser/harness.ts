@@ -99,6 +99,22 @@ export async function closeBrowser(): Promise<void> {
   if (b) await (await b).close();
 }
 
+/** Non-transparent pixels of each chart canvas (`figure.chart canvas`), by its figure's `data-chart` title. */
+export function inkPerChart(page: Page): Promise<Record<string, number>> {
+  return page.evaluate(() => {
+    const out: Record<string, number> = {};
+    for (const fig of Array.from(document.querySelectorAll('figure.chart'))) {
+      const canvas = fig.querySelector('canvas');
+      if (!canvas) continue;
+      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      let ink = 0;
+      for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) ink++;
+      out[(fig as HTMLElement).dataset.chart!] = ink;
+    }
+    return out;
+  });
+}
+
 export interface WebviewPage {
   page: Page;
   /** Delivers a host → webview message (a `message` event on the page's window). */

@@ -4,7 +4,9 @@
  * A panel asks the daemon for `trajlab/dataset/stats` (with rows) or `trajlab/dataset/compare`,
  * forwards the progress, and answers the page's messages (common/src/webviewMessages.ts):
  * `openTrajectory {row}` opens `stats.rows[row].file` (the page never names a path), `refresh`
- * recomputes, `export` starts the Export… wizard with the panel's sources.
+ * recomputes, `export` starts the Export… wizard with the panel's sources, `quality` asks the
+ * daemon for the quality report (`trajlab/dataset/quality`, the Quality tab; kept until a
+ * refresh), and `openStep {file, step}` opens a file that report names (no other) at that step.
  *
  * Panels do not keep their context while hidden (`retainContextWhenHidden: false`): a page that
  * comes back says `ready` again and gets the last result from here, not a recomputation. After a
@@ -15,7 +17,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TrajectoryRow } from '../../../common/src/dataset';
-import { DatasetCompareRequest, DatasetStatsRequest } from '../../../common/src/protocol';
+import { DatasetCompareRequest, DatasetQualityRequest, DatasetStatsRequest } from '../../../common/src/protocol';
+import type { QualityReport } from '../../../common/src/qualityReport';
 import type { DatasetPanelState, DatasetToHost, HostToDataset } from '../../../common/src/webviewMessages';
 import type { Ctx } from '../ctx';
 import { makeNonce, webviewHtml } from '../webviewHtml';
@@ -128,12 +131,24 @@ export class DatasetPanels implements vscode.Disposable {
   }
 }
 
+/** A request of a panel while it is under way (see DatasetPanel.request). */
+interface Job {
+  cts?: vscode.CancellationTokenSource;
+}
+
+type DaemonClient = NonNullable<Awaited<ReturnType<Ctx['requireClient']>>>;
+
 /** One panel and its requests. */
 class DatasetPanel {
   private last: HostMessage | undefined;
   private failed: string | undefined;
   private rows: TrajectoryRow[] = [];
-  private inFlight: vscode.CancellationTokenSource | undefined;
+  /** The figures' request and the quality report's, each while under way. */
+  private readonly figures: Job = {};
+  private readonly qualityJob: Job = {};
+  /** The quality report (Quality tab) once computed, and the files it names (what `openStep` may open). */
+  private quality: QualityReport | undefined;
+  private qualityFiles = new Set<string>();
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
@@ -146,7 +161,8 @@ class DatasetPanel {
     this.disposables.push(
       panel.webview.onDidReceiveMessage((m: DatasetToHost) => this.onMessage(m)),
       panel.onDidDispose(() => {
-        this.inFlight?.cancel();
+        this.figures.cts?.cancel();
+        this.qualityJob.cts?.cancel();
         for (const d of this.disposables.splice(0)) d.dispose();
         onDispose();
       }),
@@ -169,11 +185,27 @@ class DatasetPanel {
       case 'ready':
         if (this.last) void this.post(this.last);
         else if (this.failed !== undefined) void this.post({ type: 'failed', message: this.failed });
-        else if (!this.inFlight) void this.load();
+        else if (!this.figures.cts) void this.load();
         break;
       case 'refresh':
+        this.quality = undefined;
+        this.qualityFiles = new Set();
+        this.qualityJob.cts?.cancel();
         void this.load();
         break;
+      case 'quality':
+        if (this.quality) void this.post({ type: 'quality', report: this.quality });
+        else if (!this.qualityJob.cts) void this.loadQuality();
+        break;
+      case 'openStep': {
+        const step = m.step;
+        if (typeof m.file !== 'string' || !this.qualityFiles.has(m.file) || !(step === null || (Number.isInteger(step) && step >= 0))) {
+          this.ctx.log.warn(`dataset panel: refused to open ${JSON.stringify(m.file)} at step ${JSON.stringify(step)}: not a trajectory of the quality report`);
+          return;
+        }
+        void vscode.commands.executeCommand('trajlab.openTrajectoryAtStep', m.file, step);
+        break;
+      }
       case 'openTrajectory': {
         const row = Number.isInteger(m.row) ? this.rows[m.row] : undefined;
         if (!row) {
@@ -189,42 +221,75 @@ class DatasetPanel {
     }
   }
 
-  /** Asks the daemon (cancelling a request still under way) and posts progress, then the result or the failure. */
+  /** Asks the daemon for the figures (cancelling a request still under way) and posts progress, then the result or the failure. */
   private async load(): Promise<void> {
-    this.inFlight?.cancel();
+    void this.post({ type: 'progress', progress: { phase: 'list', done: 0, total: 0, kept: 0, dropped: 0 } });
+    await this.request(
+      this.figures,
+      '',
+      async (client, token, progressToken): Promise<HostMessage> => {
+        if (this.spec.kind === 'stats') {
+          const stats = await client.sendRequest(DatasetStatsRequest.type, { sources: this.spec.sources, rows: true, progressToken }, token);
+          this.rows = stats.rows ?? [];
+          return { type: 'stats', title: datasetTitle(this.spec.sources), sources: this.spec.sources, stats };
+        }
+        const [runA, runB] = this.spec.sources;
+        const comparison = await client.sendRequest(DatasetCompareRequest.type, { runA, runB, progressToken }, token);
+        return { type: 'compare', title: `Compare runs: ${comparison.a.label} → ${comparison.b.label}`, comparison, sources: [runA, runB] };
+      },
+      (message) => {
+        this.last = message;
+        this.failed = undefined;
+        void this.post(message);
+      },
+      (text) => {
+        this.failed = text;
+        this.last = undefined;
+        void this.post({ type: 'failed', message: text });
+      },
+    );
+  }
+
+  /** Asks the daemon for the quality report of the panel's sources and posts it (or `qualityFailed`). */
+  private async loadQuality(): Promise<void> {
+    await this.request(
+      this.qualityJob,
+      'quality ',
+      (client, token, progressToken) => client.sendRequest(DatasetQualityRequest.type, { sources: this.spec.sources, progressToken }, token),
+      (report) => {
+        this.quality = report;
+        this.qualityFiles = qualityFilesOf(report);
+        void this.post({ type: 'quality', report });
+      },
+      (text) => void this.post({ type: 'qualityFailed', message: text }),
+    );
+  }
+
+  /**
+   * One daemon request of kind `job` (a newer one cancels the one under way): its progress is
+   * posted, then `done` gets the answer, or `failed` a message for the user (also logged). A
+   * cancelled or superseded request calls neither.
+   */
+  private async request<T>(job: Job, label: string, ask: (client: DaemonClient, token: vscode.CancellationToken, progressToken: string) => Promise<T>, done: (r: T) => void, failed: (text: string) => void): Promise<void> {
+    job.cts?.cancel();
     const cts = new vscode.CancellationTokenSource();
-    this.inFlight = cts;
+    job.cts = cts;
     const progress = this.hub.listen((p) => {
-      if (this.inFlight === cts) void this.post({ type: 'progress', progress: p });
+      if (job.cts === cts) void this.post({ type: 'progress', progress: p });
     });
     try {
-      void this.post({ type: 'progress', progress: { phase: 'list', done: 0, total: 0, kept: 0, dropped: 0 } });
       const client = await this.ctx.requireClient();
       if (!client) throw new Error('The TrajLab daemon is not running; restart it ("TrajLab: Restart daemon") and press Refresh.');
-      let message: HostMessage;
-      if (this.spec.kind === 'stats') {
-        const stats = await client.sendRequest(DatasetStatsRequest.type, { sources: this.spec.sources, rows: true, progressToken: progress.token }, cts.token);
-        this.rows = stats.rows ?? [];
-        message = { type: 'stats', title: datasetTitle(this.spec.sources), sources: this.spec.sources, stats };
-      } else {
-        const [runA, runB] = this.spec.sources;
-        const comparison = await client.sendRequest(DatasetCompareRequest.type, { runA, runB, progressToken: progress.token }, cts.token);
-        message = { type: 'compare', title: `Compare runs: ${comparison.a.label} → ${comparison.b.label}`, comparison, sources: [runA, runB] };
-      }
-      if (this.inFlight !== cts) return;
-      this.last = message;
-      this.failed = undefined;
-      void this.post(message);
+      const result = await ask(client, cts.token, progress.token);
+      if (job.cts === cts) done(result);
     } catch (err) {
-      if (this.inFlight !== cts || cts.token.isCancellationRequested) return;
+      if (job.cts !== cts || cts.token.isCancellationRequested) return;
       const text = (err as Error)?.message ?? String(err);
-      this.ctx.log.warn(`dataset panel (${this.spec.sources.join(', ')}): ${text}`);
-      this.failed = text;
-      this.last = undefined;
-      void this.post({ type: 'failed', message: text });
+      this.ctx.log.warn(`dataset panel ${label}(${this.spec.sources.join(', ')}): ${text}`);
+      failed(text);
     } finally {
       progress.dispose();
-      if (this.inFlight === cts) this.inFlight = undefined;
+      if (job.cts === cts) job.cts = undefined;
       cts.dispose();
     }
   }
@@ -232,6 +297,16 @@ class DatasetPanel {
   private post(m: HostMessage): Thenable<boolean> {
     return this.panel.webview.postMessage(m);
   }
+}
+
+/** Every trajectory file a quality report names (its links). */
+export function qualityFilesOf(r: QualityReport): Set<string> {
+  const files = new Set<string>();
+  for (const f of Object.values(r.flags)) for (const e of f.examples) files.add(e.file);
+  for (const c of r.near_duplicates.largest) for (const t of [c.kept, ...c.members]) files.add(t.file);
+  for (const rule of Object.values(r.secrets?.rules ?? {})) for (const e of rule.examples) files.add(e.file);
+  for (const e of r.tampered) files.add(e.file);
+  return files;
 }
 
 function keyOf(spec: PanelSpec): string {

@@ -37,6 +37,8 @@ export class InspectorPanel implements vscode.Disposable {
   private reloadAgain = false;
   private pageReady = false;
   private disposed = false;
+  /** A step to select once the page shows the trajectory (selectStep). */
+  private pendingStep: number | undefined;
   private readonly _onDidDispose = new vscode.EventEmitter<void>();
   /** Fires once, when the panel is closed or the extension deactivates. */
   readonly onDidDispose = this._onDidDispose.event;
@@ -91,6 +93,12 @@ export class InspectorPanel implements vscode.Disposable {
     return { kind: this.state.kind };
   }
 
+  /** Selects step `index` (0-based) in the page: now if it shows the trajectory, else once it does. */
+  selectStep(index: number): void {
+    this.pendingStep = index;
+    this.postStep();
+  }
+
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
@@ -142,6 +150,14 @@ export class InspectorPanel implements vscode.Disposable {
     const header = this.trajectory.header;
     if (this.state.kind === 'open' && header) this.post({ type: 'open', header });
     else if (this.state.kind === 'failed') this.post({ type: 'failed', message: this.state.message });
+    this.postStep();
+  }
+
+  /** Posts the pending step to a page that shows the trajectory. */
+  private postStep(): void {
+    if (this.pendingStep === undefined || !this.pageReady || this.state.kind !== 'open') return;
+    this.post({ type: 'selectStep', index: this.pendingStep });
+    this.pendingStep = undefined;
   }
 
   // ---- messages -------------------------------------------------------------------------

@@ -49,6 +49,8 @@ class InspectorDocument implements vscode.CustomDocument {
 /** The custom editor provider (see the file comment). */
 export class InspectorProvider implements vscode.CustomReadonlyEditorProvider<InspectorDocument>, vscode.Disposable {
   private readonly panels = new Set<InspectorPanel>();
+  /** Steps to select in the next editor of a file (by fsPath), set by openAt. */
+  private readonly pendingSteps = new Map<string, number>();
   private readonly registrations: vscode.Disposable[];
 
   constructor(
@@ -67,6 +69,30 @@ export class InspectorProvider implements vscode.CustomReadonlyEditorProvider<In
     const p = new InspectorPanel(this.ctx, this.diffs, document.uri, panel);
     this.panels.add(p);
     p.onDidDispose(() => this.panels.delete(p));
+    const step = this.pendingSteps.get(document.uri.fsPath);
+    if (step !== undefined) {
+      this.pendingSteps.delete(document.uri.fsPath);
+      p.selectStep(step);
+    }
+  }
+
+  /**
+   * Opens `file` (absolute; the caller has checked it may be opened) in the inspector and selects
+   * step `step` (0-based; null: none): in the editor it opens, or in the open editors of the file
+   * when VS Code reveals one instead. Rejects when VS Code cannot open the editor.
+   */
+  async openAt(file: string, step: number | null): Promise<void> {
+    const uri = vscode.Uri.file(file);
+    if (step !== null) this.pendingSteps.set(uri.fsPath, step);
+    try {
+      await vscode.commands.executeCommand('vscode.openWith', uri, inspectorViewTypeFor(uri.fsPath));
+    } finally {
+      // No new editor took it: VS Code revealed an open one.
+      if (step !== null && this.pendingSteps.get(uri.fsPath) === step) {
+        this.pendingSteps.delete(uri.fsPath);
+        for (const p of this.panels) if (p.uri.fsPath === uri.fsPath) p.selectStep(step);
+      }
+    }
   }
 
   /** The open inspector editors, in opening order. */

@@ -7,10 +7,14 @@
  *                  [--secrets redact|fail|keep|off]
  *   trajlab stats <source>... [filters] [--json | --markdown] [--rows] [--no-secrets]
  *   trajlab compare <runA> <runB> [filters] [--json | --markdown] [--all]
+ *   trajlab report <source>... (--out report.html | --json) [filters] [--near-threshold T] [--examples N]
+ *                  [--no-secrets] [--overwrite]
  * A source is a run folder, a folder of trajectory files (any format TrajLab reads), a
  * trajectory file, or an export manifest. The work is done by `exportTrajectories`
- * (export/dataset.ts), `computeStats` and `compareRuns` (stats/).
+ * (export/dataset.ts), `computeStats` and `compareRuns` (stats/), `computeQualityReport`
+ * (stats/qualityReport.ts).
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { DatasetProgress, ExportFormat, SecretsMode, SecretTally, SelectionFilters, TokenizerName, ToolArgumentsForm, TrajectoryFlag } from '../../../common/src/dataset';
@@ -22,6 +26,9 @@ import { computeStats } from '../stats/stats';
 import { AbortedError } from '../util/abort';
 import { exportTrajectories } from '../export/dataset';
 import { parseSplitSpec } from '../dataset/select';
+import { computeQualityReport } from '../stats/qualityReport';
+import { writeQualityReportHtml } from '../stats/qualityReportHtml';
+import type { QualityReport } from '../../../common/src/qualityReport';
 
 interface FilterFlags {
   run?: string[];
@@ -199,13 +206,18 @@ const rel = (f: string) => {
 };
 
 /** `3 redacted in 1 trajectory (aws-access-key-id 1, github-token 1, private-key 1)`. */
-function secretsLine(t: SecretTally): string {
-  const verb = t.mode === 'redact' ? 'redacted' : t.mode === 'keep' ? 'found and kept (--secrets keep)' : 'found';
+function secretsLine(t: SecretTally, verb = t.mode === 'redact' ? 'redacted' : t.mode === 'keep' ? 'found and kept (--secrets keep)' : 'found'): string {
   const rules = Object.entries(t.by_rule).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([k, v]) => `${k} ${v}`);
   return `${t.found} ${verb} in ${t.trajectories} trajector${t.trajectories === 1 ? 'y' : 'ies'} (${rules.join(', ')})`;
 }
 
-/** Adds `export`, `stats` and `compare` to the program. */
+/** `flag 3, other 1` of the flags a report raised (or `none`). */
+function reportFlagsLine(r: QualityReport): string {
+  const raised = TRAJECTORY_FLAGS.filter((k) => r.flags[k].count).map((k) => `${k} ${r.flags[k].count}`);
+  return raised.length ? raised.join(', ') : 'none';
+}
+
+/** Adds `export`, `stats`, `compare` and `report` to the program. */
 export function addDatasetCommands(program: Command): void {
   const exp = program
     .command('export')
@@ -311,5 +323,37 @@ export function addDatasetCommands(program: Command): void {
       const c = await cancellable((signal) => compareRuns([a], [b], { filters: filtersOf(f) }, progress.update, signal).finally(progress.done));
       if (!c) return;
       writeStdout(f.json ? safeJson(c) + '\n' : renderComparison(c, { markdown: f.markdown, allTasks: f.all }));
+    });
+
+  const rep = program
+    .command('report')
+    .description('A quality report of runs or trajectory folders: counts and examples per curation flag (with the step), near-duplicate clusters, secrets by rule (where, never what), tampered trajectories, coverage by task type, repository, reward and steps. Written as one self-contained HTML file (charts included, no network) whose links open each trajectory at the offending step in VS Code; --json prints the report instead.')
+    .argument('<sources...>', 'run folders, trajectory folders, trajectory files or export manifests');
+  withFilters(rep, { unfinished: false })
+    .option('--out <file>', 'the HTML file to write (e.g. report.html)')
+    .option('--json', 'print the report as JSON on stdout')
+    .option('--near-threshold <t>', `Jaccard threshold of the near-duplicate clusters, in (0, 1] (default ${NEAR_DUPLICATE_THRESHOLD}, as --dedupe near)`, number('--near-threshold'))
+    .option('--examples <n>', 'examples listed per flag and per secret rule (default 10)', integer('--examples', 0))
+    .option('--no-secrets', 'skip the scan for secrets')
+    .option('--overwrite', 'replace an existing --out file')
+    .action(async (sources: string[], f: FilterFlags & { out?: string; json?: boolean; nearThreshold?: number; examples?: number; secrets: boolean; overwrite?: boolean }) => {
+      if (!f.out && !f.json) throw new InvalidArgumentError('say where the report goes: --out report.html, or --json to print it');
+      if (f.nearThreshold !== undefined && !(f.nearThreshold > 0 && f.nearThreshold <= 1)) throw new InvalidArgumentError(`--near-threshold must be a number in (0, 1] (got ${f.nearThreshold})`);
+      const out = f.out !== undefined ? path.resolve(f.out) : undefined;
+      if (out && !f.overwrite && fs.existsSync(out)) throw new InvalidArgumentError(`${rel(out)} exists; choose another --out or add --overwrite`);
+      const progress = progressLine('report');
+      const report = await cancellable((signal) =>
+        computeQualityReport(sources, { filters: filtersOf(f), nearThreshold: f.nearThreshold, examples: f.examples, secrets: f.secrets }, progress.update, signal).finally(progress.done),
+      );
+      if (!report) return;
+      if (out) {
+        await writeQualityReportHtml(out, report);
+        const nd = report.near_duplicates;
+        process.stderr.write(`trajlab: quality report of ${report.trajectories} trajectories written to ${rel(out)}\n`);
+        process.stderr.write(`  flags: ${reportFlagsLine(report)}\n`);
+        process.stderr.write(`  near-duplicates: ${nd.clusters} cluster(s), ${nd.redundant} redundant (threshold ${nd.threshold})\n`);
+        if (report.secrets?.found) process.stderr.write(`  secrets: ${secretsLine(report.secrets, 'found')}\n`);
+      }
+      if (f.json) writeStdout(safeJson(report) + '\n');
     });
 }

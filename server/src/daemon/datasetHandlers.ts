@@ -1,7 +1,8 @@
 /**
  * The dataset requests on one daemon connection (`trajlab/dataset/*`, protocol.ts): the Dataset
- * webview's statistics, the Compare runs view and the Export… wizard, over the same functions
- * the CLI uses (`computeStats`, `compareRuns`, `exportTrajectories`).
+ * webview's statistics and Quality tab, the Compare runs view and the Export… wizard, over the
+ * same functions the CLI uses (`computeStats`, `computeQualityReport`, `compareRuns`,
+ * `exportTrajectories`).
  *
  * Each request takes an optional `progressToken`: progress is sent as
  * `trajlab/dataset/progress` notifications under it, at most every PROGRESS_INTERVAL_MS (the
@@ -17,9 +18,11 @@ import {
   DatasetCompareRequest,
   DatasetExportRequest,
   DatasetProgressNotification,
+  DatasetQualityRequest,
   DatasetStatsRequest,
   type DatasetCompareParams,
   type DatasetExportParams,
+  type DatasetQualityParams,
   type DatasetStatsParams,
 } from '../../../common/src/protocol';
 import { tokenToSignal } from '../util/cancellation';
@@ -29,12 +32,13 @@ import { AbortedError } from '../util/abort';
 import type { Logger } from '../util/log';
 import { ExportError, exportTrajectories } from '../export/dataset';
 import { validateFilters } from '../dataset/select';
+import { computeQualityReport } from '../stats/qualityReport';
 import { SourceError } from '../dataset/sources';
 
 /** Least time between two progress notifications of one request, ms (≤ 10 per second). */
 export const PROGRESS_INTERVAL_MS = 100;
 
-/** Registers `trajlab/dataset/stats|compare|export` (progress under the caller's token, cancellable). */
+/** Registers `trajlab/dataset/stats|compare|export|quality` (progress under the caller's token, cancellable). */
 export function registerDatasetHandlers(connection: Connection, logger: Logger): void {
   connection.onRequest(DatasetStatsRequest.type, (params, token) =>
     run(connection, logger, 'stats', params, token, async (signal, onProgress) => {
@@ -42,6 +46,17 @@ export function registerDatasetHandlers(connection: Connection, logger: Logger):
       const sources = requireSources(p?.sources, 'params.sources');
       const filters = requireFilters(p?.filters);
       return computeStats(sources, { filters, rows: p?.rows === true }, onProgress, signal);
+    }),
+  );
+
+  connection.onRequest(DatasetQualityRequest.type, (params, token) =>
+    run(connection, logger, 'quality', params, token, async (signal, onProgress) => {
+      const p = params as Partial<DatasetQualityParams> | null | undefined;
+      const sources = requireSources(p?.sources, 'params.sources');
+      const filters = requireFilters(p?.filters);
+      const t = p?.nearThreshold;
+      if (t !== undefined && !(typeof t === 'number' && t > 0 && t <= 1)) throw new InvalidParams(`params.nearThreshold must be a number in (0, 1] (got ${JSON.stringify(t)})`);
+      return computeQualityReport(sources, { filters, nearThreshold: t }, onProgress, signal);
     }),
   );
 

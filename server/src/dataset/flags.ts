@@ -14,7 +14,7 @@
  */
 import type { TrajectoryFlag, TrajectoryFlagFacts } from '../../../common/src/dataset';
 import type { Action, Observation, Trajectory } from '../../../common/src/trajectory';
-import { tamperingOf } from './tampering';
+import { tamperingReport } from './tampering';
 import { stepActions } from './wellFormed';
 
 /**
@@ -86,13 +86,20 @@ export function flagsOf(t: Trajectory): FlagReport {
   let truncated = 0;
   let lastChange = -1;
   let lastWork = -1;
+  const at: TrajectoryFlagFacts['steps'] = {};
+  let loopAt = -1;
+  let sameAt = -1;
+  let formatAt = -1;
+  let truncatedAt = -1;
+  let lastSubmit = -1;
   t.steps.forEach((s, si) => {
     const acts = stepActions(s);
     let onlySubmit = acts.length > 0;
     acts.forEach(({ a, o }) => {
       if (a.kind !== 'submit') onlySubmit = false;
-      if (a.kind === 'format_error') formatErrors++;
-      if (o?.truncated) truncated++;
+      else lastSubmit = si;
+      if (a.kind === 'format_error' && ++formatErrors === FLAG_THRESHOLDS['format-errors']) formatAt = si;
+      if (o?.truncated && truncated++ === 0) truncatedAt = si;
       const key = loopKey(a);
       if (key !== undefined) {
         const n = (windowCounts.get(key) ?? 0) + 1;
@@ -100,6 +107,7 @@ export function flagsOf(t: Trajectory): FlagReport {
         if (n > maxRepeats) {
           maxRepeats = n;
           repeated = key;
+          if (n === FLAG_THRESHOLDS.loop) loopAt = si;
         }
       }
       if (o && !o.missing && (a.kind === 'bash' || a.kind === 'edit')) {
@@ -108,7 +116,10 @@ export function flagsOf(t: Trajectory): FlagReport {
         if (!empty && text === prevObs) sameRun++;
         else sameRun = empty ? 0 : 1;
         prevObs = empty ? undefined : text;
-        if (sameRun > maxSame) maxSame = sameRun;
+        if (sameRun > maxSame) {
+          maxSame = sameRun;
+          if (sameRun === FLAG_THRESHOLDS['repeated-observation']) sameAt = si;
+        }
       }
       if (changesState(a, o)) {
         lastChange = si;
@@ -121,7 +132,8 @@ export function flagsOf(t: Trajectory): FlagReport {
   const blank = (x: unknown) => typeof x !== 'string' || !x.trim();
   const emptySubmission = r?.exit_status === 'submitted' && blank(r.submission) && (answersInText(t) || blank(r.diff));
   const idleTail = lastChange < 0 ? 0 : Math.max(0, lastWork - lastChange);
-  const tampered = tamperingOf(t);
+  const tampering = tamperingReport(t);
+  const tampered = tampering.why;
   const facts: TrajectoryFlagFacts = {
     max_repeats: maxRepeats,
     repeated_action: repeated !== null && repeated.length > 200 ? repeated.slice(0, 200) + '…' : repeated,
@@ -131,16 +143,39 @@ export function flagsOf(t: Trajectory): FlagReport {
     empty_submission: emptySubmission,
     truncated_outputs: truncated,
     tampered,
+    steps: at,
   };
   const flags: TrajectoryFlag[] = [];
-  if (maxRepeats >= FLAG_THRESHOLDS.loop) flags.push('loop');
-  if (maxSame >= FLAG_THRESHOLDS['repeated-observation']) flags.push('repeated-observation');
-  if (formatErrors >= FLAG_THRESHOLDS['format-errors']) flags.push('format-errors');
-  if (idleTail >= FLAG_THRESHOLDS['idle-tail']) flags.push('idle-tail');
-  if (emptySubmission) flags.push('empty-submission');
-  if (truncated >= FLAG_THRESHOLDS['truncated-output']) flags.push('truncated-output');
-  if (tampered.length) flags.push('tampered');
+  const flag = (f: TrajectoryFlag, step: number) => {
+    flags.push(f);
+    if (step >= 0) at[f] = step;
+  };
+  if (maxRepeats >= FLAG_THRESHOLDS.loop) flag('loop', loopAt);
+  if (maxSame >= FLAG_THRESHOLDS['repeated-observation']) flag('repeated-observation', sameAt);
+  if (formatErrors >= FLAG_THRESHOLDS['format-errors']) flag('format-errors', formatAt);
+  if (idleTail >= FLAG_THRESHOLDS['idle-tail']) flag('idle-tail', lastChange + 1);
+  if (emptySubmission) flag('empty-submission', lastSubmit >= 0 ? lastSubmit : t.steps.length - 1);
+  if (truncated >= FLAG_THRESHOLDS['truncated-output']) flag('truncated-output', truncatedAt);
+  if (tampered.length) flag('tampered', tampering.step ?? stepChanging(t, tampering.edited));
   return { flags, facts };
+}
+
+/**
+ * The first step (0-based) whose bash command or edit path names one of `paths`, preferring one
+ * that changes state (`sed -i tests/test_x.py` over `cat tests/test_x.py`); -1 when none does.
+ */
+function stepChanging(t: Trajectory, paths: string[]): number {
+  if (!paths.length) return -1;
+  let named = -1;
+  for (let si = 0; si < t.steps.length; si++) {
+    for (const { a, o } of stepActions(t.steps[si])) {
+      const text = a.kind === 'bash' ? a.command : a.kind === 'edit' ? a.path : '';
+      if (!text || !paths.some((p) => text.includes(p))) continue;
+      if (changesState(a, o)) return si;
+      if (named < 0) named = si;
+    }
+  }
+  return named;
 }
 
 /** One line saying why `flag` is set, from `facts` (for a manifest's drop detail). */

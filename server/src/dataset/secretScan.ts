@@ -292,6 +292,11 @@ export function redactSpans(text: string, spans: { start: number; end: number; t
   return out + text.slice(at);
 }
 
+/** `text` with every secret scanText finds replaced by its placeholder (`<REDACTED:github-token>`). Rejects only if the scanner throws. */
+export async function redactText(text: string): Promise<string> {
+  return redactSpans(text, await scanText(text));
+}
+
 /** Where a secret was found in a trajectory: never the secret itself. */
 export interface SecretFinding {
   /** Placeholder type (`github-token`). */

@@ -30,6 +30,11 @@ export interface TrajectorySummary extends TrajectoryRow {
   assistant_messages: number;
   /** Failing commands (exit code ≠ 0), at most MAX_FAILING per trajectory. */
   failing: { program: string; command: string }[];
+  /**
+   * The task's repository, for coverage: `metadata.repo` (SWE-bench / SWE-smith instances:
+   * `django/django`), else `workspace.repo` (a git URL or a local path); null when neither.
+   */
+  repo: string | null;
   /** Curation flags (dataset/flags.ts). */
   flags: TrajectoryFlag[];
   flag_facts: TrajectoryFlagFacts;
@@ -89,9 +94,19 @@ export function summarize(t: Trajectory, file: string, sha256: string, index: nu
     format_errors: formatErrors,
     assistant_messages: assistant,
     failing,
+    repo: repoOf(t),
     flags,
     flag_facts: facts,
   };
+}
+
+/** See TrajectorySummary.repo (a damaged field is no repository). */
+function repoOf(t: Trajectory): string | null {
+  const meta = t.task?.metadata as Record<string, unknown> | undefined;
+  const repo = meta && typeof meta === 'object' ? meta.repo : undefined;
+  if (typeof repo === 'string' && repo.trim()) return repo.trim();
+  const ws = t.task?.workspace?.repo;
+  return typeof ws === 'string' && ws.trim() ? ws.trim() : null;
 }
 
 /** What identifies an action for de-duplication: its kind and arguments, never its tool call id. */

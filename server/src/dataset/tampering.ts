@@ -136,12 +136,23 @@ function hiddenPattern(hidden: string[]): RegExp {
   return re;
 }
 
+/** Why a trajectory is tampered (tamperingReport). */
+export interface TamperingReport {
+  /** One line per reason; empty when it is not tampered. */
+  why: string[];
+  /** The step (0-based position) of the first action that names a hidden path; null when none does. */
+  step: number | null;
+  /** The graded files the diff edited (`tampered_paths`, then test files the evaluation uses). */
+  edited: string[];
+}
+
 /**
- * Why the trajectory is tampered (see the module comment), one line each; empty when it is not.
- * At most 3 actions are quoted (the count says how many there were).
+ * Why the trajectory is tampered (see the module comment), one line each, and the step of the
+ * offence. At most 3 actions are quoted (the count says how many there were). Pure.
  */
-export function tamperingOf(t: Trajectory): string[] {
+export function tamperingReport(t: Trajectory): TamperingReport {
   const why: string[] = [];
+  let step: number | null = null;
   const tp = strings(t.result?.tampered_paths);
   if (tp.length) why.push(`edited ${tp.length} path(s) the evaluation resets or overwrites: ${short(tp)}`);
   const used = diffPaths(t).filter((p) => !tp.includes(p) && isTestPath(p) && evalUsesPath(t.task, p));
@@ -151,18 +162,24 @@ export function tamperingOf(t: Trajectory): string[] {
     const re = hiddenPattern(hidden);
     const hits: string[] = [];
     let count = 0;
-    for (const s of t.steps) {
+    t.steps.forEach((s, si) => {
       for (const { a } of stepActions(s)) {
         const text = a.kind === 'bash' ? a.command : a.kind === 'edit' ? a.path : '';
         const m = text ? re.exec(text) : null;
         if (!m) continue;
         count++;
+        step ??= si;
         if (hits.length < 3) hits.push(`step ${s.index}: ${JSON.stringify(text.length > 120 ? text.slice(0, 120) + '…' : text)}`);
       }
-    }
+    });
     if (count) why.push(`${count} action(s) name a hidden path (tests or gold solution), e.g. ${hits.join('; ')}`);
   }
-  return why;
+  return { why, step, edited: [...tp, ...used] };
+}
+
+/** Why the trajectory is tampered (tamperingReport's `why`): one line each; empty when it is not. */
+export function tamperingOf(t: Trajectory): string[] {
+  return tamperingReport(t).why;
 }
 
 function short(paths: string[]): string {

@@ -48,6 +48,16 @@ export interface ScanResult {
   secrets?: NonNullable<DatasetStats['secrets']>;
 }
 
+/** What `scanSources` does beyond selecting. */
+export interface ScanOptions {
+  /** Scan each selected trajectory's texts for secrets (ScanResult.secrets). */
+  secrets?: boolean;
+  /** Sign every selected trajectory for near-duplicate detection (TrajectorySummary.near; ~1 KB each), whatever the filters' dedupe. */
+  sign?: boolean;
+  /** With `secrets`: called once per selected trajectory that holds any, in source order, with where they are (never the secrets). */
+  onSecrets?(s: TrajectorySummary, scan: TrajectoryScan): void;
+}
+
 /** Trajectories listed by name in DatasetStats.secrets (the counts cover all). */
 const SECRET_FILES_LISTED = 100;
 
@@ -57,7 +67,7 @@ const SECRET_FILES_LISTED = 100;
  * trajectory's texts for secrets (keeping only counts and where, never the text). Throws Error for
  * invalid filters, SourceError for a missing path, AbortedError when `signal` fires.
  */
-export async function scanSources(sources: string[], filters: SelectionFilters, onProgress?: (p: DatasetProgress) => void, signal?: AbortSignal, opts: { secrets?: boolean } = {}): Promise<ScanResult> {
+export async function scanSources(sources: string[], filters: SelectionFilters, onProgress?: (p: DatasetProgress) => void, signal?: AbortSignal, opts: ScanOptions = {}): Promise<ScanResult> {
   const problems = validateFilters(filters);
   if (problems.length) throw new Error(problems.join('; '));
   const listing = await listSources(sources, signal);
@@ -72,7 +82,7 @@ export async function scanSources(sources: string[], filters: SelectionFilters, 
   };
   let i = 0;
   const total = listing.files.length;
-  const job = { filters, near: dedupeMode(filters) === 'near', secrets: !!opts.secrets };
+  const job = { filters, near: dedupeMode(filters) === 'near' || !!opts.sign, secrets: !!opts.secrets };
   for await (const r of scanFiles(listing.files, job, signal, { warn: (w) => listing.warnings.push(w) })) {
     const idx = i++;
     if (!r.ok) {
@@ -94,6 +104,7 @@ export async function scanSources(sources: string[], filters: SelectionFilters, 
       const found = leaks.get(s.index);
       if (!found || across.has(s.index)) continue;
       addToTally(secrets, found);
+      opts.onSecrets?.(s, found);
       if (secrets.files.length < SECRET_FILES_LISTED) {
         secrets.files.push({ file: s.file, run_id: s.run_id, task_id: s.task_id, attempt: s.attempt, by_rule: found.byType, where: found.findings.map((f) => `${f.path}: ${f.type}`) });
       }

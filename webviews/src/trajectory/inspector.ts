@@ -48,6 +48,8 @@ export class Inspector {
   private noticeTimer: ReturnType<typeof setTimeout> | undefined;
   /** Whether the next `open` is the first of this page (restores the saved scroll position). */
   private firstOpen = true;
+  /** The `open` under way (a `selectStep` waits for it); never rejects. */
+  private opening: Promise<void> | undefined;
 
   constructor(
     private readonly root: HTMLElement,
@@ -78,7 +80,10 @@ export class Inspector {
         this.rpc.handle(m);
         break;
       case 'open':
-        void this.open(m.header).catch((err: Error) => this.notice(`Could not show the trajectory: ${err.message}`));
+        this.opening = this.open(m.header).catch((err: Error) => this.notice(`Could not show the trajectory: ${err.message}`));
+        break;
+      case 'selectStep':
+        void (this.opening ?? Promise.resolve()).then(() => this.selectStep(m.index));
         break;
       case 'failed':
         this.fail(m.message);
@@ -201,6 +206,16 @@ export class Inspector {
 
   // -------------------------------------------------------------------------------------------
   // Selection and detail
+
+  /** Selects step `index` as the host asked (a link to it), centred; a step past the end is refused with a notice. */
+  private selectStep(index: number): void {
+    if (!this.header || !this.ui) return;
+    if (!Number.isInteger(index) || index < 0 || index >= this.header.totals.steps) {
+      this.notice(`This trajectory has no step ${index} (it has ${formatCount(this.header.totals.steps)}).`);
+      return;
+    }
+    this.select(index, { reveal: 'center' });
+  }
 
   private select(step: number, opts: { reveal: 'nearest' | 'center'; jumpToHit?: boolean }): void {
     if (!this.ui) return;
