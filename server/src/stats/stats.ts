@@ -13,14 +13,14 @@ import type {
   GroupStats,
   ManifestSource,
   SelectionFilters,
+  SelectionSummary,
   TrajectoryFlag,
   TrajectoryRow,
 } from '../../../common/src/dataset';
 import { TRAJECTORY_FLAGS } from '../../../common/src/dataset';
-import { NearSigner } from '../dataset/nearDuplicates';
 import { readSources } from '../dataset/reader';
 import { addToTally, emptyTally, scanTrajectory, type TrajectoryScan } from '../dataset/secretScan';
-import { compileFilter, dedupeMode, selectAcross, validateFilters } from '../dataset/select';
+import { acrossSigner, compileFilter, selectAcross, validateFilters } from '../dataset/select';
 import { listSources, type RunContext } from '../dataset/sources';
 import { summarize, type TrajectorySummary } from '../dataset/summary';
 import { passAtK } from '../run/report';
@@ -45,6 +45,8 @@ export interface ScanResult {
   dropped: number;
   droppedByReason: Partial<Record<DropReason, number>>;
   warnings: string[];
+  /** With `filters.select`: what it chose (DatasetStats.selection). */
+  selection?: SelectionSummary;
   /** With `secrets: true`: the secrets in the selected trajectories (see DatasetStats.secrets). */
   secrets?: NonNullable<DatasetStats['secrets']>;
 }
@@ -63,7 +65,7 @@ export async function scanSources(sources: string[], filters: SelectionFilters, 
   if (problems.length) throw new Error(problems.join('; '));
   const listing = await listSources(sources, signal);
   const filter = compileFilter(filters);
-  const signer = dedupeMode(filters) === 'near' ? await NearSigner.create() : undefined;
+  const sign = await acrossSigner(filters);
   const kept: TrajectorySummary[] = [];
   const corrupt: ScanResult['corrupt'] = [];
   const byReason: Partial<Record<DropReason, number>> = {};
@@ -85,7 +87,7 @@ export async function scanSources(sources: string[], filters: SelectionFilters, 
       const d = filter(s);
       if (d) dropOne(d.reason);
       else {
-        if (signer) s.near = signer.sign(r.trajectory);
+        sign?.(s, r.trajectory);
         kept.push(s);
         if (opts.secrets) {
           const found = await scanTrajectory(r.trajectory, { redact: false });
@@ -95,7 +97,7 @@ export async function scanSources(sources: string[], filters: SelectionFilters, 
     }
     if (onProgress && (i % 100 === 0 || i === total)) onProgress({ phase: 'scan', done: i, total, kept: kept.length, dropped });
   }
-  const across = selectAcross(kept, filters);
+  const { drops: across, selection } = selectAcross(kept, filters);
   for (const d of across.values()) dropOne(d.reason);
   let secrets: ScanResult['secrets'];
   if (opts.secrets) {
@@ -111,6 +113,7 @@ export async function scanSources(sources: string[], filters: SelectionFilters, 
   }
   return {
     secrets,
+    ...(selection ? { selection } : {}),
     sources: listing.sources,
     runs: listing.runs,
     summaries: across.size ? kept.filter((s) => !across.has(s.index)) : kept,
@@ -166,6 +169,7 @@ export function statsOf(scan: ScanResult, opts: { rows?: boolean } = {}): Datase
   };
   if (opts.rows) stats.rows = ss.map(rowOf);
   if (scan.secrets) stats.secrets = scan.secrets;
+  if (scan.selection) stats.selection = scan.selection;
   return stats;
 }
 
