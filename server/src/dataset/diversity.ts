@@ -255,13 +255,18 @@ export function selectDiverse(candidates: DiversityCandidate[], spec: SelectionS
   }
   // Group names are data (a repository may be called anything): no prototype to collide with.
   const keys = [...new Set<string>([...QUOTA_KEYS, ...quotas.map((q) => q.key)])];
-  const coverage = Object.fromEntries(keys.map((key) => [key, Object.create(null)])) as SelectionSummary['coverage'];
+  const counts = new Map(keys.map((key) => [key, new Map<string, { candidates: number; selected: number }>()]));
   candidates.forEach((c, i) => {
     for (const key of keys) {
-      const g = (coverage[key][c.features.groups[key]] ??= { candidates: 0, selected: 0 });
+      const byGroup = counts.get(key)!;
+      const name = c.features.groups[key] ?? '(none)';
+      const g = byGroup.get(name) ?? { candidates: 0, selected: 0 };
+      byGroup.set(name, g);
       g.candidates++;
       if (picked[i]) g.selected++;
     }
   });
+  // Groups by name (the same manifest whatever the source order); fromEntries defines own properties, whatever a group is called.
+  const coverage = Object.fromEntries([...counts].map(([key, byGroup]) => [key, Object.fromEntries([...byGroup].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)))]));
   return { picks, left, summary: { by: spec.by, k: spec.k, seed, quotas, candidates: n, selected: picks.size, radius: radius / P, coverage } };
 }
