@@ -57,7 +57,8 @@ function trajectory(i: number): Trajectory {
   return t;
 }
 
-function makeRun(dir: string, n: number): number {
+/** Writes run `near-bench` of `n` trajectories (`trajectory(i)`) into `dir`; returns the bytes written. Also the diversity bench's input. */
+export function makeRun(dir: string, n: number): number {
   fs.mkdirSync(path.join(dir, 'trajectories'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'run.json'), JSON.stringify({ run_id: 'near-bench', status: 'finished', created_at: '2025-01-01T00:00:00Z', options: { model: 'openai:bench' }, trajlab_version: '0.1.0' }));
   let bytes = 0;
@@ -70,14 +71,14 @@ function makeRun(dir: string, n: number): number {
 }
 
 /** Reads every trajectory of `runDir` as statistics do (no sha256); returns how many were read. */
-async function readAll(runDir: string): Promise<number> {
+export async function readAll(runDir: string): Promise<number> {
   const { files } = await listSources([runDir]);
   let n = 0;
   for await (const r of readSources(files, undefined, { hash: false })) if (r.ok) n++;
   return n;
 }
 
-async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+export async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
   const t0 = performance.now();
   const value = await fn();
   return { ms: performance.now() - t0, value };

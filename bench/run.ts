@@ -1,7 +1,7 @@
 /**
  * Benchmarks of the engine, each printed as a ratio against a baseline measured in the same
  * process (never a timed unit test). Needs a Docker engine and the sandbox image
- * (`npm run setup`). Usage: `npm run bench [-- transport|overhead|scheduling|language|language-duplicates|import|import-tasks|export|secret-scan|chat-template|write|inspector|diff-capture|metrics|pool|model-limits|queue|near-dedup]`.
+ * (`npm run setup`). Usage: `npm run bench [-- transport|overhead|scheduling|language|language-duplicates|import|import-tasks|export|secret-scan|chat-template|write|inspector|diff-capture|metrics|pool|model-limits|queue|near-dedup|diversity]`.
  *
  * - transport: median latency of one trivial command through TrajLab's session (the container's
  *   main process, commands on its attached stdin through the Docker Engine API) and through one
@@ -63,6 +63,9 @@
  * - near-dedup: near-duplicate detection (`--dedupe near`: flags, MinHash signatures, LSH) over
  *   10,000 generated 30-step trajectories with planted reruns, against reading the same files
  *   (bench/nearDedup.ts). Target: < 10 s and ≤ 2× the reading. No Docker.
+ * - diversity: `--select 1000 --by diversity` over the same 10,000 trajectories, as a ratio
+ *   against reading them, and the k-center greedy alone on their signatures and on random ones
+ *   (the worst case; bench/diversitySelect.ts). Target: the greedy < 5 s. No Docker.
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -90,6 +93,7 @@ import { metricsBench } from './metrics';
 import { modelLimitsBench } from './modelLimits';
 import { queueBench } from './queue';
 import { nearDedupBench } from './nearDedup';
+import { diversityBench } from './diversitySelect';
 
 const run = promisify(execFile);
 const IMAGE = process.env.TRAJLAB_SANDBOX_IMAGE ?? 'trajlab/sandbox:1';
@@ -205,7 +209,7 @@ async function scheduling(tasks = 32, repeats = Number(process.env.TRAJLAB_BENCH
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-const benches: Record<string, () => Promise<void>> = { transport: () => transport(), overhead: () => overhead(), scheduling: () => scheduling(), language: () => languageBench(), 'language-duplicates': () => languageDuplicatesBench(), export: () => exportBench(), 'secret-scan': () => secretScanBench(), 'chat-template': () => chatTemplateBench(), import: () => importBench(), 'import-tasks': () => importTasksBench(), write: () => trajectoryWriteBench(), inspector: () => inspectorBench(), 'diff-capture': () => diffCaptureBench(), metrics: () => metricsBench(), pool: () => poolBench(), 'model-limits': () => modelLimitsBench(), queue: () => queueBench(), 'near-dedup': () => nearDedupBench() };
+const benches: Record<string, () => Promise<void>> = { transport: () => transport(), overhead: () => overhead(), scheduling: () => scheduling(), language: () => languageBench(), 'language-duplicates': () => languageDuplicatesBench(), export: () => exportBench(), 'secret-scan': () => secretScanBench(), 'chat-template': () => chatTemplateBench(), import: () => importBench(), 'import-tasks': () => importTasksBench(), write: () => trajectoryWriteBench(), inspector: () => inspectorBench(), 'diff-capture': () => diffCaptureBench(), metrics: () => metricsBench(), pool: () => poolBench(), 'model-limits': () => modelLimitsBench(), queue: () => queueBench(), 'near-dedup': () => nearDedupBench(), diversity: () => diversityBench() };
 
 (async () => {
   const which = process.argv.slice(2).filter((a) => !a.startsWith('-'));

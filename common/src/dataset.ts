@@ -36,7 +36,7 @@ export const CHAT_TEMPLATE_FORMATS: readonly ExportFormat[] = ['openai', 'sample
 /**
  * Filters that compose (every one given must hold). Per trajectory: `runs` … `maxTotalTokens`,
  * `maxRepeats`, `noFlags`, `keepTampered`; over the whole selection, in this order: `dedupe`,
- * then `bestPerTask` / `maxPerTask`.
+ * then `bestPerTask` / `maxPerTask`, then `select`.
  * Unfinished trajectories (no result yet) are dropped unless `includeUnfinished`.
  */
 export interface SelectionFilters {
@@ -92,6 +92,86 @@ export interface SelectionFilters {
   maxPerTask?: number;
   /** Keep trajectories whose attempt has not finished (`status: "running"`, no result). */
   includeUnfinished?: boolean;
+  /**
+   * Last, after every other filter (dedupe and `maxPerTask` included): keep a subset of K chosen
+   * to cover the task and behaviour space (`--select K --by diversity`); the others are dropped as
+   * `not_selected`. See SelectionSpec.
+   */
+  select?: SelectionSpec;
+}
+
+/** How `SelectionFilters.select` chooses: `diversity`, k-center greedy over MinHash distances (server/src/dataset/diversity.ts). */
+export const SELECT_BY = ['diversity'] as const;
+export type SelectBy = (typeof SELECT_BY)[number];
+
+/**
+ * The groups a quota is counted over: `type`, the task type (`task_type`, or `unknown`); `repo`,
+ * the task's repository (`metadata.repo` as SWE-bench / SWE-smith imports keep it, else
+ * `workspace.repo`, else `(none)`); `difficulty`, the bucket of the task's FAIL_TO_PASS count
+ * (DIFFICULTY_BUCKETS; `none` without a FAIL_TO_PASS list). Besides these, `metadata.NAME`: the
+ * task's own `metadata.NAME` (a string, number or boolean; `(none)` otherwise), for the finer
+ * categories a dataset keeps there (the task schema has four task types).
+ */
+export const QUOTA_KEYS = ['type', 'repo', 'difficulty'] as const;
+export type QuotaKey = (typeof QUOTA_KEYS)[number] | `metadata.${string}`;
+/** `metadata.NAME` quota keys: NAME is one or more characters, none of them `=`, `,` or white space. */
+export const METADATA_QUOTA = /^metadata\.[^\s=,]+$/;
+
+/**
+ * The buckets of `difficulty` by FAIL_TO_PASS count (SWE-bench / SWE-smith tests that the fix
+ * must turn from failing to passing): `1`, `2-3`, `4-9`, `10+`, and `none` for a task without
+ * the list (or an empty one).
+ */
+export const DIFFICULTY_BUCKETS = ['none', '1', '2-3', '4-9', '10+'] as const;
+
+/** `--quota type=2`: pick at least `min` trajectories from every group of `key` (all of a group that has fewer). */
+export interface SelectionQuota {
+  key: QuotaKey;
+  min: number;
+}
+
+/**
+ * `--select K --by diversity [--seed N] [--quota KEY=MIN …]`: keep K of the candidates (all of
+ * them when there are K or fewer), chosen by k-center greedy (farthest-point) over
+ * distance = 1 − estimated Jaccard similarity of MinHash signatures of each trajectory's task
+ * text and normalised actions. Quotas are filled first, each pick the farthest candidate of an
+ * under-quota group. The per-task cap (SWE-smith's "at most k per instance") is `maxPerTask`,
+ * applied before. The same candidates and seed always give the same selection, whatever the
+ * order the sources were read in.
+ */
+export interface SelectionSpec {
+  /** How many to keep: an integer ≥ 1. */
+  k: number;
+  by: SelectBy;
+  /** Decides the first pick and ties between equally far candidates (default 0; an integer ≥ 0). */
+  seed?: number;
+  /** At most one per key. */
+  quotas?: SelectionQuota[];
+}
+
+/**
+ * `type=2` or `type=2,repo=1` as quotas (`trajlab export --quota`, repeatable). Returns the
+ * quotas, or the problem as a sentence (`unknown quota "lang"; the quotas are type, repo, difficulty`).
+ */
+export function parseQuota(spec: string): SelectionQuota[] | string {
+  const parts = spec.split(',').map((p) => p.trim()).filter(Boolean);
+  if (!parts.length) return 'expected KEY=MIN,… (e.g. type=2)';
+  const out: SelectionQuota[] = [];
+  for (const p of parts) {
+    const m = /^([^\s=,]+)=(\d+)$/.exec(p);
+    if (!m) return `"${p}" is not KEY=MIN (e.g. type=2; the keys are ${QUOTA_KEYS.join(', ')}, metadata.NAME)`;
+    const problem = quotaProblem({ key: m[1] as QuotaKey, min: Number(m[2]) });
+    if (problem) return problem;
+    out.push({ key: m[1] as QuotaKey, min: Number(m[2]) });
+  }
+  return out;
+}
+
+/** What is wrong with one quota (an unknown key, a minimum that is not an integer ≥ 1), or undefined. */
+export function quotaProblem(q: SelectionQuota): string | undefined {
+  if (typeof q.key !== 'string' || (!(QUOTA_KEYS as readonly string[]).includes(q.key) && !METADATA_QUOTA.test(q.key))) return `unknown quota ${JSON.stringify(q.key)}; the quotas are ${QUOTA_KEYS.join(', ')} and metadata.NAME (a field of the task's metadata)`;
+  if (!Number.isSafeInteger(q.min) || q.min < 1) return `the minimum of quota ${q.key} must be an integer ≥ 1 (got ${JSON.stringify(q.min)})`;
+  return undefined;
 }
 
 /** `SelectionFilters.dedupe` by name: `exact` (same action sequence) or `near` (MinHash estimate ≥ the threshold). */
@@ -259,7 +339,8 @@ export interface ExportOptions {
  * whose rendering lacks one of its messages' text or tool calls (the detail says which).
  * `tampered`: flagged `tampered` and not kept (`keepTampered`); `too_many_repeats`: a loop count
  * over `maxRepeats`; `flagged`: a flag listed in `noFlags`; `near_duplicate`: a near-copy of a
- * better trajectory of its task (ManifestEntry.near_duplicate_of names it).
+ * better trajectory of its task (ManifestEntry.near_duplicate_of names it); `not_selected`: left
+ * out by `select` (ManifestEntry.not_selected names the nearest selected trajectory).
  */
 export type DropReason =
   | 'corrupt'
@@ -284,6 +365,7 @@ export type DropReason =
   | 'near_duplicate'
   | 'not_best_attempt'
   | 'over_max_per_task'
+  | 'not_selected'
   | 'too_many_tokens'
   | 'media_placeholder_in_text'
   | 'chat_template'
@@ -317,6 +399,56 @@ export interface ManifestEntry {
   near_duplicate_of?: NearDuplicateOf;
   /** Secrets found in the exported trajectory, per rule (redacted unless the export said `keep`). */
   secrets?: Record<string, number>;
+  /** Chosen by `select`: why (SelectionPick). Set on every selected trajectory, even one a later step dropped. */
+  selection?: SelectionPick;
+  /** `not_selected`: the selected trajectory nearest to it. */
+  not_selected?: NotSelected;
+}
+
+/**
+ * Why `select` chose a trajectory. Every pick is the center of a cluster: the candidates nearest
+ * to it once all K are picked. Distances are 1 − the estimated Jaccard similarity, in [0, 1].
+ */
+export interface SelectionPick {
+  /** 1 for the first pick, K for the last. */
+  order: number;
+  /** Its cluster: its own `order`, the id `NotSelected.cluster` refers to. */
+  cluster: number;
+  /**
+   * Distance to the nearest earlier pick when it was picked (the k-center radius at that point),
+   * null for the first pick.
+   */
+  distance: number | null;
+  /** That earlier pick's file, null for the first pick. */
+  nearest: string | null;
+  /** Candidates in its cluster, itself included. */
+  cluster_size: number;
+  /** The under-quota groups it was picked to fill (`type=swe`, `repo=django/django`); absent when picked for distance alone. */
+  quota?: string[];
+}
+
+/** The selected trajectory nearest to one left out by `select`. */
+export interface NotSelected {
+  file: string;
+  /** Its `order` (SelectionPick.cluster). */
+  cluster: number;
+  /** 1 − estimated Jaccard similarity, in [0, 1]. */
+  distance: number;
+}
+
+/** What `select` did over a whole selection (ExportManifest.selection, DatasetStats.selection). */
+export interface SelectionSummary {
+  by: SelectBy;
+  k: number;
+  seed: number;
+  quotas: SelectionQuota[];
+  /** Trajectories that reached the selection step (past every other filter). */
+  candidates: number;
+  selected: number;
+  /** The k-center objective: the largest distance from a candidate to its nearest pick (0 when all are picked). */
+  radius: number;
+  /** Per quota key (every one of QUOTA_KEYS, and the `metadata.NAME` keys of the quotas), per group: candidates and picks. */
+  coverage: Record<string, Record<string, { candidates: number; selected: number }>>;
 }
 
 /** The kept trajectory a near-duplicate was dropped for. */
@@ -402,6 +534,8 @@ export interface ExportManifest {
   };
   /** Secrets found in the trajectories written, and what was done with them (absent in older manifests). */
   secrets?: SecretTally;
+  /** What `filters.select` chose, and the coverage of each group (absent without it). */
+  selection?: SelectionSummary;
   /** Every source file, in source order. */
   trajectories: ManifestEntry[];
 }
@@ -506,6 +640,8 @@ export interface DatasetStats {
   by_run: Record<string, GroupStats & { model: string | null }>;
   /** Cumulative cost by end time (at most ~200 points), for a "cost over the run" chart. */
   cost_over_time: { t: string; cost_usd: number }[];
+  /** With `filters.select`: what it chose (the figures above are then of the selected trajectories). */
+  selection?: SelectionSummary;
   /** Present when asked for. */
   rows?: TrajectoryRow[];
   /**

@@ -22,6 +22,9 @@ import {
   type ExportOptions,
   type ExportResult,
   type SelectionFilters,
+  type SelectionQuota,
+  parseQuota,
+  QUOTA_KEYS,
   type SplitSpec,
   type TokenizerName,
   type ToolArgumentsForm,
@@ -156,7 +159,7 @@ async function askFormat(sources: string[]): Promise<ExportFormat | undefined> {
 
 type FilterKey =
   | 'successOnly' | 'resolvedOnly' | 'bestPerTask' | 'dedupe' | 'includeUnfinished' | 'includeReasoning'
-  | 'rewardRange' | 'maxPerTask' | 'taskTypes' | 'exitStatuses' | 'stepsRange' | 'tokensRange' | 'taskGlob' | 'maxTokens';
+  | 'rewardRange' | 'maxPerTask' | 'taskTypes' | 'exitStatuses' | 'stepsRange' | 'tokensRange' | 'taskGlob' | 'maxTokens' | 'select';
 
 interface FilterItem extends vscode.QuickPickItem {
   key: FilterKey;
@@ -170,6 +173,7 @@ const FILTER_ITEMS: FilterItem[] = [
   { key: 'includeUnfinished', label: 'Include unfinished attempts', description: 'attempts without a result yet' },
   { key: 'rewardRange', label: 'Reward range…', description: 'e.g. 1, or 0.5..1 (asks next; unknown rewards are dropped)' },
   { key: 'maxPerTask', label: 'At most K per task…', description: 'asks K next' },
+  { key: 'select', label: 'Keep K diverse trajectories…', description: 'k-center greedy over task text and actions, after the other filters; asks K and quotas next' },
   { key: 'taskTypes', label: 'Task types…', description: 'code, swe, reasoning, web, unknown (asks next)' },
   { key: 'exitStatuses', label: 'Exit statuses…', description: 'submitted, step_limit, … (asks next)' },
   { key: 'stepsRange', label: 'Steps range…', description: 'e.g. 5..30 (asks next)' },
@@ -276,6 +280,20 @@ async function askFilters(): Promise<(SelectionFilters & { includeReasoning?: bo
     const n = await askCount('Export…: at most K trajectories per task', 'Ranked by reward, then fewest steps', '1');
     if (n === undefined) return undefined;
     filters.maxPerTask = n;
+  }
+  if (on.has('select')) {
+    const k = await askCount('Export…: keep K diverse trajectories', 'How many to keep, chosen to cover the task and behaviour space (the others are listed in the manifest as not_selected)', '1000');
+    if (k === undefined) return undefined;
+    const q = await vscode.window.showInputBox({
+      title: 'Export…: quotas (optional)',
+      prompt: `At least MIN picks from every group: KEY=MIN,… with keys ${QUOTA_KEYS.join(', ')} or metadata.NAME (empty: none)`,
+      value: '',
+      ignoreFocusOut: true,
+      validateInput: (v) => (v.trim() && typeof parseQuota(v) === 'string' ? (parseQuota(v) as string) : undefined),
+    });
+    if (q === undefined) return undefined;
+    const quotas = q.trim() ? (parseQuota(q) as SelectionQuota[]) : undefined;
+    filters.select = { k, by: 'diversity', ...(quotas ? { quotas } : {}) };
   }
   return filters;
 }

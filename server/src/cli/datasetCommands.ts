@@ -4,8 +4,8 @@
  *                  [--dedupe [exact|near[:T]]] [--max-repeats N] [--no-flag F,…] [--keep-tampered]
  *                  [--token-counts] [--max-tokens N] [--tokenizer T] [--reasoning] [--no-metadata]
  *                  [--tool-arguments string|object] [--chat-template FILE[#NAME]] [--strict]
- *                  [--secrets redact|fail|keep|off]
- *   trajlab stats <source>... [filters] [--json | --markdown] [--rows] [--no-secrets]
+ *                  [--secrets redact|fail|keep|off] [--select K [--by diversity] [--quota KEY=MIN]...]
+ *   trajlab stats <source>... [filters] [--select K … --seed N] [--json | --markdown] [--rows] [--no-secrets]
  *   trajlab compare <runA> <runB> [filters] [--json | --markdown] [--all]
  *   trajlab report <source>... (--out report.html | --json) [filters] [--near-threshold T] [--examples N]
  *                  [--no-secrets] [--overwrite]
@@ -17,11 +17,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import type { DatasetProgress, ExportFormat, SecretsMode, SecretTally, SelectionFilters, TokenizerName, ToolArgumentsForm, TrajectoryFlag } from '../../../common/src/dataset';
-import { EXPORT_FORMATS, NEAR_DUPLICATE_THRESHOLD, SECRETS_MODES, TOKENIZERS, TOOL_ARGUMENT_FORMS, TRAJECTORY_FLAGS } from '../../../common/src/dataset';
+import type { DatasetProgress, ExportFormat, SecretsMode, SecretTally, SelectBy, SelectionFilters, SelectionQuota, TokenizerName, ToolArgumentsForm, TrajectoryFlag } from '../../../common/src/dataset';
+import { EXPORT_FORMATS, NEAR_DUPLICATE_THRESHOLD, parseQuota, QUOTA_KEYS, SECRETS_MODES, SELECT_BY, TOKENIZERS, TOOL_ARGUMENT_FORMS, TRAJECTORY_FLAGS } from '../../../common/src/dataset';
 import { sanitizeForTerminal, safeJson } from '../util/terminal';
 import { compareRuns } from '../stats/compare';
-import { renderComparison, renderStatsMarkdown, renderStatsText } from '../stats/render';
+import { renderComparison, renderStatsMarkdown, renderStatsText, selectionLine } from '../stats/render';
 import { computeStats } from '../stats/stats';
 import { AbortedError } from '../util/abort';
 import { exportTrajectories } from '../export/dataset';
@@ -52,6 +52,11 @@ interface FilterFlags {
   bestPerTask?: boolean;
   maxPerTask?: number;
   includeUnfinished?: boolean;
+  select?: number;
+  by?: SelectBy;
+  quota?: SelectionQuota[];
+  /** Export: also the split's seed. */
+  seed?: number;
 }
 
 type Dedupe = { mode: 'exact' } | { mode: 'near'; threshold?: number };
@@ -79,6 +84,13 @@ function flagList(v: string, acc: unknown): TrajectoryFlag[] {
   return out;
 }
 
+/** `--quota type=2` (repeatable; `type=2,repo=1` too). */
+function quotaList(v: string, acc: SelectionQuota[] = []): SelectionQuota[] {
+  const q = parseQuota(v);
+  if (typeof q === 'string') throw new InvalidArgumentError(q);
+  return [...acc, ...q];
+}
+
 const list = (v: string, acc: string[] = []) => [...acc, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
 function number(name: string) {
@@ -97,8 +109,11 @@ function integer(name: string, min: number) {
   };
 }
 
-/** Adds the selection filters shared by export, stats and compare (`--keep-tampered`: export only; the others keep them). */
-function withFilters(cmd: Command, opts: { unfinished: boolean; tampered?: boolean }): Command {
+/**
+ * Adds the selection filters shared by export, stats and compare (`--keep-tampered`: export only;
+ * the others keep them; `--select`, `--by`, `--quota`: export and stats, which add `--seed`).
+ */
+function withFilters(cmd: Command, opts: { unfinished: boolean; tampered?: boolean; select?: boolean }): Command {
   cmd
     .option('--run <id>', 'only trajectories of this run id (repeatable, or comma-separated)', list)
     .option('--task <glob>', 'only task ids matching this glob (picomatch; * does not cross /)')
@@ -118,8 +133,23 @@ function withFilters(cmd: Command, opts: { unfinished: boolean; tampered?: boole
     .option('--best-per-task', 'keep one trajectory per task: highest reward, then fewest steps')
     .option('--max-per-task <k>', 'keep at most k trajectories per task (ranked as --best-per-task)', integer('--max-per-task', 1));
   if (opts.unfinished) cmd.option('--include-unfinished', 'keep attempts that have not finished (no result)');
+  if (opts.select) {
+    cmd
+      .option('--select <k>', 'last, keep k trajectories that cover the task and behaviour space (--by diversity: k-center greedy over MinHash distances of task text and normalised actions); the others are dropped as not_selected, each pick says why in the manifest', integer('--select', 1))
+      .addOption(new Option('--by <method>', 'how --select chooses (default diversity)').choices([...SELECT_BY]))
+      .option('--quota <key=min>', `with --select: at least min picks from every group of key (all of a group that has fewer; repeatable): ${QUOTA_KEYS.join(', ')} (difficulty: FAIL_TO_PASS count bucket none, 1, 2-3, 4-9, 10+) or metadata.NAME (the task's metadata.NAME). The per-task cap is --max-per-task`, quotaList);
+  }
   if (opts.tampered) cmd.option('--keep-tampered', 'keep trajectories flagged tampered (edited the tests that grade them, or read the hidden tests or the gold solution); dropped by default');
   return cmd;
+}
+
+/** `--select K [--by M] [--quota …] [--seed N]` as SelectionFilters.select. Throws InvalidArgumentError for --by or --quota without --select. */
+function selectOf(f: FilterFlags): SelectionFilters['select'] {
+  if (f.select === undefined) {
+    if (f.by !== undefined || f.quota !== undefined) throw new InvalidArgumentError(`${f.by !== undefined ? '--by' : '--quota'} applies to --select K; give --select too`);
+    return undefined;
+  }
+  return { k: f.select, by: f.by ?? 'diversity', ...(f.seed !== undefined ? { seed: f.seed } : {}), ...(f.quota ? { quotas: f.quota } : {}) };
 }
 
 function filtersOf(f: FilterFlags): SelectionFilters {
@@ -144,6 +174,7 @@ function filtersOf(f: FilterFlags): SelectionFilters {
     bestPerTask: f.bestPerTask,
     maxPerTask: f.maxPerTask,
     includeUnfinished: f.includeUnfinished,
+    select: selectOf(f),
   };
   for (const k of Object.keys(out) as (keyof SelectionFilters)[]) if (out[k] === undefined) delete out[k];
   return out;
@@ -225,9 +256,9 @@ export function addDatasetCommands(program: Command): void {
     .argument('<sources...>', 'run folders, trajectory folders, trajectory files or export manifests')
     .addOption(new Option('--format <format>', 'output format').choices([...EXPORT_FORMATS]).makeOptionMandatory())
     .requiredOption('--out <file>', 'output file (splits go to <stem>.<split><ext>; the manifest to <stem>.manifest.json). --format atif: a folder (one <task_id>.<attempt>.json per trajectory; manifest <folder>.manifest.json), a .json file (one document, exactly one trajectory) or a .jsonl file (JSON Lines)');
-  withFilters(exp, { unfinished: true, tampered: true })
+  withFilters(exp, { unfinished: true, tampered: true, select: true })
     .option('--split <spec>', 'split by task, e.g. train=0.9,val=0.1 (a task never lands in two splits)')
-    .option('--seed <n>', 'seed of the split (default 0)', integer('--seed', 0))
+    .option('--seed <n>', 'seed of the split and of --select (its first pick and ties; default 0)', integer('--seed', 0))
     .option('--token-counts', 'add a token count to every row (metadata.num_tokens)')
     .option('--max-tokens <n>', 'drop rows over n tokens (a sample row, or the whole trajectory)', integer('--max-tokens', 1))
     .addOption(new Option('--tokenizer <name>', 'tokenizer for token counts').choices([...TOKENIZERS]).default('o200k_base'))
@@ -285,6 +316,7 @@ export function addDatasetCommands(program: Command): void {
       process.stderr.write(`trajlab: exported ${m.counts.kept} of ${m.counts.trajectories} trajectories (${m.counts.rows} rows${m.counts.tokens !== null ? `, ${m.counts.tokens} tokens` : ''}) as ${m.format}\n`);
       for (const o of m.outputs) process.stderr.write(`  ${o.split ? `${o.split}: ` : ''}${rel(o.file)} (${o.rows} rows, ${o.tasks} tasks)\n`);
       if (reasons.length) process.stderr.write(`  dropped: ${reasons.join(', ')}\n`);
+      if (m.selection) process.stderr.write(`  selected: ${selectionLine(m.selection)}\n`);
       if (m.secrets?.found) process.stderr.write(`  secrets: ${secretsLine(m.secrets)}\n`);
       process.stderr.write(`  manifest: ${rel(result.manifestFile)}\n`);
       if (m.counts.kept === 0) process.stderr.write('warning: nothing was exported (see the reasons above)\n');
@@ -295,7 +327,8 @@ export function addDatasetCommands(program: Command): void {
     .command('stats')
     .description('Statistics of runs or trajectory folders: success, resolved, pass@k, reward / steps / tokens / cost / duration, exit statuses, failing commands, per task type and run. A file that is no readable trajectory is listed (file and why) and not counted.')
     .argument('<sources...>', 'run folders, trajectory folders, trajectory files or export manifests');
-  withFilters(st, { unfinished: false })
+  withFilters(st, { unfinished: false, select: true })
+    .option('--seed <n>', 'seed of --select (its first pick and ties; default 0)', integer('--seed', 0))
     .option('--json', 'print the statistics as JSON')
     .option('--markdown', 'print the quality report as Markdown')
     .option('--rows', 'with --json: include one row per trajectory')

@@ -15,18 +15,19 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { DropReason, SelectionFilters } from '../../../common/src/dataset';
+import type { Trajectory } from '../../../common/src/trajectory';
 import { AbortedError, throwIfAborted } from '../util/abort';
 import { NearSigner } from './nearDuplicates';
 import { readSourceFile, readSources, type ReadResult } from './reader';
 import { scanTrajectory, type TrajectoryScan } from './secretScan';
-import { compileFilter, type TrajectoryFilter } from './select';
+import { acrossSigner, compileFilter, type TrajectoryFilter } from './select';
 import type { RunContext, SourceFile } from './sources';
 import { summarize, type TrajectorySummary } from './summary';
 
 /** What to do with each file. Structured-clonable (it is sent to the threads). */
 export interface ScanJob {
   filters: SelectionFilters;
-  /** MinHash-sign the kept trajectories (`dedupe: 'near'`). */
+  /** MinHash-sign every kept trajectory (TrajectorySummary.near), whatever the filters' dedupe (which signs when it needs to). */
   near: boolean;
   /** Scan the kept trajectories for secrets (counts and where only, never the text). */
   secrets: boolean;
@@ -41,12 +42,14 @@ export type FileScan =
 export class FileScanner {
   private constructor(
     private readonly filter: TrajectoryFilter,
+    /** What selection across the trajectories needs (select.ts acrossSigner: near-dedup signatures, diversity features). */
+    private readonly across: ((s: TrajectorySummary, t: Trajectory) => void) | undefined,
     private readonly signer: NearSigner | undefined,
     private readonly secrets: boolean,
   ) {}
 
   static async create(job: ScanJob): Promise<FileScanner> {
-    return new FileScanner(compileFilter(job.filters), job.near ? await NearSigner.create() : undefined, job.secrets);
+    return new FileScanner(compileFilter(job.filters), await acrossSigner(job.filters), job.near ? await NearSigner.create() : undefined, job.secrets);
   }
 
   /** Scans read file `r`, the `index`th of the sources. */
@@ -55,7 +58,8 @@ export class FileScanner {
     const summary = summarize(r.trajectory, r.source.file, r.sha256, index, r.source.run);
     const d = this.filter(summary);
     if (d) return { ok: true, summary, drop: d.reason };
-    if (this.signer) summary.near = this.signer.sign(r.trajectory);
+    this.across?.(summary, r.trajectory);
+    if (this.signer && !summary.near) summary.near = this.signer.sign(r.trajectory);
     if (!this.secrets) return { ok: true, summary };
     const found = await scanTrajectory(r.trajectory, { redact: false });
     return found.findings.length ? { ok: true, summary, leaks: found } : { ok: true, summary };

@@ -3,8 +3,9 @@
  * trajectory summaries (summary.ts), and the split of the kept trajectories by task.
  *
  * Per-trajectory filters (`dropReason`) need one trajectory; the selection-wide ones
- * (`selectAcross`: de-duplication, best attempt per task, at most K per task) need the
- * summaries of every candidate, which is why an export with them reads its sources twice.
+ * (`selectAcross`: de-duplication, best attempt per task, at most K per task, then the diversity
+ * selection of diversity.ts) need the summaries of every candidate, which is why an export with
+ * them reads its sources twice.
  * Each dropped trajectory gets exactly one reason: the first filter it fails, in the order of
  * compileFilter (the selection's scope — run, task, type, exit status — then tampering, loops
  * and flags, then outcome and size).
@@ -14,22 +15,30 @@ import picomatch from 'picomatch';
 import {
   NEAR_DUPLICATE_THRESHOLD,
   parseSplit,
+  quotaProblem,
+  SELECT_BY,
   splitProblem,
   TRAJECTORY_FLAGS,
   type DropReason,
   type NearDuplicateOf,
+  type NotSelected,
   type SelectionFilters,
+  type SelectionPick,
+  type SelectionSummary,
   type SplitSpec,
 } from '../../../common/src/dataset';
+import type { Trajectory } from '../../../common/src/trajectory';
+import { diversityFeatures, selectDiverse } from './diversity';
 import { describeFlag } from './flags';
-import { findNearDuplicates } from './nearDuplicates';
+import { findNearDuplicates, NearSigner } from './nearDuplicates';
 import type { TrajectorySummary } from './summary';
 
-/** A drop decision with its human-readable detail (and, for `near_duplicate`, the trajectory kept instead). */
+/** A drop decision with its human-readable detail (and, for `near_duplicate`, the trajectory kept instead; for `not_selected`, the nearest selected one). */
 export interface Drop {
   reason: DropReason;
   detail: string;
   near_duplicate_of?: NearDuplicateOf;
+  not_selected?: NotSelected;
 }
 
 /** The de-duplication `filters` asks for: none, `exact` (`dedupe: true` too) or `near`. */
@@ -37,14 +46,34 @@ export function dedupeMode(f: SelectionFilters): 'exact' | 'near' | undefined {
   return f.dedupe === true || f.dedupe === 'exact' ? 'exact' : f.dedupe === 'near' ? 'near' : undefined;
 }
 
-/** True when `filters` needs the whole selection (dedupe, best per task, max per task). */
+/** True when `filters` needs the whole selection (dedupe, best per task, max per task, select). */
 export function needsWholeSelection(filters: SelectionFilters): boolean {
-  return !!(dedupeMode(filters) || filters.bestPerTask || filters.maxPerTask !== undefined);
+  return !!(dedupeMode(filters) || filters.bestPerTask || filters.maxPerTask !== undefined || filters.select);
+}
+
+/**
+ * What `selectAcross` needs of a trajectory beyond its summary, for `filters`: a function that
+ * sets the summary's MinHash signatures (`near`, for dedupe `near`) and diversity features
+ * (`diversity`, for `select`) from the trajectory; undefined when the filters need neither.
+ * Call it on the candidates that passed the per-trajectory filters. Rejects only if the xxHash
+ * WebAssembly module cannot be loaded (NearSigner.create).
+ */
+export async function acrossSigner(filters: SelectionFilters): Promise<((s: TrajectorySummary, t: Trajectory) => void) | undefined> {
+  const near = dedupeMode(filters) === 'near';
+  if (!near && !filters.select) return undefined;
+  const signer = await NearSigner.create();
+  const metadataKeys = (filters.select?.quotas ?? []).map((q) => q.key).filter((k) => k.startsWith('metadata.'));
+  return (s, t) => {
+    if (near) s.near = signer.sign(t);
+    if (filters.select) s.diversity = diversityFeatures(signer, t, metadataKeys);
+  };
 }
 
 /**
  * Checks `filters` for one rejection message per bad value (an empty list when all is well):
- * bounds that are not numbers, min above max, a max per task below 1, an invalid glob.
+ * bounds that are not numbers, min above max, a max per task below 1, an invalid glob, a
+ * `select` whose K is not an integer ≥ 1, whose `by` or a quota's key is unknown, a quota's
+ * minimum not an integer ≥ 1, a key given twice, a seed not an integer ≥ 0.
  */
 export function validateFilters(f: SelectionFilters): string[] {
   const errors: string[] = [];
@@ -67,11 +96,31 @@ export function validateFilters(f: SelectionFilters): string[] {
   for (const flag of f.noFlags ?? []) {
     if (!(TRAJECTORY_FLAGS as readonly string[]).includes(flag)) errors.push(`unknown flag ${JSON.stringify(flag)}; the flags are ${TRAJECTORY_FLAGS.join(', ')}`);
   }
+  if (f.select !== undefined) errors.push(...selectProblems(f.select));
   if (f.taskGlob !== undefined) {
     try {
       picomatch(f.taskGlob, { dot: true });
     } catch (err) {
       errors.push(`taskGlob ${JSON.stringify(f.taskGlob)} is not a valid glob: ${(err as Error).message}`);
+    }
+  }
+  return errors;
+}
+
+function selectProblems(sel: SelectionFilters['select']): string[] {
+  if (typeof sel !== 'object' || sel === null || Array.isArray(sel)) return [`select must be an object {k, by, seed?, quotas?} (got ${JSON.stringify(sel)})`];
+  const errors: string[] = [];
+  if (!Number.isSafeInteger(sel.k) || sel.k < 1) errors.push(`select.k (--select) must be an integer ≥ 1 (got ${JSON.stringify(sel.k)})`);
+  if (!(SELECT_BY as readonly unknown[]).includes(sel.by)) errors.push(`select.by (--by) must be ${SELECT_BY.join(', ')} (got ${JSON.stringify(sel.by)})`);
+  if (sel.seed !== undefined && (!Number.isSafeInteger(sel.seed) || sel.seed < 0)) errors.push(`select.seed (--seed) must be an integer ≥ 0 (got ${JSON.stringify(sel.seed)})`);
+  if (sel.quotas !== undefined) {
+    if (!Array.isArray(sel.quotas)) return [...errors, `select.quotas must be a list of {key, min} (got ${JSON.stringify(sel.quotas)})`];
+    const seen = new Set<string>();
+    for (const q of sel.quotas) {
+      const problem = typeof q === 'object' && q !== null ? quotaProblem(q) : `a quota must be {key, min} (got ${JSON.stringify(q)})`;
+      if (problem) errors.push(`select.quotas (--quota): ${problem}`);
+      else if (seen.has(q.key)) errors.push(`select.quotas (--quota): ${q.key} is given twice; give each key one minimum`);
+      else seen.add(q.key);
     }
   }
   return errors;
@@ -138,16 +187,26 @@ export function compareAttempts(a: TrajectorySummary, b: TrajectorySummary): num
   return a.index - b.index;
 }
 
+/** What `selectAcross` decided: the drops by candidate index; with `select`, the picks by index and the summary. */
+export interface AcrossResult {
+  drops: Map<number, Drop>;
+  picks: Map<number, SelectionPick>;
+  selection?: SelectionSummary;
+}
+
 /**
  * The selection-wide filters over the candidates that passed the per-trajectory ones: returns
  * the drop of every candidate that is dropped (by `index`). De-duplication first: `exact`, same
  * task and same action sequence (the best of each group stays, the others are `duplicate` of
  * it); `near`, near-copies within a task (dataset/nearDuplicates.ts; `near_duplicate`, with the
  * kept one and the estimated similarities). Then at most K per task (`bestPerTask` is K = 1),
- * ranked by `compareAttempts`. Tasks are matched by `task_id` across every source.
- * Throws Error when `near` is asked for and a candidate was summarised without signatures.
+ * ranked by `compareAttempts`. Tasks are matched by `task_id` across every source. Last, `select`
+ * keeps K of those left (dataset/diversity.ts `selectDiverse`; the others are `not_selected`, the
+ * picks are returned with why). Throws Error when `near` or `select` is asked for and a candidate
+ * was summarised without its signatures (see `acrossSigner`), and selectDiverse's Error when the
+ * quotas do not fit in K.
  */
-export function selectAcross(candidates: TrajectorySummary[], f: SelectionFilters): Map<number, Drop> {
+export function selectAcross(candidates: TrajectorySummary[], f: SelectionFilters): AcrossResult {
   const drops = new Map<number, Drop>();
   let alive = candidates;
   const mode = dedupeMode(f);
@@ -203,8 +262,20 @@ export function selectAcross(candidates: TrajectorySummary[], f: SelectionFilter
         drops.set(s.index, k === 1 && f.bestPerTask ? { reason: 'not_best_attempt', detail: `${g[0]!.file} is better (reward ${g[0]!.reward ?? 'unknown'}, ${g[0]!.steps} steps)` } : { reason: 'over_max_per_task', detail: `the task already has ${k} better trajectories` });
       }
     }
+    alive = alive.filter((s) => !drops.has(s.index));
   }
-  return drops;
+  if (!f.select) return { drops, picks: new Map() };
+  const chosen = selectDiverse(
+    alive.map((s) => {
+      if (!s.diversity) throw new Error(`${s.file}: summarised without diversity features (summarize needs acrossSigner for select)`);
+      return { index: s.index, file: s.file, key: `${s.run_id}\u0000${s.task_id}\u0000${s.attempt}\u0000${s.action_hash}`, features: s.diversity };
+    }),
+    f.select,
+  );
+  for (const [index, ns] of chosen.left) {
+    drops.set(index, { reason: 'not_selected', detail: `not among the ${f.select.k} selected by ${f.select.by}; nearest selected: ${ns.file} (cluster ${ns.cluster}, distance ${ns.distance.toFixed(3)})`, not_selected: ns });
+  }
+  return { drops, picks: chosen.picks, selection: chosen.summary };
 }
 
 /**

@@ -2,12 +2,14 @@
  * The few facts about one trajectory that selection (select.ts) and statistics (stats/) need,
  * kept instead of the trajectory (a few hundred bytes each): identity, outcome, size, cost,
  * a hash of its action sequence (de-duplication), its failing commands, its curation flags
- * (flags.ts) and, for near-duplicate detection only, its MinHash signatures (1 KB).
+ * (flags.ts) and, for near-duplicate detection and diversity selection only, its MinHash
+ * signatures (~1 KB each).
  */
 import { createHash } from 'node:crypto';
 import type { TrajectoryFlag, TrajectoryFlagFacts, TrajectoryRow } from '../../../common/src/dataset';
 import type { Action, Trajectory } from '../../../common/src/trajectory';
 import { flagsOf } from './flags';
+import type { DiversityFeatures } from './diversity';
 import type { NearSignature } from './nearDuplicates';
 import type { RunContext } from './sources';
 
@@ -40,6 +42,8 @@ export interface TrajectorySummary extends TrajectoryRow {
   flag_facts: TrajectoryFlagFacts;
   /** MinHash signatures (dataset/nearDuplicates.ts `NearSigner.sign`), set for `dedupe: 'near'` once the per-trajectory filters passed. */
   near?: NearSignature;
+  /** Signature and quota groups (dataset/diversity.ts `diversityFeatures`), set for `select` once the per-trajectory filters passed. */
+  diversity?: DiversityFeatures;
 }
 
 const MAX_FAILING = 20;

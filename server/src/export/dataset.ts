@@ -9,7 +9,7 @@
  * the output file(s) (writer.ts) → write the manifest. Every read trajectory's curation flags
  * (dataset/flags.ts) are recorded in its manifest entry; tampered ones are dropped unless
  * `filters.keepTampered`. Without selection-wide filters or
- * splits this is one pass; with them (dedupe, best / max per task, `split`) a first pass keeps
+ * splits this is one pass; with them (dedupe, best / max per task, `select`, `split`) a first pass keeps
  * only summaries (a few hundred bytes per trajectory), the decisions are made over them, and a
  * second pass reads the kept files again (a file whose sha256 changed in between is dropped as
  * `changed_during_export`). Trajectories are never held in memory together: memory is bounded by
@@ -36,9 +36,8 @@ import { CHAT_TEMPLATE_FORMATS, EXPORT_FORMATS, EXPORT_MANIFEST_VERSION, SECRETS
 import { utcStamp } from '../../../common/src/format';
 import type { Trajectory } from '../../../common/src/trajectory';
 import { readSources, type ReadResult } from '../dataset/reader';
-import { NearSigner } from '../dataset/nearDuplicates';
 import { addToTally, describeFindings, emptyTally, scanTrajectory } from '../dataset/secretScan';
-import { assignSplits, compileFilter, dedupeMode, needsWholeSelection, selectAcross, validateFilters, validateSplit, type Drop } from '../dataset/select';
+import { acrossSigner, assignSplits, compileFilter, needsWholeSelection, selectAcross, validateFilters, validateSplit, type Drop } from '../dataset/select';
 import { listSources, manifestRun, type SourceFile } from '../dataset/sources';
 import { summarize, type TrajectorySummary } from '../dataset/summary';
 import { throwIfAborted } from '../util/abort';
@@ -181,8 +180,8 @@ export async function exportTrajectories(
     if (onProgress && (force || done % 100 === 0)) onProgress({ phase, done, total, kept, dropped });
   };
   const filter = compileFilter(filters);
-  // Near-duplicates need each candidate's MinHash signatures, made in the first pass.
-  const signer = dedupeMode(filters) === 'near' ? await NearSigner.create() : undefined;
+  // Near-duplicates and diversity selection need each candidate's MinHash signatures, made in the first pass.
+  const sign = await acrossSigner(filters);
   const secrets = emptyTally(secretsMode);
   /**
    * Scans an admitted trajectory for secrets, redacting it in place unless the mode keeps them;
@@ -253,7 +252,7 @@ export async function exportTrajectories(
       drop(idx, d.reason, d.detail);
       return undefined;
     }
-    if (signer) s.near = signer.sign(r.trajectory);
+    sign?.(s, r.trajectory);
     return s;
   };
   /** The rows of a trajectory, or undefined when the chat template or --max-tokens drops it (recorded). */
@@ -270,6 +269,7 @@ export async function exportTrajectories(
   };
 
   const outputs = new Map<string | null, { file: OutputFile | OutputFolder; tasks: Set<string>; trajectories: number }>();
+  let selection: ExportManifest['selection'];
   const committed: string[] = [];
   try {
     for (const [name, file] of outFiles) {
@@ -348,11 +348,14 @@ export async function exportTrajectories(
       }
       progress('scan', i, files.length, true);
       const across = selectAcross(candidates, filters);
-      for (const [idx, d] of across) {
+      selection = across.selection;
+      for (const [idx, d] of across.drops) {
         drop(idx, d.reason, d.detail);
         if (d.near_duplicate_of) entries[idx]!.near_duplicate_of = d.near_duplicate_of;
+        if (d.not_selected) entries[idx]!.not_selected = d.not_selected;
       }
-      const chosen = candidates.filter((s) => !across.has(s.index));
+      for (const [idx, pick] of across.picks) entries[idx]!.selection = pick;
+      const chosen = candidates.filter((s) => !across.drops.has(s.index));
       const splitOf = options.split ? assignSplits(chosen.map((s) => s.task_id), options.split, seed) : undefined;
 
       // Pass 2: read the chosen files again and write them.
@@ -430,6 +433,7 @@ export async function exportTrajectories(
       outputs: manifestOutputs,
       counts: { trajectories: files.length, kept, dropped, dropped_by_reason: byReason, rows: totalRows, tokens },
       secrets,
+      ...(selection ? { selection } : {}),
       trajectories: entries,
     };
     await writeFileAtomic(manifestFile, JSON.stringify(manifest, null, 1) + '\n');

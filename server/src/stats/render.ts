@@ -4,7 +4,7 @@
  * (task ids, commands, file names) is made printable (no terminal controls) and, in Markdown
  * tables, `|` and newlines are escaped.
  */
-import type { DatasetStats, Distribution, GroupStats, PairedDifference, RunComparison } from '../../../common/src/dataset';
+import type { DatasetStats, Distribution, GroupStats, PairedDifference, RunComparison, SelectionSummary } from '../../../common/src/dataset';
 import { formatCost, formatCount, formatDuration, formatPercent, formatTokens, oneLine, UNKNOWN } from '../../../common/src/format';
 import { sanitizeForTerminal } from '../util/terminal';
 
@@ -32,6 +32,20 @@ function groupCells(g: GroupStats): string[] {
   return [String(g.trajectories), String(g.tasks), formatPercent(g.success_rate), formatPercent(g.resolved_rate), num(g.reward_mean, 3)];
 }
 
+/**
+ * One line on a diversity selection: `20 of 200 by diversity (seed 0, radius 0.453); groups
+ * covered: type 10/10, repo 1/1, difficulty 2/3; quotas type=1`. The radius is the largest
+ * distance (1 − estimated Jaccard) from a candidate to its nearest pick.
+ */
+export function selectionLine(sel: SelectionSummary): string {
+  const covered = Object.keys(sel.coverage).map((k) => {
+    const groups = Object.values(sel.coverage[k]);
+    return `${k} ${groups.filter((g) => g.selected > 0).length}/${groups.length}`;
+  });
+  const quotas = sel.quotas.length ? `; quotas ${sel.quotas.map((q) => `${q.key}=${q.min}`).join(', ')}` : '';
+  return sanitizeForTerminal(`${sel.selected} of ${sel.candidates} by ${sel.by} (seed ${sel.seed}, radius ${sel.radius.toFixed(3)}); groups covered: ${covered.join(', ')}${quotas}`);
+}
+
 /** `trajlab stats` for a terminal. */
 export function renderStatsText(s: DatasetStats): string {
   const o = s.overall;
@@ -52,6 +66,7 @@ export function renderStatsText(s: DatasetStats): string {
   const flagged = Object.entries(s.flags).filter(([, n]) => n > 0);
   out.push(`flags         ${flagged.length ? flagged.map(([k, n]) => `${k} ${n}`).join(', ') : 'none'}`);
   for (const [k] of flagged) for (const f of s.flag_examples[k as keyof typeof s.flag_examples] ?? []) out.push(`  ${k.padEnd(20)} ${f}`);
+  if (s.selection) out.push(`selected      ${selectionLine(s.selection)} (the figures are of the selected)`);
   if (s.top_failing_commands.length) {
     out.push('', 'top failing commands');
     out.push(...columns(['program', 'failures', 'trajectories', 'example'], s.top_failing_commands.map((c) => [c.program, String(c.failures), String(c.trajectories), oneLine(c.example, 70)])).map((l) => `  ${l}`));
@@ -125,6 +140,10 @@ export function renderStatsMarkdown(s: DatasetStats, title = 'Dataset quality re
   }
   out.push('## Curation flags', '');
   out.push(...mdTable(['flag', 'trajectories', 'examples'], Object.entries(s.flags).map(([k, n]) => [k, String(n), (s.flag_examples[k as keyof typeof s.flag_examples] ?? []).map((f) => `\`${f}\``).join(', ')])), '');
+  if (s.selection) {
+    out.push('## Selection', '', `${md(selectionLine(s.selection))}; the figures above are of the selected trajectories.`, '');
+    out.push(...mdTable(['group', 'candidates', 'selected'], Object.keys(s.selection.coverage).flatMap((k) => Object.entries(s.selection!.coverage[k]!).map(([g, c]) => [`${k}=${md(g)}`, String(c.candidates), String(c.selected)]))), '');
+  }
   out.push('## Exit statuses', '');
   out.push(...mdTable(['exit status', 'trajectories'], Object.entries(s.exit_statuses).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, String(v)])), '');
   if (s.top_failing_commands.length) {

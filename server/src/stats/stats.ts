@@ -13,13 +13,14 @@ import type {
   GroupStats,
   ManifestSource,
   SelectionFilters,
+  SelectionSummary,
   TrajectoryFlag,
   TrajectoryRow,
 } from '../../../common/src/dataset';
 import { TRAJECTORY_FLAGS } from '../../../common/src/dataset';
 import { scanFiles } from '../dataset/scanFiles';
 import { addToTally, emptyTally, type TrajectoryScan } from '../dataset/secretScan';
-import { dedupeMode, selectAcross, validateFilters } from '../dataset/select';
+import { selectAcross, validateFilters } from '../dataset/select';
 import { listSources, type RunContext } from '../dataset/sources';
 import type { TrajectorySummary } from '../dataset/summary';
 import { passAtK } from '../run/report';
@@ -44,6 +45,8 @@ export interface ScanResult {
   dropped: number;
   droppedByReason: Partial<Record<DropReason, number>>;
   warnings: string[];
+  /** With `filters.select`: what it chose (DatasetStats.selection). */
+  selection?: SelectionSummary;
   /** With `secrets: true`: the secrets in the selected trajectories (see DatasetStats.secrets). */
   secrets?: NonNullable<DatasetStats['secrets']>;
 }
@@ -82,7 +85,7 @@ export async function scanSources(sources: string[], filters: SelectionFilters, 
   };
   let i = 0;
   const total = listing.files.length;
-  const job = { filters, near: dedupeMode(filters) === 'near' || !!opts.sign, secrets: !!opts.secrets };
+  const job = { filters, near: !!opts.sign, secrets: !!opts.secrets };
   for await (const r of scanFiles(listing.files, job, signal, { warn: (w) => listing.warnings.push(w) })) {
     const idx = i++;
     if (!r.ok) {
@@ -95,7 +98,7 @@ export async function scanSources(sources: string[], filters: SelectionFilters, 
     }
     if (onProgress && (i % 100 === 0 || i === total)) onProgress({ phase: 'scan', done: i, total, kept: kept.length, dropped });
   }
-  const across = selectAcross(kept, filters);
+  const { drops: across, selection } = selectAcross(kept, filters);
   for (const d of across.values()) dropOne(d.reason);
   let secrets: ScanResult['secrets'];
   if (opts.secrets) {
@@ -112,6 +115,7 @@ export async function scanSources(sources: string[], filters: SelectionFilters, 
   }
   return {
     secrets,
+    ...(selection ? { selection } : {}),
     sources: listing.sources,
     runs: listing.runs,
     summaries: across.size ? kept.filter((s) => !across.has(s.index)) : kept,
@@ -167,6 +171,7 @@ export function statsOf(scan: ScanResult, opts: { rows?: boolean } = {}): Datase
   };
   if (opts.rows) stats.rows = ss.map(rowOf);
   if (scan.secrets) stats.secrets = scan.secrets;
+  if (scan.selection) stats.selection = scan.selection;
   return stats;
 }
 
