@@ -76,15 +76,17 @@ test('scanning in 3 threads gives every file scan of one thread, in source order
   }
 });
 
-test('stats scanned in 2 threads equal the stats of one thread, secrets and near-duplicate drops included', async () => {
+test('stats scanned in 2 threads equal the stats of one thread, secrets, near-duplicate drops and a diversity selection included', async () => {
   const dir = plantedRun();
   try {
-    const filters = { dedupe: 'near' as const };
+    const filters = { dedupe: 'near' as const, select: { k: 40, by: 'diversity' as const, quotas: [{ key: 'type' as const, min: 1 }] } };
     const one = await withThreads(1, () => computeStats([dir], { filters, rows: true }));
     const two = await withThreads(2, () => computeStats([dir], { filters, rows: true }));
     assert.deepEqual(two, one);
-    assert.equal(one.secrets?.trajectories, 15);
+    assert.ok((one.secrets?.trajectories ?? 0) > 0, 'secrets among the picks');
     assert.ok((one.dropped_by_reason.near_duplicate ?? 0) >= 50, `near-copies dropped (${one.dropped_by_reason.near_duplicate})`);
+    assert.equal(one.overall.trajectories, 40, 'the 40 picks');
+    assert.ok((one.dropped_by_reason.not_selected ?? 0) > 0);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
