@@ -7,7 +7,7 @@
  * the panel and the self-contained HTML file. Every text in it that came from a trajectory (task
  * ids, commands quoted in a flag's detail) has had its secrets redacted as `<REDACTED:rule>`.
  */
-import type { Distribution, DropReason, ManifestSource, SecretTally, TrajectoryFlag } from './dataset';
+import type { Distribution, DropReason, ManifestSource, SecretTally, SelectionSummary, TrajectoryFlag } from './dataset';
 
 export const QUALITY_REPORT_VERSION = 'trajlab.quality-report/1';
 /** The id of the `<script type="application/json">` block that holds the report in the HTML file. */
@@ -93,6 +93,11 @@ export interface QualityReport {
     /** The largest clusters first (at most `limits.clusters`). */
     largest: NearCluster[];
   };
+  /**
+   * With `--select K --by diversity`: what the selection picked, with its coverage per quota key
+   * and group (candidates and picks; group names that held a secret redacted); null without.
+   */
+  selection: SelectionSummary | null;
   /** Secrets an export would redact, by rule; null when the scan was switched off. */
   secrets: (SecretTally & { rules: Record<string, QualitySecretRule> }) | null;
   /** Tampered trajectories (at most `limits.tampered`), each with every reason in `detail`. */

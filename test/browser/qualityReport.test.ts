@@ -87,6 +87,33 @@ test('every chart has drawn pixels', async () => {
   for (const [title, n] of Object.entries(ink)) assert.ok(n > 200, `${title}: ${n} pixels drawn`);
 });
 
+test('with --select 3 --quota type=1 the report shows the picks and draws the selection coverage per quota key', async () => {
+  const out = path.join(t.dir, 'selected.html');
+  const r = await runCli(['report', run, '--select', '3', '--quota', 'type=1', '--out', out, '--json'], { built: true });
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as QualityReport;
+  assert.equal(report.selection?.selected, 3);
+  assert.equal(report.trajectories, 3, 'the report describes the picks');
+  const types = report.selection!.coverage.type!;
+  assert.ok(types.swe!.selected >= 1 && types.code!.selected >= 1, `both task types picked: ${JSON.stringify(types)}`);
+  const p = await context.newPage();
+  const pageErrors: string[] = [];
+  p.on('pageerror', (e) => pageErrors.push(e.message));
+  p.on('console', (m) => {
+    if (m.type() === 'error') pageErrors.push(m.text());
+  });
+  try {
+    await p.goto(pathToFileURL(out).href);
+    await p.waitForSelector('section[data-section="quality-charts"]');
+    assert.match(await p.locator('[data-figure="selection"]').innerText(), new RegExp(`3 of ${report.selection!.candidates}`));
+    const ink = await inkPerChart(p);
+    for (const key of ['type', 'repo', 'difficulty']) assert.ok((ink[`Selection coverage: ${key}`] ?? 0) > 200, `Selection coverage: ${key}: ${ink[`Selection coverage: ${key}`]} pixels drawn`);
+    assert.deepEqual(pageErrors, []);
+  } finally {
+    await p.close();
+  }
+});
+
 test('the flag counts are shown, each example linking to the trajectory at the offending step', async () => {
   const flags = await page.$$eval('[data-flag]', (els) => els.map((e) => [(e as HTMLElement).dataset.flag, (e as HTMLElement).dataset.count, e.querySelector('h3')!.textContent]));
   const count = Object.fromEntries(flags.map(([k, c]) => [k, Number(c)]));

@@ -362,7 +362,7 @@ export function addDatasetCommands(program: Command): void {
     .command('report')
     .description('A quality report of runs or trajectory folders: counts and examples per curation flag (with the step), near-duplicate clusters, secrets by rule (where, never what), tampered trajectories, coverage by task type, repository, reward and steps. Written as one self-contained HTML file (charts included, no network) whose links open each trajectory at the offending step in VS Code; --json prints the report instead.')
     .argument('<sources...>', 'run folders, trajectory folders, trajectory files or export manifests');
-  withFilters(rep, { unfinished: false })
+  withFilters(rep, { unfinished: false, select: true })
     .option('--out <file>', 'the HTML file to write (e.g. report.html)')
     .option('--json', 'print the report as JSON on stdout')
     .option('--near-threshold <t>', `Jaccard threshold of the near-duplicate clusters, in (0, 1] (default ${NEAR_DUPLICATE_THRESHOLD}, as --dedupe near)`, number('--near-threshold'))

@@ -15,7 +15,7 @@
  * text taken from a trajectory (a quoted command, a task id) is scanned and redacted as
  * `<REDACTED:rule>` before it goes in.
  */
-import type { DatasetProgress, SelectionFilters, TrajectoryFlag } from '../../../common/src/dataset';
+import type { DatasetProgress, SelectionFilters, SelectionSummary, TrajectoryFlag } from '../../../common/src/dataset';
 import { NEAR_DUPLICATE_THRESHOLD, TRAJECTORY_FLAGS } from '../../../common/src/dataset';
 import { QUALITY_REPORT_VERSION, type NearCluster, type QualityExample, type QualityReport, type QualitySecretRule, type QualityTrajectory } from '../../../common/src/qualityReport';
 import { scanSources, statsOf } from './stats';
@@ -113,6 +113,7 @@ export async function computeQualityReport(sources: string[], options: QualityRe
     dropped_by_reason: scan.droppedByReason,
     flags,
     near_duplicates: await nearClusters(ss, threshold, limits),
+    selection: scan.selection ? await redactedSelection(scan.selection) : null,
     secrets: scan.secrets ? { mode: scan.secrets.mode, scanner: scan.secrets.scanner, found: scan.secrets.found, by_rule: scan.secrets.by_rule, trajectories: scan.secrets.trajectories, rules: redactedRules } : null,
     tampered,
     coverage: {
@@ -123,6 +124,17 @@ export async function computeQualityReport(sources: string[], options: QualityRe
       exit_statuses: stats.exit_statuses,
     },
   };
+}
+
+/** `selection` with its group names redacted (a repository URL or a metadata value may hold a token). */
+async function redactedSelection(selection: SelectionSummary): Promise<SelectionSummary> {
+  const coverage: SelectionSummary['coverage'] = {};
+  for (const [key, groups] of Object.entries(selection.coverage)) {
+    const out: SelectionSummary['coverage'][string] = {};
+    for (const [group, c] of Object.entries(groups)) out[await redactText(group)] = c;
+    coverage[key] = out;
+  }
+  return { ...selection, coverage };
 }
 
 /** The near-duplicate clusters of `ss` at `threshold` (see QualityReport.near_duplicates). */

@@ -73,6 +73,7 @@ function summary(r: QualityReport): HTMLElement {
     figure('near-duplicates', 'Near-duplicate clusters', formatCount(nd.clusters), `${formatCount(nd.redundant)} redundant trajector${nd.redundant === 1 ? 'y' : 'ies'}`),
     figure('secrets', 'Secrets', r.secrets ? formatCount(r.secrets.found) : 'not scanned', r.secrets ? `in ${formatCount(r.secrets.trajectories)} trajector${r.secrets.trajectories === 1 ? 'y' : 'ies'}` : undefined),
     figure('tampered', 'Tampered', formatCount(r.flags.tampered.count)),
+    ...(r.selection ? [figure('selection', 'Selected', `${formatCount(r.selection.selected)} of ${formatCount(r.selection.candidates)}`, `k-center radius ${f.num(r.selection.radius, 3)}`)] : []),
   );
 }
 
@@ -97,6 +98,23 @@ function charts(r: QualityReport, set: ChartSet): HTMLElement {
       format: count,
     }),
   );
+  // What a --select pick covers: per quota key, the candidates and the picks of each group.
+  for (const [key, groups] of Object.entries(r.selection?.coverage ?? {})) {
+    const entries = Object.entries(groups).sort((a, b) => b[1].candidates - a[1].candidates || (a[0] < b[0] ? -1 : 1));
+    grid.append(
+      set.create({
+        kind: 'bar',
+        title: `Selection coverage: ${key}`,
+        labels: entries.map(([g]) => g),
+        series: [
+          { label: 'Candidates', data: entries.map(([, c]) => c.candidates), color: 'blue' },
+          { label: 'Selected', data: entries.map(([, c]) => c.selected), color: 'green' },
+        ],
+        yTitle: 'trajectories',
+        format: count,
+      }),
+    );
+  }
   return grid;
 }
 
