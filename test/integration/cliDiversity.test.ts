@@ -91,6 +91,15 @@ test('trajlab export --select 20 --by diversity --quota type=1 --quota metadata.
     assert.deepEqual(stats.selection, m.selection);
     const text = await runCli(['stats', run, '--select', '20', '--quota', 'metadata.category=1', '--no-secrets']);
     assert.match(text.stdout, /^selected {6}20 of 200 by diversity \(seed 0, radius 0\.\d{3}\); groups covered: .*metadata\.category 10\/10; quotas metadata\.category=1 \(the figures are of the selected\)$/m);
+    // The built CLI scans in threads (dist/scanWorker.js) from 200 files: the same figures as one thread.
+    const statsArgs = ['stats', run, '--select', '20', '--quota', 'type=1', '--quota', 'metadata.category=1', '--json'];
+    const threaded = await runCli(statsArgs, { built: true, env: { ...process.env, TRAJLAB_SCAN_THREADS: '2' } });
+    const single = await runCli(statsArgs, { built: true, env: { ...process.env, TRAJLAB_SCAN_THREADS: '1' } });
+    assert.equal(threaded.code, 0, threaded.stderr);
+    assert.equal(single.code, 0, single.stderr);
+    assert.doesNotMatch(threaded.stderr, /scanning in one thread/);
+    assert.deepEqual(JSON.parse(threaded.stdout), JSON.parse(single.stdout));
+    assert.deepEqual(JSON.parse(threaded.stdout).selection, m.selection);
   } finally {
     t.cleanup();
   }

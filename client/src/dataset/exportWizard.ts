@@ -23,8 +23,13 @@ import {
   type ExportResult,
   type SelectionFilters,
   type SelectionQuota,
+  NEAR_DUPLICATE_THRESHOLD,
   parseQuota,
   QUOTA_KEYS,
+  SECRETS_MODES,
+  type SecretsMode,
+  TRAJECTORY_FLAGS,
+  type TrajectoryFlag,
   type SplitSpec,
   type TokenizerName,
   type ToolArgumentsForm,
@@ -99,9 +104,10 @@ async function askExport(ctx: Ctx, preselected: string[]): Promise<{ sources: st
   if (!check) return undefined;
   const dest = await askDestination(ctx, format, sources);
   if (!dest) return undefined;
-  const { includeReasoning, maxTokens, ...selection } = filters;
+  const { includeReasoning, maxTokens, secrets, ...selection } = filters;
   const options: ExportOptions = { format, out: dest.out, filters: selection, overwrite: dest.overwrite };
   if (includeReasoning) options.includeReasoning = true;
+  if (secrets) options.secrets = secrets;
   if (check.chatTemplate) options.chatTemplate = check.chatTemplate;
   if (check.toolArguments) options.toolArguments = check.toolArguments;
   if (split.split) options.split = split.split;
@@ -159,7 +165,8 @@ async function askFormat(sources: string[]): Promise<ExportFormat | undefined> {
 
 type FilterKey =
   | 'successOnly' | 'resolvedOnly' | 'bestPerTask' | 'dedupe' | 'includeUnfinished' | 'includeReasoning'
-  | 'rewardRange' | 'maxPerTask' | 'taskTypes' | 'exitStatuses' | 'stepsRange' | 'tokensRange' | 'taskGlob' | 'maxTokens' | 'select';
+  | 'rewardRange' | 'maxPerTask' | 'taskTypes' | 'exitStatuses' | 'stepsRange' | 'tokensRange' | 'taskGlob' | 'maxTokens' | 'select'
+  | 'nearDedupe' | 'maxRepeats' | 'noFlags' | 'keepTampered' | 'secrets';
 
 interface FilterItem extends vscode.QuickPickItem {
   key: FilterKey;
@@ -170,6 +177,11 @@ const FILTER_ITEMS: FilterItem[] = [
   { key: 'resolvedOnly', label: 'Resolved only', description: "tasks the run's report.json lists as resolved" },
   { key: 'bestPerTask', label: 'Best attempt per task', description: 'highest reward, then fewest steps' },
   { key: 'dedupe', label: 'Drop duplicates', description: 'same task and same action sequence' },
+  { key: 'nearDedupe', label: 'Drop near-duplicates…', description: `same task, estimated Jaccard of the normalised actions and diff ≥ a threshold (default ${NEAR_DUPLICATE_THRESHOLD}; asks next)` },
+  { key: 'maxRepeats', label: 'Drop loops…', description: 'one action repeated more than N times with no state change in between (asks N next)' },
+  { key: 'noFlags', label: 'Drop flagged trajectories…', description: `${TRAJECTORY_FLAGS.join(', ')} (asks which next)` },
+  { key: 'keepTampered', label: 'Keep tampered attempts', description: 'attempts that edited the tests grading them or read the hidden tests (dropped by default)' },
+  { key: 'secrets', label: 'Secrets: fail, keep or skip the scan…', description: 'found API keys, tokens and private keys are redacted by default (asks next)' },
   { key: 'includeUnfinished', label: 'Include unfinished attempts', description: 'attempts without a result yet' },
   { key: 'rewardRange', label: 'Reward range…', description: 'e.g. 1, or 0.5..1 (asks next; unknown rewards are dropped)' },
   { key: 'maxPerTask', label: 'At most K per task…', description: 'asks K next' },
@@ -220,8 +232,15 @@ async function askSome(title: string, values: string[]): Promise<string[] | unde
   return picked?.length ? picked.map((p) => p.label) : undefined;
 }
 
+const SECRETS_ITEMS: Record<SecretsMode, string> = {
+  redact: 'replace each with <REDACTED:rule> (the default)',
+  fail: 'stop, naming trajectory, step and rule; nothing is written',
+  keep: 'keep them in the data (still counted in the manifest)',
+  off: 'do not scan',
+};
+
 /** Step 3: filters (toggles; those with a value ask it), the same filters as `trajlab export`'s flags. */
-async function askFilters(): Promise<(SelectionFilters & { includeReasoning?: boolean; maxTokens?: number }) | undefined> {
+async function askFilters(): Promise<(SelectionFilters & { includeReasoning?: boolean; maxTokens?: number; secrets?: SecretsMode }) | undefined> {
   const picked = await vscode.window.showQuickPick(FILTER_ITEMS, {
     title: `Export… (3/${STEPS}): filters`,
     placeHolder: 'Pick the filters to apply (none: every finished trajectory); Enter to go on',
@@ -230,8 +249,44 @@ async function askFilters(): Promise<(SelectionFilters & { includeReasoning?: bo
   });
   if (!picked) return undefined;
   const on = new Set(picked.map((p) => p.key));
-  const filters: SelectionFilters & { includeReasoning?: boolean; maxTokens?: number } = {};
-  for (const k of ['successOnly', 'resolvedOnly', 'bestPerTask', 'dedupe', 'includeUnfinished', 'includeReasoning'] as const) if (on.has(k)) filters[k] = true;
+  const filters: SelectionFilters & { includeReasoning?: boolean; maxTokens?: number; secrets?: SecretsMode } = {};
+  for (const k of ['successOnly', 'resolvedOnly', 'bestPerTask', 'dedupe', 'includeUnfinished', 'includeReasoning', 'keepTampered'] as const) if (on.has(k)) filters[k] = true;
+  if (on.has('nearDedupe')) {
+    const v = await vscode.window.showInputBox({
+      title: 'Export…: drop near-duplicates',
+      prompt: 'Jaccard threshold in (0, 1]: of each group at or above it, the best stays (reward, then fewest steps)',
+      value: String(NEAR_DUPLICATE_THRESHOLD),
+      ignoreFocusOut: true,
+      validateInput: (s) => (Number(s) > 0 && Number(s) <= 1 ? undefined : 'a number in (0, 1], e.g. 0.8'),
+    });
+    if (v === undefined) return undefined;
+    filters.dedupe = 'near';
+    if (Number(v) !== NEAR_DUPLICATE_THRESHOLD) filters.nearThreshold = Number(v);
+  }
+  if (on.has('maxRepeats')) {
+    const v = await vscode.window.showInputBox({
+      title: 'Export…: drop loops',
+      prompt: 'Drop trajectories that repeat one action more than N times with no state change in between',
+      value: '4',
+      ignoreFocusOut: true,
+      validateInput: (s) => (/^\s*\d+\s*$/.test(s) ? undefined : 'an integer ≥ 0'),
+    });
+    if (v === undefined) return undefined;
+    filters.maxRepeats = Number(v.trim());
+  }
+  if (on.has('noFlags')) {
+    const flags = await askSome('Export…: drop trajectories with any of these flags', [...TRAJECTORY_FLAGS]);
+    if (!flags) return undefined;
+    filters.noFlags = flags as TrajectoryFlag[];
+  }
+  if (on.has('secrets')) {
+    const pick = await vscode.window.showQuickPick(
+      SECRETS_MODES.map((mode) => ({ label: mode, description: SECRETS_ITEMS[mode], mode })),
+      { title: 'Export…: secrets found in the exported texts', ignoreFocusOut: true },
+    );
+    if (!pick) return undefined;
+    filters.secrets = pick.mode;
+  }
   if (on.has('rewardRange')) {
     const r = await askRange('Export…: reward range', 'Keep trajectories whose reward is in this range: 1, 0.5..1, 0.5.. or ..0.5', '1', false);
     if (!r) return undefined;

@@ -117,6 +117,20 @@ suite('Dataset', () => {
     assert.equal(manifest.counts.dropped, taskIds.length - 1);
   });
 
+  test('Export… with "Drop near-duplicates…" picked in the wizard sends dedupe near at the threshold typed, recorded in the manifest', async function () {
+    requireUi(this);
+    const out = path.join(workspaceFolder().fsPath, 'trajlab', 'exports', `e2e-near-${Date.now()}.jsonl`);
+    const manifestFile = out.replace(/\.jsonl$/, '.manifest.json');
+    await exportThroughWizard(runId, 'openai', out, { item: 'Drop near-duplicates…', value: '0.9' });
+
+    await waitFor(`${path.basename(out)} and its manifest`, () => fs.existsSync(out) && fs.existsSync(manifestFile), 60_000, 250);
+    const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as ExportManifest;
+    assert.equal(manifest.filters.dedupe, 'near');
+    assert.equal(manifest.filters.nearThreshold, 0.9);
+    // The example tasks differ from one another: none is a near-duplicate of another.
+    assert.equal(manifest.counts.kept, taskIds.length);
+  });
+
   test('Compare runs on two runs: both sides and the per-task table in the Compare panel', async function () {
     requireUi(this);
     const second = await generate(api, { tasksFile: examplesTasksFile(), model: 'gold', taskIds: taskIds.slice(0, 2), workers: 2, quiet: true });
