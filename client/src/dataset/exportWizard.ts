@@ -166,7 +166,8 @@ async function askFormat(sources: string[]): Promise<ExportFormat | undefined> {
 type FilterKey =
   | 'successOnly' | 'resolvedOnly' | 'bestPerTask' | 'dedupe' | 'includeUnfinished' | 'includeReasoning'
   | 'rewardRange' | 'maxPerTask' | 'taskTypes' | 'exitStatuses' | 'stepsRange' | 'tokensRange' | 'taskGlob' | 'maxTokens' | 'select'
-  | 'nearDedupe' | 'maxRepeats' | 'noFlags' | 'keepTampered' | 'secrets';
+  | 'curation';
+type CurationKey = 'nearDedupe' | 'maxRepeats' | 'noFlags' | 'keepTampered' | 'secrets';
 
 interface FilterItem extends vscode.QuickPickItem {
   key: FilterKey;
@@ -177,11 +178,7 @@ const FILTER_ITEMS: FilterItem[] = [
   { key: 'resolvedOnly', label: 'Resolved only', description: "tasks the run's report.json lists as resolved" },
   { key: 'bestPerTask', label: 'Best attempt per task', description: 'highest reward, then fewest steps' },
   { key: 'dedupe', label: 'Drop duplicates', description: 'same task and same action sequence' },
-  { key: 'nearDedupe', label: 'Drop near-duplicates…', description: `same task, estimated Jaccard of the normalised actions and diff ≥ a threshold (default ${NEAR_DUPLICATE_THRESHOLD}; asks next)` },
-  { key: 'maxRepeats', label: 'Drop loops…', description: 'one action repeated more than N times with no state change in between (asks N next)' },
-  { key: 'noFlags', label: 'Drop flagged trajectories…', description: `${TRAJECTORY_FLAGS.join(', ')} (asks which next)` },
-  { key: 'keepTampered', label: 'Keep tampered attempts', description: 'attempts that edited the tests grading them or read the hidden tests (dropped by default)' },
-  { key: 'secrets', label: 'Secrets: fail, keep or skip the scan…', description: 'found API keys, tokens and private keys are redacted by default (asks next)' },
+  { key: 'curation', label: 'Curation…', description: 'near-duplicates, loops, flagged and tampered attempts, secrets (asks which next)' },
   { key: 'includeUnfinished', label: 'Include unfinished attempts', description: 'attempts without a result yet' },
   { key: 'rewardRange', label: 'Reward range…', description: 'e.g. 1, or 0.5..1 (asks next; unknown rewards are dropped)' },
   { key: 'maxPerTask', label: 'At most K per task…', description: 'asks K next' },
@@ -232,6 +229,15 @@ async function askSome(title: string, values: string[]): Promise<string[] | unde
   return picked?.length ? picked.map((p) => p.label) : undefined;
 }
 
+/** The curation choices (issue 19's filters), a second pick so the filters list stays short enough to show whole. */
+const CURATION_ITEMS: (vscode.QuickPickItem & { key: CurationKey })[] = [
+  { key: 'nearDedupe', label: 'Drop near-duplicates…', description: `same task, estimated Jaccard of the normalised actions and diff ≥ a threshold (default ${NEAR_DUPLICATE_THRESHOLD}; asks next)` },
+  { key: 'maxRepeats', label: 'Drop loops…', description: 'one action repeated more than N times with no state change in between (asks N next)' },
+  { key: 'noFlags', label: 'Drop flagged trajectories…', description: `${TRAJECTORY_FLAGS.join(', ')} (asks which next)` },
+  { key: 'keepTampered', label: 'Keep tampered attempts', description: 'attempts that edited the tests grading them or read the hidden tests (dropped by default)' },
+  { key: 'secrets', label: 'Secrets: fail, keep or skip the scan…', description: 'found API keys, tokens and private keys are redacted by default (asks next)' },
+];
+
 const SECRETS_ITEMS: Record<SecretsMode, string> = {
   redact: 'replace each with <REDACTED:rule> (the default)',
   fail: 'stop, naming trajectory, step and rule; nothing is written',
@@ -250,8 +256,15 @@ async function askFilters(): Promise<(SelectionFilters & { includeReasoning?: bo
   if (!picked) return undefined;
   const on = new Set(picked.map((p) => p.key));
   const filters: SelectionFilters & { includeReasoning?: boolean; maxTokens?: number; secrets?: SecretsMode } = {};
-  for (const k of ['successOnly', 'resolvedOnly', 'bestPerTask', 'dedupe', 'includeUnfinished', 'includeReasoning', 'keepTampered'] as const) if (on.has(k)) filters[k] = true;
-  if (on.has('nearDedupe')) {
+  for (const k of ['successOnly', 'resolvedOnly', 'bestPerTask', 'dedupe', 'includeUnfinished', 'includeReasoning'] as const) if (on.has(k)) filters[k] = true;
+  const curation = new Set<CurationKey>();
+  if (on.has('curation')) {
+    const more = await vscode.window.showQuickPick(CURATION_ITEMS, { title: 'Export…: curation', placeHolder: 'Pick the curation filters; Enter to go on', canPickMany: true, ignoreFocusOut: true });
+    if (!more) return undefined;
+    for (const m of more) curation.add(m.key);
+  }
+  if (curation.has('keepTampered')) filters.keepTampered = true;
+  if (curation.has('nearDedupe')) {
     const v = await vscode.window.showInputBox({
       title: 'Export…: drop near-duplicates',
       prompt: 'Jaccard threshold in (0, 1]: of each group at or above it, the best stays (reward, then fewest steps)',
@@ -263,7 +276,7 @@ async function askFilters(): Promise<(SelectionFilters & { includeReasoning?: bo
     filters.dedupe = 'near';
     if (Number(v) !== NEAR_DUPLICATE_THRESHOLD) filters.nearThreshold = Number(v);
   }
-  if (on.has('maxRepeats')) {
+  if (curation.has('maxRepeats')) {
     const v = await vscode.window.showInputBox({
       title: 'Export…: drop loops',
       prompt: 'Drop trajectories that repeat one action more than N times with no state change in between',
@@ -274,12 +287,12 @@ async function askFilters(): Promise<(SelectionFilters & { includeReasoning?: bo
     if (v === undefined) return undefined;
     filters.maxRepeats = Number(v.trim());
   }
-  if (on.has('noFlags')) {
+  if (curation.has('noFlags')) {
     const flags = await askSome('Export…: drop trajectories with any of these flags', [...TRAJECTORY_FLAGS]);
     if (!flags) return undefined;
     filters.noFlags = flags as TrajectoryFlag[];
   }
-  if (on.has('secrets')) {
+  if (curation.has('secrets')) {
     const pick = await vscode.window.showQuickPick(
       SECRETS_MODES.map((mode) => ({ label: mode, description: SECRETS_ITEMS[mode], mode })),
       { title: 'Export…: secrets found in the exported texts', ignoreFocusOut: true },

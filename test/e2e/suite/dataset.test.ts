@@ -117,11 +117,11 @@ suite('Dataset', () => {
     assert.equal(manifest.counts.dropped, taskIds.length - 1);
   });
 
-  test('Export… with "Drop near-duplicates…" picked in the wizard sends dedupe near at the threshold typed, recorded in the manifest', async function () {
+  test('Export… with Curation… → "Drop near-duplicates…" picked in the wizard sends dedupe near at the threshold typed, recorded in the manifest', async function () {
     requireUi(this);
     const out = path.join(workspaceFolder().fsPath, 'trajlab', 'exports', `e2e-near-${Date.now()}.jsonl`);
     const manifestFile = out.replace(/\.jsonl$/, '.manifest.json');
-    await exportThroughWizard(runId, 'openai', out, { item: 'Drop near-duplicates…', value: '0.9' });
+    await exportThroughWizard(runId, 'openai', out, { item: 'Curation…', sub: 'Drop near-duplicates…', value: '0.9' });
 
     await waitFor(`${path.basename(out)} and its manifest`, () => fs.existsSync(out) && fs.existsSync(manifestFile), 60_000, 250);
     const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as ExportManifest;
@@ -173,7 +173,7 @@ suite('Dataset', () => {
  * one filter that asks a value (picked in the filters list, then typed), no split, no token
  * counts, no chat-template check, then `out` typed into VS Code's save dialog (a quick input in the browser).
  */
-async function exportThroughWizard(runId: string, format: string, out: string, filter?: { item: string; value: string }): Promise<void> {
+async function exportThroughWizard(runId: string, format: string, out: string, filter?: { item: string; sub?: string; value: string }): Promise<void> {
   // An editor still loading (the inspector the test before opened) takes the focus when it is
   // ready, and a quick input that loses the focus closes: start from a workbench with none open.
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');
@@ -191,8 +191,14 @@ async function exportThroughWizard(runId: string, format: string, out: string, f
   if (filter) await ui.quickPickSelect(filter.item);
   // Enter in the filters pick's own input: a key pressed while the pick still takes focus is lost.
   await ui.quickPickAccept('filters');
+  if (filter?.sub) {
+    // A second pick (Curation…): toggle the choice, accept.
+    await waitFor('the second filters pick', async () => (await ui.quickPickItems()).includes(filter.sub!), 15_000, 250);
+    await ui.quickPickSelect(filter.sub);
+    await ui.quickPickAccept('curation');
+  }
   if (filter) {
-    await waitFor('the filter value input', async () => !(await ui.quickPickItems()).includes('Success only'), 15_000, 250);
+    await waitFor('the filter value input', async () => !(await ui.quickPickItems()).includes(filter.sub ?? 'Success only'), 15_000, 250);
     await ui.quickInputType(filter.value, true, 15_000, 'Export…: ');
   }
   // 4: split, 5: token counts.
