@@ -7,8 +7,10 @@
  *   + JSON.stringify + write (with backpressure) into one file. Target: export ≥ 0.50× the floor's
  *   throughput. The two-pass export (`--split`, which reads every file twice) is printed too.
  * - memory: peak RSS (getrusage maxRSS) and peak heap (sampled every 10 ms) of a child process
- *   exporting 1,000 and then 10,000 of them. Target: 10,000 ≤ 1.25× the peak of 1,000
- *   (memory independent of the number of trajectories).
+ *   exporting 1,000 and then 10,000 of them, with the CLI's heap setting (util/heap.ts); then the
+ *   same with the curation filters (CURATED: near-dedup, loops, a diversity selection, the secret
+ *   scan). Target: 10,000 ≤ 1.25× the peak of 1,000 (memory independent of the number of
+ *   trajectories; the near-dedup and selection keep ~1 KB of signatures per trajectory).
  * - stats: `computeStats` on the 10,000 in process, and `trajlab stats --json` as it ships (the CLI
  *   bundled with esbuild as scripts/build.mjs does, start-up included, scan threads on). Target
  *   < 5 s. The same with one scan thread (`TRAJLAB_SCAN_THREADS=1`) for the threads' ratio.
@@ -19,9 +21,11 @@ import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { SelectionFilters } from '../common/src/dataset';
 import type { Trajectory } from '../common/src/trajectory';
 import { exportTrajectories } from '../server/src/export/dataset';
 import { computeStats } from '../server/src/stats/stats';
+import { limitHeapGrowth } from '../server/src/util/heap';
 
 const STEPS = 30;
 /** `TRAJLAB_BENCH_EXPORT_SCALE=0.1` runs the same bench on a tenth of the trajectories (a quick check). */
@@ -118,17 +122,21 @@ async function bestOf<T>(n: number, fn: () => Promise<T>): Promise<number> {
   return best;
 }
 
-/** Runs an export in a child process; returns its peak RSS and sampled peak heap, MB. */
-function childPeak(runDir: string, out: string): { rss: number; heap: number; ms: number } {
-  const r = execFileSync(process.execPath, ['--import', 'tsx', __filename, '--child', runDir, out], { encoding: 'utf8', maxBuffer: 1 << 20 });
+/** The curation filters of the memory check (`--dedupe near --max-repeats 4 --select 500`; the secret scan is on by default). */
+const CURATED: SelectionFilters = { dedupe: 'near', maxRepeats: 4, select: { k: Math.round(500 * SCALE), by: 'diversity' } };
+
+/** Runs an export (`curated`: with CURATED) in a child process; returns its peak RSS and sampled peak heap, MB. */
+function childPeak(runDir: string, out: string, curated = false): { rss: number; heap: number; ms: number } {
+  const r = execFileSync(process.execPath, ['--import', 'tsx', __filename, '--child', runDir, out, ...(curated ? ['curated'] : [])], { encoding: 'utf8', maxBuffer: 1 << 20 });
   return JSON.parse(r.trim().split('\n').at(-1)!) as { rss: number; heap: number; ms: number };
 }
 
-async function child(runDir: string, out: string): Promise<void> {
+async function child(runDir: string, out: string, curated: boolean): Promise<void> {
+  limitHeapGrowth(); // as the CLI and the daemon do at start-up (cli.ts)
   let heap = 0;
   const timer = setInterval(() => (heap = Math.max(heap, process.memoryUsage().heapUsed)), 10);
   const t0 = performance.now();
-  await exportTrajectories([runDir], { format: 'openai', out, overwrite: true });
+  await exportTrajectories([runDir], { format: 'openai', out, overwrite: true, ...(curated ? { filters: CURATED } : {}) });
   const ms = performance.now() - t0;
   clearInterval(timer);
   heap = Math.max(heap, process.memoryUsage().heapUsed);
@@ -170,6 +178,9 @@ export async function exportBench(): Promise<void> {
     const p2 = childPeak(big, path.join(out, 'big.jsonl'));
     console.log(`export: peak RSS ${fmt(p1.rss, 0)} MB for ${SMALL.toLocaleString('en-US')}, ${fmt(p2.rss, 0)} MB for ${LARGE.toLocaleString('en-US')} → ${fmt(p2.rss / p1.rss)}× (target ≤ 1.25×) ${verdict(p2.rss / p1.rss <= 1.25)}`);
     console.log(`export: peak heap ${fmt(p1.heap, 0)} MB for ${SMALL.toLocaleString('en-US')}, ${fmt(p2.heap, 0)} MB for ${LARGE.toLocaleString('en-US')} → ${fmt(p2.heap / p1.heap)}×`);
+    const c1 = childPeak(small, path.join(out, 'small-curated.jsonl'), true);
+    const c2 = childPeak(big, path.join(out, 'big-curated.jsonl'), true);
+    console.log(`export: curated (--dedupe near --max-repeats 4 --select ${CURATED.select!.k}, secrets redacted) peak RSS ${fmt(c1.rss, 0)} MB for ${SMALL.toLocaleString('en-US')}, ${fmt(c2.rss, 0)} MB for ${LARGE.toLocaleString('en-US')} → ${fmt(c2.rss / c1.rss)}× (target ≤ 1.25×) ${verdict(c2.rss / c1.rss <= 1.25)}`);
 
     let statsMs = Infinity;
     let n = 0;
@@ -204,7 +215,7 @@ export async function exportBench(): Promise<void> {
 }
 
 if (require.main === module && process.argv[2] === '--child') {
-  child(process.argv[3]!, process.argv[4]!).catch((err: Error) => {
+  child(process.argv[3]!, process.argv[4]!, process.argv[5] === 'curated').catch((err: Error) => {
     process.stderr.write(`bench child: ${err.message}\n`);
     process.exit(1);
   });

@@ -27,6 +27,7 @@ import { addImportCommand } from './cli/importCommand';
 import { stderrLogger } from './util/log';
 import { safeJson, sanitizeForTerminal } from './util/terminal';
 import { TRAJLAB_VERSION } from './version';
+import { limitHeapGrowth } from './util/heap';
 import { ProgressView, printSummary } from './cli/progress';
 import { serve } from './main';
 import { addTrajectoryCommands } from './cli/trajectoryCommands';
@@ -180,6 +181,7 @@ async function validateGold(tasks: string, f: { out: string; host?: string; work
 }
 
 if (require.main === module) {
+  limitHeapGrowth();
   buildProgram()
     .parseAsync(process.argv)
     .catch((err: Error) => {
