@@ -25,12 +25,14 @@ export type ReadResult =
  * throws for a bad file: unreadable, invalid JSON or an unknown format give `ok: false` with the
  * reason and a one-line detail. `hash: false` skips the sha256 (`sha256` is then '');
  * `tokens: true` reads the token sidecar (store/tokenSidecar.ts) into the steps' `token_data`: a
- * sidecar that cannot be read leaves them without and says so in `warning`.
+ * sidecar that cannot be read leaves them without and says so in `warning`. `sync: true` reads
+ * the bytes with one blocking call (for a worker thread that reads one file at a time: the
+ * promise API's open, stat, read and close cost ~0.3 ms a file more).
  */
-export async function readSourceFile(source: SourceFile, opts: { hash?: boolean; tokens?: boolean } = {}): Promise<ReadResult> {
+export async function readSourceFile(source: SourceFile, opts: { hash?: boolean; tokens?: boolean; sync?: boolean } = {}): Promise<ReadResult> {
   let buf: Buffer;
   try {
-    buf = await fs.promises.readFile(source.file);
+    buf = opts.sync ? fs.readFileSync(source.file) : await fs.promises.readFile(source.file);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     return { ok: false, source, sha256: null, bytes: 0, reason: 'corrupt', detail: e.code === 'ENOENT' ? 'no such file (removed while listing?)' : e.message };

@@ -214,7 +214,7 @@ export function serveScanThread(port: { on(event: 'message', fn: (m: ToScanThrea
         const results: FileScan[] = [];
         for (const f of m.files) {
           const source: SourceFile = { file: f.file, walked: f.walked, run: f.run >= 0 ? runs[f.run] : undefined };
-          results.push(await s.scan(await readSourceFile(source, { hash: false }), f.index));
+          results.push(await s.scan(await readSourceFile(source, { hash: false, sync: true }), f.index));
         }
         port.postMessage({ kind: 'batch', batch: m.batch, results });
       } catch (err) {
