@@ -60,6 +60,7 @@ export type Action =
   | { kind: 'bash'; command: string; tool_call_id?: string }
   | { kind: 'edit'; command: string; path: string; args: Record<string, unknown>; tool_call_id?: string }
   | { kind: 'submit'; answer?: string; tool_call_id?: string }
+  | BrowserAction
   | { kind: 'format_error'; message: string; tool_call_id?: string };
 
 /** The actions of the `browser` tool (server/src/browser/session.ts). */
@@ -249,14 +250,16 @@ export interface TestStatus {
 }
 
 export interface Evaluation {
-  /** Which rule produced the reward. */
-  method: 'tests' | 'reward_file' | 'answer' | 'exit_code' | 'none';
+  /** Which rule produced the reward (`page`: the browser's final page, eval.url_matches / eval.page_contains). */
+  method: 'tests' | 'reward_file' | 'answer' | 'page' | 'exit_code' | 'none';
   commands: { command: string; observation: Observation }[];
   tests?: {
     FAIL_TO_PASS: TestStatus[];
     PASS_TO_PASS: TestStatus[];
   };
   answer?: { expected: string; got: string | null };
+  /** The checks on the browser's final page (method `page`). */
+  page?: PageCheck;
   reward_file?: string;
   /** The task's `eval.harness`: its eval script ran as one bash script and its rules decided `success`. */
   harness?: EvalHarness;
@@ -266,6 +269,20 @@ export interface Evaluation {
   resolution?: string;
   reward: number;
   success: boolean;
+  error?: string;
+}
+
+/** The checks on a browser task's final page (server/src/eval/pageChecks.ts). */
+export interface PageCheck {
+  /** The final page's URL and title ('' when there was none). */
+  url: string;
+  title: string;
+  /** Set when the task asks: whether the URL matched `eval.url_matches`, whether the page held `eval.page_contains`. */
+  url_matches?: boolean;
+  page_contains?: boolean;
+  /** Every asked check held. */
+  passed: boolean;
+  /** Why the page could not be checked. */
   error?: string;
 }
 
