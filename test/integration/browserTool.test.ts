@@ -128,6 +128,34 @@ test('browser tasks (scripted model): goto → click → read finds the price (r
   }
 });
 
+test('eval.url_matches and eval.page_contains (scripted model): the link chain followed to its end gets 1 (reward source page), stopping one page short gets 0 with the failed check recorded', { timeout: 180_000 }, async () => {
+  const tour = example('web-shop__tour-secret');
+  const short: Task = { ...tour, task_id: 'web-shop__tour-secret-short', description: `${tour.description} (Be quick.)` };
+  const tmp = tempDir('browser-eval');
+  try {
+    const follow = (n: number) => steps(
+      () => toolReply(browser({ action: 'goto', url: `${SITE}/` })),
+      (ctx) => toolReply(browser({ action: 'click', element_id: idOf(ctx, 'link "Start the tour"') })),
+      ...Array.from({ length: n }, () => (ctx: RequestContext) => toolReply(browser({ action: 'click', element_id: idOf(ctx, 'link "Next stop"') }))),
+      () => toolReply(submit('<answer>lantern</answer>')),
+    );
+    await withServer(perTask(new Map([[taskPrompt(tour), follow(2)], [taskPrompt(short), follow(1)]])), async (server) => {
+      const { traj } = await runEngine({ tasksFile: tasksFile(tmp.dir, [tour, short]), out: tmp.dir, workers: 2 }, { server, timeoutMs: 150_000 });
+      const ok = traj(tour.task_id).result!.evaluation!;
+      assert.equal(ok.method, 'page');
+      assert.deepEqual(ok.page, { url: `${SITE}/tour3.html`, title: 'Tour, stop 3', url_matches: true, page_contains: true, passed: true });
+      assert.deepEqual(ok.answer, { expected: 'lantern', got: 'lantern' });
+      assert.equal(ok.reward, 1);
+      const no = traj(short.task_id).result!.evaluation!;
+      assert.equal(no.method, 'page');
+      assert.deepEqual(no.page, { url: `${SITE}/tour2.html`, title: 'Tour, stop 2', url_matches: false, page_contains: false, passed: false });
+      assert.equal(no.reward, 0);
+    });
+  } finally {
+    tmp.cleanup();
+  }
+});
+
 test('a page with 5,000 elements is cut to the budget with the cut recorded; a page that never finishes loading times out the action, and the next action works', { timeout: 120_000 }, async () => {
   const sandbox = await Sandbox.create(dockerClient(), { image: 'trajlab/browser:1', runId: 'test-browser', taskId: 'big-page', attempt: 1, workdir: '/workspace', logger: stderrLogger, network: 'none' });
   try {

@@ -270,7 +270,10 @@ export class BrowserSession {
       AttachStdout: false,
       AttachStderr: false,
     });
-    await exec.start({ Detach: true });
+    // A detached start still answers with a (empty) response stream: read it to its end, or its
+    // socket to the engine stays open and keeps this process alive.
+    const answer = (await exec.start({ Detach: true })) as unknown as NodeJS.ReadableStream | undefined;
+    answer?.resume();
     // Chromium writes its DevTools port and browser path once it listens.
     const until = Date.now() + START_MS;
     let active: string[] = [];
@@ -316,10 +319,11 @@ export class BrowserSession {
     const browser = this.browser;
     this.browser = undefined;
     this.page = undefined;
-    // Closing a CDP-connected browser disconnects (and asks Chromium to close); a container
-    // already gone makes this fail, which changes nothing.
-    if (browser) void browser.close().catch((err: Error) => this.logger.info(`browser of container ${this.sandbox.id.slice(0, 12)} closed with: ${err.message.split('\n')[0]}`)).finally(() => this.tunnel?.close());
-    else this.tunnel?.close();
+    // The tunnel goes first: a browser.close() over a tunnel into a container already gone would
+    // wait forever, and its listening server would keep the process alive. Then the client side
+    // of the connection is let go (it fails at once: the connection is closed), which changes nothing.
+    this.tunnel?.close();
+    if (browser) void browser.close().catch((err: Error) => this.logger.info(`browser of container ${this.sandbox.id.slice(0, 12)} closed with: ${err.message.split('\n')[0]}`));
   }
 }
 
