@@ -1,7 +1,7 @@
 /**
  * Benchmarks of the engine, each printed as a ratio against a baseline measured in the same
  * process (never a timed unit test). Needs a Docker engine and the sandbox image
- * (`npm run setup`). Usage: `npm run bench [-- transport|overhead|scheduling|language|language-duplicates|import|import-tasks|export|secret-scan|chat-template|write|inspector|diff-capture|metrics|pool|model-limits|queue|near-dedup|diversity]`.
+ * (`npm run setup`). Usage: `npm run bench [-- transport|overhead|scheduling|language|language-duplicates|import|import-tasks|export|secret-scan|chat-template|write|inspector|diff-capture|metrics|pool|model-limits|queue|near-dedup|diversity|browser]`.
  *
  * - transport: median latency of one trivial command through TrajLab's session (the container's
  *   main process, commands on its attached stdin through the Docker Engine API) and through one
@@ -66,6 +66,10 @@
  * - diversity: `--select 1000 --by diversity` over the same 10,000 trajectories, as a ratio
  *   against reading them, and the k-center greedy alone on their signatures and on random ones
  *   (the worst case; bench/diversitySelect.ts). Target: the greedy < 5 s. No Docker.
+ * - browser: one browser action (click → observation ready) in a trajlab/browser:1 container with
+ *   network none, by the two driver designs of issue 20 (playwright-core here over the exec
+ *   tunnel; a driver inside the container), against a bash step's exec there; and the
+ *   observation's size in tokens (bench/browser.ts; needs scripts/build-browser-image.sh).
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -84,6 +88,7 @@ import { exportBench } from './export';
 import { secretScanBench } from './secretScan';
 import { chatTemplateBench } from './chatTemplate';
 import { diffCaptureBench } from './diffCapture';
+import { browserBench } from './browser';
 import { importBench } from './importScale';
 import { importTasksBench } from './importTasks';
 import { inspectorBench } from './inspector';
@@ -209,7 +214,7 @@ async function scheduling(tasks = 32, repeats = Number(process.env.TRAJLAB_BENCH
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-const benches: Record<string, () => Promise<void>> = { transport: () => transport(), overhead: () => overhead(), scheduling: () => scheduling(), language: () => languageBench(), 'language-duplicates': () => languageDuplicatesBench(), export: () => exportBench(), 'secret-scan': () => secretScanBench(), 'chat-template': () => chatTemplateBench(), import: () => importBench(), 'import-tasks': () => importTasksBench(), write: () => trajectoryWriteBench(), inspector: () => inspectorBench(), 'diff-capture': () => diffCaptureBench(), metrics: () => metricsBench(), pool: () => poolBench(), 'model-limits': () => modelLimitsBench(), queue: () => queueBench(), 'near-dedup': () => nearDedupBench(), diversity: () => diversityBench() };
+const benches: Record<string, () => Promise<void>> = { transport: () => transport(), overhead: () => overhead(), scheduling: () => scheduling(), language: () => languageBench(), 'language-duplicates': () => languageDuplicatesBench(), export: () => exportBench(), 'secret-scan': () => secretScanBench(), 'chat-template': () => chatTemplateBench(), import: () => importBench(), 'import-tasks': () => importTasksBench(), write: () => trajectoryWriteBench(), inspector: () => inspectorBench(), 'diff-capture': () => diffCaptureBench(), metrics: () => metricsBench(), pool: () => poolBench(), 'model-limits': () => modelLimitsBench(), queue: () => queueBench(), 'near-dedup': () => nearDedupBench(), diversity: () => diversityBench(), browser: () => browserBench() };
 
 (async () => {
   const which = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -9,8 +9,9 @@ const common = {
   format: 'cjs',
   sourcemap: true,
   logLevel: 'warning',
-  // ssh2 (through dockerode) loads optional native add-ons inside try/catch.
-  external: ['cpu-features', '*.node'],
+  // ssh2 (through dockerode) loads optional native add-ons inside try/catch. playwright-core (the
+  // browser tool's driver) reads its own package files at run time: it stays in node_modules.
+  external: ['cpu-features', '*.node', 'playwright-core'],
   // jsonc-parser's UMD entry cannot be bundled; its ESM build can.
   mainFields: ['module', 'main'],
 };

@@ -83,7 +83,7 @@ export interface StepRow {
   /** The step's actions as one line each (clipped to ROW_TEXT_CLIP characters). */
   actions: string[];
   /** Kinds of the step's actions, in order. */
-  kinds: ('bash' | 'edit' | 'submit' | 'format_error')[];
+  kinds: ('bash' | 'edit' | 'submit' | 'browser' | 'format_error')[];
   /** Per action: the exit code, null when unknown, `"missing"` when no result was recorded. */
   exitCodes: (number | null | 'missing')[];
   /** prompt + completion tokens; null when unknown. */
@@ -95,7 +95,7 @@ export interface StepRow {
 
 /** One action of a step with its observation, as the detail pane shows it. */
 export interface ActionDetail {
-  kind: 'bash' | 'edit' | 'submit' | 'format_error';
+  kind: 'bash' | 'edit' | 'submit' | 'browser' | 'format_error';
   /** The command, the edit's command line, the answer or the format error message. */
   command: ClippedText;
   /** Edits only: the file path (text, never opened by the webview) and the edit as a unified diff. */

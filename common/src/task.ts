@@ -48,6 +48,10 @@ export interface TaskEval {
   answer?: string;
   /** Regular expression whose first group is the agent's answer. Default `<answer>(.*?)</answer>`. */
   answer_pattern?: string;
+  /** Browser tasks: a regular expression the URL of the browser's final page must match (JavaScript syntax). */
+  url_matches?: string;
+  /** Browser tasks: text the final page must contain (its `innerText`, whitespace runs as one space). */
+  page_contains?: string;
   /** Per-command timeout for eval commands, seconds. Default 300; with `harness`, the whole script's, default that harness's (SWE-bench: 1,800). */
   timeout?: number;
   /**

@@ -60,7 +60,64 @@ export type Action =
   | { kind: 'bash'; command: string; tool_call_id?: string }
   | { kind: 'edit'; command: string; path: string; args: Record<string, unknown>; tool_call_id?: string }
   | { kind: 'submit'; answer?: string; tool_call_id?: string }
+  | BrowserAction
   | { kind: 'format_error'; message: string; tool_call_id?: string };
+
+/** The actions of the `browser` tool (server/src/browser/session.ts). */
+export const BROWSER_ACTIONS = ['goto', 'click', 'type', 'scroll', 'back', 'forward', 'find', 'read', 'screenshot'] as const;
+export type BrowserActionName = (typeof BROWSER_ACTIONS)[number];
+
+/**
+ * One `browser` tool call: `action` and its arguments as the model gave them, checked
+ * (`url` for goto; `element_id` for click and type; `text` for type and find; `submit` for type;
+ * `direction` `up` | `down` for scroll).
+ */
+export interface BrowserAction {
+  kind: 'browser';
+  action: BrowserActionName;
+  args: { url?: string; element_id?: number; text?: string; submit?: boolean; direction?: 'up' | 'down' };
+  tool_call_id?: string;
+}
+
+/** A browser action's tool-call arguments, as the `browser` tool takes them: `{action, ...args}`. */
+export function browserCallArgs(a: BrowserAction): Record<string, unknown> {
+  return { action: a.action, ...a.args };
+}
+
+/** A browser action as one line: `browser click 3`, `browser goto <url>`, `browser type 4 "text" submit`. */
+export function browserActionLine(a: BrowserAction): string {
+  const x = a.args;
+  const parts = ['browser', a.action];
+  if (x.url !== undefined) parts.push(x.url);
+  if (x.element_id !== undefined) parts.push(String(x.element_id));
+  if (x.text !== undefined) parts.push(JSON.stringify(x.text));
+  if (x.direction !== undefined) parts.push(x.direction);
+  if (x.submit) parts.push('submit');
+  return parts.join(' ');
+}
+
+/**
+ * What a browser action left (Observation.browser): the page after it, and how its
+ * accessibility tree was cut to the observation budget. The observation's `stdout` is the text
+ * the model got (URL, title, then the tree, the page text or the lines found).
+ */
+export interface BrowserObservation {
+  /** The page's URL and title after the action ('' when no page could be read). */
+  url: string;
+  title: string;
+  /** Interactive elements numbered in the tree (the `element_id`s the model may use next). */
+  elements: number;
+  /**
+   * Set when the text was cut to its budget: lines and characters of the whole text and of what
+   * was shown, and (tree observations) how many elements the whole tree numbered.
+   */
+  cut?: { total_lines: number; shown_lines: number; total_chars: number; shown_chars: number; total_elements?: number };
+  /**
+   * `screenshot()`: the PNG file beside the trajectory (`<trajectory>.assets/…`, `path` relative
+   * to the trajectory's folder), referenced by its SHA-256, never inlined.
+   */
+  screenshot?: { path: string; mime: 'image/png'; sha256: string; bytes: number };
+}
 
 export interface Observation {
   stdout: string;
@@ -80,6 +137,8 @@ export interface Observation {
   missing?: boolean;
   /** Subagent trajectories this action delegated to (ATIF `subagent_trajectory_ref`). */
   subagent_trajectory_refs?: SubagentTrajectoryRef[];
+  /** A `browser` action's page state (see BrowserObservation). */
+  browser?: BrowserObservation;
 }
 
 /** A reference to a subagent's trajectory (ATIF `SubagentTrajectoryRefSchema`), kept verbatim. */
@@ -191,14 +250,16 @@ export interface TestStatus {
 }
 
 export interface Evaluation {
-  /** Which rule produced the reward. */
-  method: 'tests' | 'reward_file' | 'answer' | 'exit_code' | 'none';
+  /** Which rule produced the reward (`page`: the browser's final page, eval.url_matches / eval.page_contains). */
+  method: 'tests' | 'reward_file' | 'answer' | 'page' | 'exit_code' | 'none';
   commands: { command: string; observation: Observation }[];
   tests?: {
     FAIL_TO_PASS: TestStatus[];
     PASS_TO_PASS: TestStatus[];
   };
   answer?: { expected: string; got: string | null };
+  /** The checks on the browser's final page (method `page`). */
+  page?: PageCheck;
   reward_file?: string;
   /** The task's `eval.harness`: its eval script ran as one bash script and its rules decided `success`. */
   harness?: EvalHarness;
@@ -208,6 +269,20 @@ export interface Evaluation {
   resolution?: string;
   reward: number;
   success: boolean;
+  error?: string;
+}
+
+/** The checks on a browser task's final page (server/src/eval/pageChecks.ts). */
+export interface PageCheck {
+  /** The final page's URL and title ('' when there was none). */
+  url: string;
+  title: string;
+  /** Set when the task asks: whether the URL matched `eval.url_matches`, whether the page held `eval.page_contains`. */
+  url_matches?: boolean;
+  page_contains?: boolean;
+  /** Every asked check held. */
+  passed: boolean;
+  /** Why the page could not be checked. */
   error?: string;
 }
 

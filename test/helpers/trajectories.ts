@@ -72,7 +72,7 @@ export function finishedTrajectory(spec: TrajectorySpec): Trajectory {
   spec.actions.forEach((a, i) => {
     const action: Action = typeof a === 'string' ? { kind: 'bash', command: a } : a;
     const id = `call_${i}`;
-    const args = action.kind === 'bash' ? { command: action.command } : action.kind === 'edit' ? { ...action.args, command: action.command, path: action.path } : action.kind === 'submit' ? {} : { text: action.message };
+    const args = action.kind === 'bash' ? { command: action.command } : action.kind === 'edit' ? { ...action.args, command: action.command, path: action.path } : action.kind === 'submit' || action.kind === 'browser' ? {} : { text: action.message };
     const name = action.kind === 'edit' ? 'str_replace_editor' : action.kind === 'submit' ? 'submit' : 'bash';
     const call = { id, type: 'function' as const, function: { name, arguments: JSON.stringify(args) } };
     const out = spec.outputs?.[i];

@@ -88,7 +88,7 @@ test('propertyRemoval: first, middle, last and only property', () => {
 test('schemaKeysAt: the task keys, a nested object, the object branch of eval', () => {
   assert.ok(schemaKeysAt([]).includes('task_id'));
   assert.deepEqual(schemaKeysAt(['workspace']), ['repo', 'base_commit', 'path', 'in_image']);
-  assert.deepEqual(schemaKeysAt(['eval']), ['commands', 'FAIL_TO_PASS', 'PASS_TO_PASS', 'answer', 'answer_pattern', 'timeout', 'harness', 'log_parser', 'files', 'restore', 'env', 'resets']);
+  assert.deepEqual(schemaKeysAt(['eval']), ['commands', 'FAIL_TO_PASS', 'PASS_TO_PASS', 'answer', 'answer_pattern', 'url_matches', 'page_contains', 'timeout', 'harness', 'log_parser', 'files', 'restore', 'env', 'resets']);
   assert.deepEqual(schemaKeysAt(['metadata']), []);
 });
 

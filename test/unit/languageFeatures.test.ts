@@ -57,7 +57,7 @@ test('completion of keys comes from the schema, on the edited line, and stays on
 });
 
 test('completion in expected_tools offers the agent tools; in image, the host images; in eval, eval shapes', async () => {
-  assert.deepEqual(TOOL_NAMES, ['bash', 'str_replace_based_edit', 'submit']);
+  assert.deepEqual(TOOL_NAMES, ['bash', 'str_replace_based_edit', 'submit', 'browser']);
   const line = '{"task_id": "a", "expected_tools": ["ba"], "image": "py", "eval": }';
   const d = doc(line);
   const tools = await provideCompletion(d, { line: 0, character: line.indexOf('"ba"') + 3 }, noImages);

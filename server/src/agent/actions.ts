@@ -1,9 +1,11 @@
 import * as path from 'node:path';
 import type OpenAI from 'openai';
-import type { Action, ChatMessage, Observation } from '../../../common/src/trajectory';
+import { BROWSER_ACTIONS, type Action, type BrowserAction, type ChatMessage, type Observation } from '../../../common/src/trajectory';
+import { BrowserSession, type BrowserActOptions } from '../browser/session';
 import { readContainerFile, writeContainerFile } from '../runtime/archive';
 import { isConnectionError } from '../runtime/hostErrors';
 import { shellQuote, type Sandbox } from '../runtime/sandbox';
+import type { Task } from '../../../common/src/task';
 import type { AgentProtocol } from './agentConfig';
 
 /** First output line by which a text-mode agent submits (mini-swe-agent's convention). */
@@ -12,6 +14,35 @@ export const SUBMIT_MARKER = 'COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT';
 export const BASH_TOOL = 'bash';
 export const EDIT_TOOL = 'str_replace_based_edit';
 export const SUBMIT_TOOL = 'submit';
+export const BROWSER_TOOL = 'browser';
+
+/**
+ * The `browser` tool's schema (issue 20), offered to tasks that expect it (toolsForTask): one
+ * tool whose `action` picks goto, click, type, scroll, back, forward, find, read or screenshot.
+ */
+export const BROWSER_TOOL_SCHEMA: OpenAI.Chat.ChatCompletionTool = {
+  type: 'function',
+  function: {
+    name: BROWSER_TOOL,
+    description:
+      'Use a web browser (headless Chromium in the sandbox). Each call does one action and returns the page: its URL, title and ' +
+      'accessibility tree, in which every interactive element is numbered [N]: pass N as element_id. Actions: goto(url), ' +
+      'click(element_id), type(element_id, text, submit?) (submit presses Enter), scroll(direction up|down), back(), forward(), ' +
+      'find(text) (the lines of the page that contain text), read() (the page as plain text), screenshot(). Each action has a timeout.',
+    parameters: {
+      type: 'object',
+      properties: {
+        action: { type: 'string', enum: [...BROWSER_ACTIONS] },
+        url: { type: 'string', description: 'goto: the URL to open.' },
+        element_id: { type: 'integer', description: 'click, type: the [N] of an element in the latest observation.' },
+        text: { type: 'string', description: 'type: the text to enter; find: the text to look for.' },
+        submit: { type: 'boolean', description: 'type: press Enter after typing.' },
+        direction: { type: 'string', enum: ['up', 'down'], description: 'scroll: which way.' },
+      },
+      required: ['action'],
+    },
+  },
+};
 
 /** Tool schemas of tool-calling mode (OpenAI function-calling format). */
 export const TOOLS: OpenAI.Chat.ChatCompletionTool[] = [
@@ -61,6 +92,22 @@ export const TOOLS: OpenAI.Chat.ChatCompletionTool[] = [
   },
 ];
 
+/** Whether `task` gets the browser tool: its `expected_tools` name `browser`, or it is a `web` task. */
+export function wantsBrowser(task: Pick<Task, 'expected_tools' | 'task_type'>): boolean {
+  return task.task_type === 'web' || !!task.expected_tools?.includes(BROWSER_TOOL);
+}
+
+/**
+ * Tool mode: the tools an attempt at `task` is offered: the agent config's (AgentProtocol.toolsFor)
+ * or all of TOOLS, with the browser tool before `submit` when the task wants it (wantsBrowser).
+ */
+export function toolsForTask(task: Pick<Task, 'expected_tools' | 'task_type'>, protocol?: AgentProtocol): OpenAI.Chat.ChatCompletionTool[] {
+  const base = protocol ? protocol.toolsFor(task) : TOOLS;
+  if (!wantsBrowser(task)) return base;
+  const name = (t: OpenAI.Chat.ChatCompletionTool) => (t as { function: { name: string } }).function.name;
+  return [...base.filter((t) => name(t) !== SUBMIT_TOOL), BROWSER_TOOL_SCHEMA, ...base.filter((t) => name(t) === SUBMIT_TOOL)];
+}
+
 /**
  * Turns an assistant message into actions. Tool mode: one action per tool call; unknown tools
  * and invalid JSON arguments become `format_error` actions (fed back, as mini-swe-agent does).
@@ -95,13 +142,72 @@ export function parseActions(message: ChatMessage, mode: 'tools' | 'text', proto
         return { kind: 'edit', command: args.command, path: args.path, args, tool_call_id: call.id };
       case SUBMIT_TOOL:
         return { kind: 'submit', answer: typeof args.answer === 'string' ? args.answer : undefined, tool_call_id: call.id };
+      case BROWSER_TOOL:
+        return parseBrowserArgs(args, call.id);
       default:
         return { kind: 'format_error', tool_call_id: call.id, message: `Unknown tool "${call.function.name}". The tools are ${BASH_TOOL}, ${EDIT_TOOL} and ${SUBMIT_TOOL}.` };
     }
   });
 }
 
+/**
+ * A browser action from its tool arguments (`{action, url?, element_id?, text?, submit?,
+ * direction?}`), checked: what an action needs must be there with its type, else a
+ * `format_error` that says what is missing. An `element_id` given as a numeric string is taken.
+ */
+export function parseBrowserArgs(args: Record<string, unknown>, toolCallId?: string): BrowserAction | Extract<Action, { kind: 'format_error' }> {
+  const id = toolCallId !== undefined ? { tool_call_id: toolCallId } : {};
+  const fail = (message: string) => ({ kind: 'format_error' as const, message: `${BROWSER_TOOL}: ${message}`, ...id });
+  const action = args.action;
+  if (typeof action !== 'string' || !(BROWSER_ACTIONS as readonly string[]).includes(action)) {
+    return fail(`"action" must be one of ${BROWSER_ACTIONS.join(', ')} (got ${JSON.stringify(action)?.slice(0, 100)})`);
+  }
+  const a = action as BrowserAction['action'];
+  const out: BrowserAction = { kind: 'browser', action: a, args: {}, ...id };
+  const elementId = typeof args.element_id === 'string' && /^\d+$/.test(args.element_id.trim()) ? Number(args.element_id) : args.element_id;
+  if (a === 'goto') {
+    if (typeof args.url !== 'string' || !args.url.trim()) return fail('goto needs a "url" string');
+    out.args.url = args.url.trim();
+  }
+  if (a === 'click' || a === 'type') {
+    if (typeof elementId !== 'number' || !Number.isInteger(elementId) || elementId < 1) return fail(`${a} needs "element_id", the [N] of an element (an integer ≥ 1)`);
+    out.args.element_id = elementId;
+  }
+  if (a === 'type' || a === 'find') {
+    if (typeof args.text !== 'string' || (a === 'find' && !args.text)) return fail(`${a} needs a "text" string`);
+    out.args.text = args.text;
+  }
+  if (a === 'type' && args.submit !== undefined) out.args.submit = args.submit === true;
+  if (a === 'scroll') {
+    const d = args.direction ?? 'down';
+    if (d !== 'up' && d !== 'down') return fail('scroll takes "direction" up or down');
+    out.args.direction = d;
+  }
+  return out;
+}
+
+/**
+ * Text mode: a reply's ```browser block holds one browser action as the tool's JSON arguments
+ * (`{"action": "click", "element_id": 3}`); undefined when the reply has no such block.
+ */
+function parseTextBrowserAction(content: string): Action | undefined {
+  const blocks = [...content.matchAll(/```browser[ \t]*\n([\s\S]*?)\n?```/g)].map((m) => m[1]!);
+  if (!blocks.length) return undefined;
+  if (blocks.length > 1 || /```(?:bash|sh)?[ \t]*\n/.test(content.replace(/```browser[ \t]*\n[\s\S]*?\n?```/g, ''))) {
+    return { kind: 'format_error', message: 'Please always provide EXACTLY ONE action: one ```bash block or one ```browser block.' };
+  }
+  try {
+    const parsed: unknown = JSON.parse(blocks[0]!);
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+    return parseBrowserArgs(parsed as Record<string, unknown>);
+  } catch {
+    return { kind: 'format_error', message: `A \`\`\`browser block holds one JSON object such as {"action": "goto", "url": "http://127.0.0.1:8000/"}; got: ${blocks[0]!.slice(0, 200)}` };
+  }
+}
+
 function parseTextAction(content: string): Action {
+  const browser = parseTextBrowserAction(content);
+  if (browser) return browser;
   const blocks = [...content.matchAll(/```(?:bash|sh)?[ \t]*\n([\s\S]*?)\n?```/g)].map((m) => m[1]!);
   if (blocks.length !== 1) {
     return {
@@ -134,7 +240,7 @@ export interface ActionOutcome {
 export async function executeAction(
   action: Action,
   sandbox: Sandbox,
-  limits: { timeoutSec: number; outputCap: number; signal?: AbortSignal },
+  limits: { timeoutSec: number; outputCap: number; signal?: AbortSignal; browser?: Omit<BrowserActOptions, 'signal'> },
 ): Promise<ActionOutcome> {
   switch (action.kind) {
     case 'bash': {
@@ -151,6 +257,8 @@ export async function executeAction(
       return { observation: textObservation('submitted', 0), submitted: action.answer ?? '' };
     case 'format_error':
       return { observation: textObservation(action.message, null) };
+    case 'browser':
+      return { observation: await BrowserSession.of(sandbox).act(action, { ...limits.browser, signal: limits.signal }) };
   }
 }
 
@@ -229,21 +337,30 @@ export function formatObservation(o: Observation): string {
   return `<returncode>${o.exit_code ?? 'none'}</returncode>\n<output>\n${output}\n</output>`;
 }
 
+/**
+ * How a browser observation is shown to the model: the page text (URL, title, tree), preceded
+ * by the action's error when it failed or timed out.
+ */
+export function formatBrowserObservation(o: Observation): string {
+  if (o.exit_code === 0) return o.stdout;
+  const error = `Error: ${o.stderr || `exit code ${o.exit_code ?? 'none'}`}`;
+  return o.stdout ? `${error}\n\n${o.stdout}` : error;
+}
+
 /** The messages that carry a step's observations back to the model (an agent config's `action_observation_template` formats them). */
 export function observationMessages(actions: Action[], observations: Observation[], mode: 'tools' | 'text', protocol?: AgentProtocol): ChatMessage[] {
   const format = (o: Observation) => protocol?.observation(o) ?? formatObservation(o);
+  const content = (action: Action | undefined, o: Observation) => (action?.kind === 'format_error' ? action.message : action?.kind === 'browser' ? formatBrowserObservation(o) : format(o));
   if (mode === 'text') {
-    const action = actions[0];
-    const o = observations[0]!;
-    return [{ role: 'user', content: action?.kind === 'format_error' ? action.message : format(o) }];
+    return [{ role: 'user', content: content(actions[0], observations[0]!) }];
   }
   const out: ChatMessage[] = [];
   let orphanError: string | undefined;
   actions.forEach((action, i) => {
     const o = observations[i]!;
-    const content = action.kind === 'format_error' ? action.message : format(o);
-    if (action.tool_call_id) out.push({ role: 'tool', tool_call_id: action.tool_call_id, content });
-    else orphanError = content;
+    const text = content(action, o);
+    if (action.tool_call_id) out.push({ role: 'tool', tool_call_id: action.tool_call_id, content: text });
+    else orphanError = text;
   });
   if (orphanError) out.push({ role: 'user', content: orphanError });
   return out;

@@ -7,6 +7,7 @@ import type { ModelClient } from './model';
 import { ModelUnavailableError } from './modelPool';
 import type { AgentProtocol } from './agentConfig';
 import type OpenAI from 'openai';
+import type { BrowserActOptions } from '../browser/session';
 
 /** Limits and settings of one agent loop. */
 export interface LoopOptions {
@@ -31,6 +32,11 @@ export interface LoopOptions {
   protocol?: AgentProtocol;
   /** Tool mode: the tools offered (default all of TOOLS). */
   tools?: OpenAI.Chat.ChatCompletionTool[];
+  /**
+   * Browser actions: per-action timeout and observation budget, and where screenshots go (the
+   * trajectory's `<trajectory>.assets/` folder; each is named `step-<step>-<action>.png`).
+   */
+  browser?: Omit<BrowserActOptions, 'signal' | 'assetName'>;
 }
 
 /** The conversation and steps so far; the loop appends to both (resume passes them in). */
@@ -108,8 +114,9 @@ export async function runAgentLoop(
       const actions = parseActions(reply.message, options.mode, options.protocol);
       const observations: Observation[] = [];
       let submitted: string | undefined;
-      for (const action of actions) {
-        const outcome = await executeAction(action, sandbox, limits);
+      for (const [i, action] of actions.entries()) {
+        const browser = { ...options.browser, assetName: `step-${state.steps.length}-${i}.png` };
+        const outcome = await executeAction(action, sandbox, { ...limits, browser });
         observations.push(outcome.observation);
         // An agent config with submission_message decides by mini-swe-agent's rule (and its submission text).
         const bySubmission = action.kind === 'bash' && options.mode === 'text' ? options.protocol?.submission(outcome.observation) : undefined;
@@ -164,11 +171,13 @@ export async function runAgentLoop(
  * resumed attempt continues from the state its finished steps left. Observations are not
  * re-recorded. Throws on abort or engine errors.
  */
-export async function restoreSteps(steps: Step[], sandbox: Sandbox, options: Pick<LoopOptions, 'commandTimeoutSec' | 'outputCap' | 'signal'>): Promise<void> {
-  const limits = { timeoutSec: options.commandTimeoutSec, outputCap: options.outputCap, signal: options.signal };
+export async function restoreSteps(steps: Step[], sandbox: Sandbox, options: Pick<LoopOptions, 'commandTimeoutSec' | 'outputCap' | 'signal' | 'browser'>): Promise<void> {
+  const limits = { timeoutSec: options.commandTimeoutSec, outputCap: options.outputCap, signal: options.signal, browser: { ...options.browser, assetsDir: undefined } };
   for (const step of steps) {
     for (const action of step.actions as Action[]) {
-      if (action.kind === 'bash' || action.kind === 'edit') await executeAction(action, sandbox, limits);
+      // Browser actions that change the page (or what the site behind it holds) are done again; reading ones are not.
+      const changes = action.kind === 'browser' && !['find', 'read', 'screenshot'].includes(action.action);
+      if (action.kind === 'bash' || action.kind === 'edit' || changes) await executeAction(action, sandbox, limits);
     }
   }
 }

@@ -6,21 +6,28 @@ import { SUBMIT_MARKER } from './actions';
  * The system prompt of an attempt. Tool mode describes the three tools; text mode follows
  * mini-swe-agent's contract (one ```bash block per reply, submit by echoing SUBMIT_MARKER).
  */
-export function systemPrompt(mode: 'tools' | 'text', workdir: string, commandTimeoutSec: number): string {
+export function systemPrompt(mode: 'tools' | 'text', workdir: string, commandTimeoutSec: number, browser = false): string {
   const common =
     `You are an autonomous agent solving a task inside a sandboxed Linux container (Debian, no network unless the task says so).\n` +
     `The task's files are in ${workdir}. Each command runs in a fresh shell in ${workdir} (cd does not persist between commands) ` +
     `and is killed after ${commandTimeoutSec} seconds. Do not start interactive programs.`;
   if (mode === 'tools') {
-    return `${common}\nUse the tools: bash to run commands, str_replace_based_edit to view and edit files, and submit when you are done ` +
-      `(put your final answer in submit's "answer" when the task asks for one).`;
+    return `${common}\nUse the tools: bash to run commands, str_replace_based_edit to view and edit files, ` +
+      (browser ? `browser to browse web pages (elements are numbered [N] in each observation: pass N as element_id), ` : '') +
+      `and submit when you are done (put your final answer in submit's "answer" when the task asks for one).`;
   }
+  const browse = browser
+    ? `\nTo use the web browser instead of a command, give EXACTLY ONE browser block holding one JSON action, e.g.\n\n\`\`\`browser\n{"action": "goto", "url": "http://127.0.0.1:8000/"}\n\`\`\`\n\n` +
+      `Actions: goto(url), click(element_id), type(element_id, text, submit), scroll(direction), back, forward, find(text), read, screenshot; ` +
+      `element ids are the [N] numbers of the latest page observation.`
+    : '';
   return (
     `${common}\n` +
     `Your reply must contain a short THOUGHT and then EXACTLY ONE bash code block with one command ` +
     `(or commands joined with && or ||), like:\n\nTHOUGHT: I will list the files.\n\n\`\`\`bash\nls -la\n\`\`\`\n\n` +
     `When you are done, run \`echo ${SUBMIT_MARKER}\` as the first command of your final block, followed by your final answer ` +
-    `if the task asks for one, e.g. \`echo ${SUBMIT_MARKER} && echo '<answer>42</answer>'\`. You cannot continue after that.`
+    `if the task asks for one, e.g. \`echo ${SUBMIT_MARKER} && echo '<answer>42</answer>'\`. You cannot continue after that.` +
+    browse
   );
 }
 

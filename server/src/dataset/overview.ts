@@ -7,6 +7,7 @@
  * (`imported_from.unknown_fields`, `usage` absent) are null here, never 0.
  */
 import type { Action, ExitStatus, Step, Trajectory } from '../../../common/src/trajectory';
+import { browserActionLine } from '../../../common/src/trajectory';
 import { oneLine } from '../../../common/src/format';
 import { taskPrompt } from '../../../common/src/task';
 
@@ -127,6 +128,8 @@ export function actionLine(a: Action): string {
       return a.answer ? `submit ${oneLine(a.answer)}` : 'submit';
     case 'format_error':
       return `format error: ${oneLine(a.message)}`;
+    case 'browser':
+      return oneLine(browserActionLine(a));
   }
 }
 

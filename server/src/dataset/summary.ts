@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { TrajectoryFlag, TrajectoryFlagFacts, TrajectoryRow } from '../../../common/src/dataset';
 import type { Action, Trajectory } from '../../../common/src/trajectory';
+import { browserCallArgs } from '../../../common/src/trajectory';
 import { flagsOf } from './flags';
 import type { DiversityFeatures } from './diversity';
 import type { NearSignature } from './nearDuplicates';
@@ -124,6 +125,8 @@ function actionKey(a: Action): string {
       return `submit\u0002${a.answer ?? ''}`;
     case 'format_error':
       return 'format_error';
+    case 'browser':
+      return `browser\u0002${stableJson(browserCallArgs(a))}`;
   }
 }
 

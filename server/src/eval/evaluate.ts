@@ -1,4 +1,4 @@
-import type { Task } from '../../../common/src/task';
+import type { Task, TaskEval } from '../../../common/src/task';
 import { taskEval } from '../../../common/src/task';
 import type { Evaluation } from '../../../common/src/trajectory';
 import { HARBOR_REWARD_FILES, HARBOR_VERIFIER_DIR, parseHarborReward } from '../harness/harbor';
@@ -6,6 +6,7 @@ import { readContainerFile } from '../runtime/archive';
 import { shellQuote, type Sandbox } from '../runtime/sandbox';
 import { copyTaskFolders, makeContainerDirs, removeTaskFolders, taskFolders } from '../runtime/taskFiles';
 import { evaluateWithHarness } from './harnessEvaluate';
+import { checkPage, hasPageChecks } from './pageChecks';
 import { gradeTests, parseTestOutput } from './testResults';
 
 /** TrajLab's own tasks' reward files: a number in reward.txt, or `{"reward": x}` / a number in reward.json. */
@@ -21,7 +22,10 @@ export const DEFAULT_ANSWER_PATTERN = '<answer>(.*?)</answer>';
  * 1. `eval.FAIL_TO_PASS` / `PASS_TO_PASS`: the eval commands' output is parsed as test results
  *    (pytest `-rA`/`-v`, node:test TAP/spec); reward 1 iff every listed test passed (SWE-bench's
  *    "resolved").
- * 2. `eval.answer`: the first group of `answer_pattern` in the submission (or, failing that, the
+ * 2. `eval.url_matches` / `eval.page_contains` (browser tasks): the browser's final page must match
+ *    and contain them (pageChecks.ts); with `eval.answer` too, the answer must be right as well.
+ *    Method `page`, its checks in `page`.
+ * 2b. `eval.answer`: the first group of `answer_pattern` in the submission (or, failing that, the
  *    last assistant reply) must equal the answer, trimmed.
  * 3. a reward file written by the eval commands, clamped to 0..1: Harbor's verifier files first
  *    (HARBOR_REWARD_FILES, `/logs/verifier/reward.txt` then `reward.json`, read by Harbor's rules:
@@ -83,6 +87,12 @@ export async function evaluate(
     const reward = graded.resolved ? 1 : 0;
     return { method: 'tests', commands, tests: { FAIL_TO_PASS: graded.FAIL_TO_PASS, PASS_TO_PASS: graded.PASS_TO_PASS }, reward, success: graded.resolved };
   }
+  if (hasPageChecks(ev)) {
+    const page = await checkPage(ev, sandbox);
+    const answer = ev.answer !== undefined ? answerOf(ev, finalText) : undefined;
+    const success = page.passed && (answer === undefined || answer.right);
+    return { method: 'page', commands, page, ...(answer ? { answer: answer.answer } : {}), reward: success ? 1 : 0, success, ...(page.error ? { error: page.error } : {}) };
+  }
   if (ev.answer !== undefined) {
     const got = extractAnswer(finalText.submission, ev.answer_pattern) ?? extractAnswer(finalText.lastReply, ev.answer_pattern);
     const success = got !== null && got.trim() === ev.answer.trim();
@@ -111,6 +121,12 @@ export async function evaluate(
     return { method: 'exit_code', commands, reward: ok ? 1 : 0, success: ok };
   }
   return { method: 'none', commands, reward: 0, success: false, error: 'the task has no eval; nothing decides its reward' };
+}
+
+/** The answer the agent gave (submission, else last reply) against `ev.answer` (rule 2b). */
+function answerOf(ev: TaskEval, finalText: { submission: string | null; lastReply: string | null }): { answer: { expected: string; got: string | null }; right: boolean } {
+  const got = extractAnswer(finalText.submission, ev.answer_pattern) ?? extractAnswer(finalText.lastReply, ev.answer_pattern);
+  return { answer: { expected: ev.answer!, got }, right: got !== null && got.trim() === ev.answer!.trim() };
 }
 
 /** What a harness's log parsers may read of the task: the instance's repository and version (`metadata`, as `trajlab import` records them). */

@@ -38,6 +38,7 @@
  * carries images as paths).
  */
 import type { Step, ToolCall, Trajectory, TrajectoryEvent } from '../../../common/src/trajectory';
+import { browserCallArgs } from '../../../common/src/trajectory';
 import { taskPrompt } from '../../../common/src/task';
 import { ACTIONS_FROM_TEXT, observationContent, TRAJLAB_EXTRA_KEY, UNLINKED_RESULTS, type TrajlabRootExtra, type TrajlabStepExtra } from '../import/atif';
 import { isObject, parseArgs } from '../import/importHelpers';
@@ -227,6 +228,8 @@ function textActionCall(a: Exclude<Step['actions'][number], { kind: 'format_erro
       return { function_name: 'str_replace_based_edit', arguments: a.args };
     case 'submit':
       return { function_name: 'submit', arguments: a.answer !== undefined ? { answer: a.answer } : {} };
+    case 'browser':
+      return { function_name: 'browser', arguments: browserCallArgs(a) as Json };
   }
 }
 

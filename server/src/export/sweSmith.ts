@@ -55,6 +55,7 @@
  * Text-only: a task's images (ChatMessage.images) are not written; `sharegpt` carries them.
  */
 import type { Action, ChatMessage, Step, ToolCall, Trajectory } from '../../../common/src/trajectory';
+import { browserCallArgs } from '../../../common/src/trajectory';
 import { argumentsObject, rowMetadata, trainingMessages, withThink, type RowContext } from './chat';
 import { openaiMessage } from './openaiChat';
 
@@ -107,6 +108,8 @@ function textActionCalls(m: ChatMessage, step: Step | undefined): { name: string
         return [{ name: 'str_replace_based_edit', args: a.args }];
       case 'submit':
         return [{ name: 'submit', args: a.answer !== undefined ? { answer: a.answer } : {} }];
+      case 'browser':
+        return [{ name: 'browser', args: browserCallArgs(a) }];
       case 'format_error':
         return [];
     }

@@ -7,6 +7,7 @@ import type { ActionDetail, ClippedText, StepDetail, StepFilter, StepRow, Trajec
 import { ROW_TEXT_CLIP, TRAJECTORY_TEXT_CLIP } from '../../../common/src/inspector';
 import { formatCount, oneLine } from '../../../common/src/format';
 import type { Action, Step, Trajectory, TrajectoryEvent } from '../../../common/src/trajectory';
+import { browserActionLine } from '../../../common/src/trajectory';
 import { actionLine, trajectoryOverview } from '../dataset/overview';
 import { clipLines, clipText } from './clip';
 import { editDiff } from './diff';
@@ -128,6 +129,8 @@ function rowActionLines(s: Step): string[] {
           return actionLine(a.answer === undefined ? a : { ...a, answer: cut(a.answer) });
         case 'format_error':
           return actionLine({ ...a, message: cut(a.message) });
+        case 'browser':
+          return actionLine(a.args.text === undefined && a.args.url === undefined ? a : { ...a, args: { ...a.args, ...(a.args.text !== undefined ? { text: cut(a.args.text) } : {}), ...(a.args.url !== undefined ? { url: cut(a.args.url) } : {}) } });
       }
     });
   }
@@ -171,6 +174,8 @@ export function actionCommand(a: Action): string {
       return a.answer ?? '';
     case 'format_error':
       return a.message;
+    case 'browser':
+      return browserActionLine(a).replace(/^browser /, '');
   }
 }
 

@@ -5,14 +5,14 @@
  * host's images for `image`, and shapes for `eval`.
  */
 import { CompletionItemKind, InsertTextFormat, MarkupKind, type CompletionItem, type CompletionList, type Position, type Range } from 'vscode-languageserver';
-import { TOOLS } from '../agent/actions';
+import { BROWSER_TOOL_SCHEMA, TOOLS } from '../agent/actions';
 import { locationAt } from './jsonLine';
 import { schemaCompletions } from './jsonService';
 import { uniqueTaskId } from './taskIds';
 import type { TaskDocument } from './taskDocument';
 
 /** The agent's tool names (tool-calling mode), in the order the agent offers them. */
-export const TOOL_NAMES: readonly string[] = TOOLS.map((t) => (t as { function: { name: string } }).function.name);
+export const TOOL_NAMES: readonly string[] = [...TOOLS, BROWSER_TOOL_SCHEMA].map((t) => (t as { function: { name: string } }).function.name);
 
 /** Where completion needs the host's images (async: the first call may list them). */
 export interface CompletionContext {
@@ -71,7 +71,7 @@ export async function provideCompletion(doc: TaskDocument, position: Position, c
 }
 
 function toolDescription(name: string): string | undefined {
-  const tool = TOOLS.find((t) => (t as { function: { name: string } }).function.name === name) as { function: { description?: string } } | undefined;
+  const tool = [...TOOLS, BROWSER_TOOL_SCHEMA].find((t) => (t as { function: { name: string } }).function.name === name) as { function: { description?: string } } | undefined;
   return tool?.function.description;
 }
 

@@ -2,7 +2,8 @@ import type { AttemptState } from '../../../common/src/run';
 import { taskPrompt, taskStepEval, type Task } from '../../../common/src/task';
 import type { DiffStats, ReplayDifference, Step, StepTokens, Trajectory, TrajectoryResult } from '../../../common/src/trajectory';
 import { TRAJECTORY_SCHEMA_VERSION } from '../../../common/src/trajectory';
-import { TOOLS } from '../agent/actions';
+import { toolsForTask, wantsBrowser } from '../agent/actions';
+import { DEFAULT_BROWSER_ACTION_MS } from '../browser/session';
 import { restoreSteps, runAgentLoop, type LoopResult } from '../agent/loop';
 import { resolveTaskImages } from '../agent/images';
 import type { ModelClient } from '../agent/model';
@@ -184,15 +185,17 @@ async function runAttemptNow(ctx: AttemptContext, previous?: Trajectory): Promis
     // The gold solution's files are copied in before it runs: for the gold policy, and for a replay of a gold run.
     const solutionFiles = ctx.model.policy === 'gold' || ctx.replaySource?.trajectory.agent.policy === 'gold';
     // A multi-step task runs its steps, each with its own agent turn and eval (taskSteps.ts).
+    // Browser actions: timeout per action (at most the command timeout), screenshots beside the trajectory.
+    const browser = { timeoutMs: Math.min(DEFAULT_BROWSER_ACTION_MS, ctx.commandTimeoutSec * 1000), assetsDir: assetsDirOf(ctx.store.trajectoryPath(t.task_id, t.attempt)) };
     const stepped = task.steps?.length ? await runTaskSteps({
       task, sandbox, model: ctx.model, state: { messages: t.messages, steps: t.steps, costUsd: t.totals.cost_usd }, tasksDir: ctx.tasksDir, workdir,
       mode: ctx.mode, maxSteps: ctx.maxSteps, costLimit: ctx.costLimit, commandTimeoutSec: ctx.commandTimeoutSec, outputCap: ctx.outputCap,
-      protocol: ctx.protocol, tools: t.tools.length ? (t.tools as OpenAI.Chat.ChatCompletionTool[]) : undefined,
+      protocol: ctx.protocol, tools: t.tools.length ? (t.tools as OpenAI.Chat.ChatCompletionTool[]) : undefined, browser,
       signal: controller.signal, evalSignal, resumed: !!resumed, solutionFiles, onStep, onEvaluating: () => ctx.onState({ kind: 'evaluating' }),
       beforeEvaluate: (stepTask) => restoreForEval(stepTask, ws, sandbox, workdir, evalSignal),
     }) : undefined;
     if (!stepped && solutionFiles) await copyTaskFolders(sandbox, taskFolders(task.solution?.files, ctx.tasksDir, DEFAULT_SOLUTION_FILES_TO), 'solution.files');
-    if (resumed && !stepped) await restoreSteps(t.steps, sandbox, { commandTimeoutSec: ctx.commandTimeoutSec, outputCap: ctx.outputCap, signal: controller.signal });
+    if (resumed && !stepped) await restoreSteps(t.steps, sandbox, { commandTimeoutSec: ctx.commandTimeoutSec, outputCap: ctx.outputCap, signal: controller.signal, browser });
     ctx.onState({ kind: 'running', step: t.steps.length });
     loop = stepped?.loop ?? await traced('agent', key, () => runAgentLoop(
       ctx.model,
@@ -200,7 +203,7 @@ async function runAttemptNow(ctx: AttemptContext, previous?: Trajectory): Promis
       { messages: t.messages, steps: t.steps, costUsd: t.totals.cost_usd },
       {
         mode: ctx.mode, maxSteps: ctx.maxSteps, costLimit: ctx.costLimit, commandTimeoutSec: ctx.commandTimeoutSec, outputCap: ctx.outputCap, signal: controller.signal,
-        protocol: ctx.protocol, tools: t.tools.length ? (t.tools as OpenAI.Chat.ChatCompletionTool[]) : undefined,
+        protocol: ctx.protocol, tools: t.tools.length ? (t.tools as OpenAI.Chat.ChatCompletionTool[]) : undefined, browser,
       },
       onStep,
     ));
@@ -319,9 +322,9 @@ async function tamperedPathsOf(task: Task, stats: DiffStats, workdir: string, ta
 
 function newTrajectory(ctx: AttemptContext, image: string, workdir: string): Trajectory {
   const protocol = ctx.protocol;
-  const tools = ctx.mode === 'tools' ? (protocol ? protocol.toolsFor(ctx.task) : TOOLS) : [];
+  const tools = ctx.mode === 'tools' ? toolsForTask(ctx.task, protocol) : [];
   const toolNames = tools.map((tool) => (tool as { function: { name: string } }).function.name);
-  const system = protocol?.systemPrompt({ workdir, commandTimeoutSec: ctx.commandTimeoutSec, mode: ctx.mode, tools: toolNames }) ?? systemPrompt(ctx.mode, workdir, ctx.commandTimeoutSec);
+  const system = protocol?.systemPrompt({ workdir, commandTimeoutSec: ctx.commandTimeoutSec, mode: ctx.mode, tools: toolNames }) ?? systemPrompt(ctx.mode, workdir, ctx.commandTimeoutSec, wantsBrowser(ctx.task));
   // A multi-step task's first message is built in (each step's description follows the task's prompt).
   const instance = ctx.task.steps?.length ? taskStepMessage(ctx.task, 0) : (protocol?.instanceMessage(taskPrompt(ctx.task), answerFormat(ctx.task), workdir) ?? taskMessage(ctx.task));
   return {
@@ -347,6 +350,11 @@ function newTrajectory(ctx: AttemptContext, image: string, workdir: string): Tra
     result: null,
     totals: { steps: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0, duration_ms: 0 },
   };
+}
+
+/** The folder of a trajectory's files (screenshots): `<trajectory>.assets/` beside `<trajectory>.json`. */
+export function assetsDirOf(trajectoryFile: string): string {
+  return `${trajectoryFile.replace(/\.json$/, '')}.assets`;
 }
 
 /** A trajectory's totals from its steps (tokens and cost summed) and its duration, ms. */

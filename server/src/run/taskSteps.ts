@@ -36,7 +36,7 @@ export const DEFAULT_SOLUTION_FILES_TO = '/solution';
  * loop options are the attempt's: `signal` is its signal (a cancel, or its wall clock with reason
  * 'timeout', stops the agent).
  */
-export interface TaskStepsContext extends Pick<LoopOptions, 'mode' | 'costLimit' | 'commandTimeoutSec' | 'outputCap' | 'signal' | 'protocol' | 'tools'> {
+export interface TaskStepsContext extends Pick<LoopOptions, 'mode' | 'costLimit' | 'commandTimeoutSec' | 'outputCap' | 'signal' | 'protocol' | 'tools' | 'browser'> {
   task: Task;
   sandbox: Sandbox;
   model: ModelClient;
@@ -87,7 +87,7 @@ export async function runTaskSteps(ctx: TaskStepsContext): Promise<TaskStepsOutc
     const stepsBefore = firstAgentStepOf(ctx.state.steps, index);
     await prepareStep(ctx, step, index);
     const own = index <= resumeAt ? ctx.state.steps.filter((s) => s.task_step === index) : [];
-    if (own.length) await restoreSteps(own, ctx.sandbox, { commandTimeoutSec: ctx.commandTimeoutSec, outputCap: ctx.outputCap, signal: ctx.signal });
+    if (own.length) await restoreSteps(own, ctx.sandbox, { commandTimeoutSec: ctx.commandTimeoutSec, outputCap: ctx.outputCap, signal: ctx.signal, browser: ctx.browser });
     // The first step's message is the attempt's first user message; a later step's is in the
     // record once the step has an agent turn.
     if (index > 0 && !own.length) ctx.state.messages.push({ role: 'user', content: taskStepMessage(ctx.task, index) });
@@ -189,6 +189,7 @@ async function runStepLoop(ctx: TaskStepsContext, step: TaskStep, index: number,
         taskStep: { index, stepsBefore },
         protocol: ctx.protocol,
         tools: ctx.tools,
+        browser: ctx.browser,
       },
       ctx.onStep,
     );

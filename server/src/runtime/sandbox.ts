@@ -142,7 +142,8 @@ export class Sandbox {
     readonly docker: Docker,
     readonly container: Docker.Container,
     readonly workdir: string,
-    private readonly logger: Logger,
+    /** Where the sandbox and what it holds (a browser session) report what goes wrong. */
+    readonly logger: Logger,
     /** The container's user when it is not the image's (see SandboxOptions.user). */
     readonly user?: string,
   ) {}
@@ -419,6 +420,15 @@ export class Sandbox {
   release(): void {
     this.session?.close();
     this.lifeline?.destroy();
+    const hooks = this.releaseHooks.splice(0);
+    for (const hook of hooks) hook();
+  }
+
+  private readonly releaseHooks: (() => void)[] = [];
+
+  /** Calls `hook` once when the sandbox is released (what lives in the container, a browser session, lets go of it). */
+  onRelease(hook: () => void): void {
+    this.releaseHooks.push(hook);
   }
 
   /**

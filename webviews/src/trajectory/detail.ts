@@ -19,7 +19,7 @@ export interface DetailActions {
   openEditDiff(action: number): void;
 }
 
-const KIND_LABEL: Record<ActionDetail['kind'], string> = { bash: 'bash', edit: 'edit', submit: 'submit', format_error: 'format error' };
+const KIND_LABEL: Record<ActionDetail['kind'], string> = { bash: 'bash', edit: 'edit', submit: 'submit', browser: 'browser', format_error: 'format error' };
 
 /** The detail of `d` as a new element. `full` says the texts were requested whole (no "Show all"). */
 export function renderDetail(d: StepDetail, full: boolean, actions: DetailActions): HTMLElement {

@@ -37,7 +37,7 @@ export interface TimelineHost {
   failed(message: string): void;
 }
 
-const KIND_ICON: Record<StepRow['kinds'][number], string> = { bash: '$', edit: '✎', submit: '✓', format_error: '⚠' };
+const KIND_ICON: Record<StepRow['kinds'][number], string> = { bash: '$', edit: '✎', submit: '✓', browser: '⌕', format_error: '⚠' };
 
 export class Timeline {
   /** The scrolling element (role listbox); focusable. */

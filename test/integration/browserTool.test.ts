@@ -1,0 +1,200 @@
+/**
+ * The `browser` tool end to end (issue 20): real Chromium in a real trajlab/browser:1 container
+ * with network `none`, the example shop site (examples/web/shop/, served in the same container
+ * by its server.py), and the run engine driven by the scripted OpenAI-compatible server
+ * (test/helpers/scriptedModelServer.ts). Needs scripts/build-browser-image.sh.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { taskPrompt, type Task } from '../../common/src/task';
+import type { Trajectory } from '../../common/src/trajectory';
+import { BrowserSession } from '../../server/src/browser/session';
+import { writeContainerFile } from '../../server/src/runtime/archive';
+import { Sandbox } from '../../server/src/runtime/sandbox';
+import { stderrLogger } from '../../server/src/util/log';
+import { runEngine, withServer } from '../helpers/engineRuns';
+import { dockerClient, readTasks, tempDir } from '../helpers/engineHelpers';
+import { perTask, submit, toolReply, type CallSpec, type RequestContext, type Reply } from '../helpers/scriptedModelServer';
+
+const WEB = path.join(__dirname, '..', '..', 'examples', 'web');
+const SITE = 'http://127.0.0.1:8000';
+const EXAMPLES = readTasks(path.join(WEB, 'tasks.jsonl'));
+const example = (id: string): Task => EXAMPLES.find((t) => t.task_id === id)!;
+
+const browser = (args: Record<string, unknown>): CallSpec => ({ name: 'browser', arguments: args });
+
+/** The text of the conversation's last tool message (the latest observation). */
+function lastObservation(ctx: RequestContext): string {
+  const m = [...ctx.body.messages].reverse().find((x) => x.role === 'tool');
+  return typeof m?.content === 'string' ? m.content : '';
+}
+
+/** The element id of `what` (`link "Catalog"`) in the latest observation. */
+function idOf(ctx: RequestContext, what: string): number {
+  const m = new RegExp(`\\[(\\d+)\\] ${what.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`).exec(lastObservation(ctx));
+  assert.ok(m, `no ${what} in the observation:\n${lastObservation(ctx)}`);
+  return Number(m[1]);
+}
+
+/** A script whose step i is `steps[i](ctx)`. */
+function steps(...replies: ((ctx: RequestContext) => Reply)[]): (ctx: RequestContext) => Reply {
+  return (ctx) => replies[ctx.step]!(ctx);
+}
+
+/** The example tasks with absolute repos, written to `dir`, plus `extra` tasks. */
+function tasksFile(dir: string, tasks: Task[]): string {
+  const file = path.join(dir, 'tasks.jsonl');
+  fs.writeFileSync(file, tasks.map((t) => JSON.stringify({ ...t, workspace: { ...t.workspace, repo: path.join(WEB, t.workspace!.repo!) } })).join('\n') + '\n');
+  return file;
+}
+
+test('browser tasks (scripted model): goto → click → read finds the price (reward 1), type + submit changes the server\'s state (reward 1), a wrong click sequence gets 0; steps, observations and screenshots recorded; network none', { timeout: 240_000 }, async () => {
+  const price = example('web-shop__gadget-price');
+  const form = example('web-shop__contact-form');
+  const wrong: Task = { ...price, task_id: 'web-shop__gadget-price-wrong', description: `${price.description} (Look around first.)` };
+  const tmp = tempDir('browser');
+  try {
+    const scripts = new Map<string, (ctx: RequestContext) => Reply>([
+      [taskPrompt(price), steps(
+        () => toolReply(browser({ action: 'goto', url: `${SITE}/` })),
+        (ctx) => toolReply(browser({ action: 'click', element_id: idOf(ctx, 'link "Catalog"') })),
+        () => toolReply(browser({ action: 'read' })),
+        () => toolReply(browser({ action: 'screenshot' })),
+        () => toolReply(submit('<answer>$12.00</answer>')),
+      )],
+      [taskPrompt(wrong), steps(
+        () => toolReply(browser({ action: 'goto', url: `${SITE}/` })),
+        (ctx) => toolReply(browser({ action: 'click', element_id: idOf(ctx, 'link "Contact"') })),
+        () => toolReply(browser({ action: 'read' })),
+        () => toolReply(submit('<answer>$3.50</answer>')),
+      )],
+      [taskPrompt(form), steps(
+        () => toolReply(browser({ action: 'goto', url: `${SITE}/contact.html` })),
+        (ctx) => toolReply(browser({ action: 'type', element_id: idOf(ctx, 'textbox "Name"'), text: 'Alice' })),
+        (ctx) => toolReply(browser({ action: 'type', element_id: idOf(ctx, 'textbox "Message"'), text: 'hello', submit: true })),
+        () => toolReply(submit()),
+      )],
+    ]);
+    await withServer(perTask(scripts), async (server) => {
+      const file = tasksFile(tmp.dir, [price, wrong, form]);
+      const { report, traj, engine } = await runEngine({ tasksFile: file, out: tmp.dir, workers: 2 }, { server, timeoutMs: 200_000 });
+      const t = traj(price.task_id);
+      assert.equal(t.result!.reward, 1, JSON.stringify(t.result, null, 1).slice(0, 2000));
+      assert.deepEqual((t.tools as { function: { name: string } }[]).map((x) => x.function.name), ['bash', 'str_replace_based_edit', 'browser', 'submit']);
+      assert.deepEqual(t.steps.map((s) => s.actions[0]!.kind === 'browser' ? s.actions[0]!.action : s.actions[0]!.kind), ['goto', 'click', 'read', 'screenshot', 'submit']);
+      const [goto, click, read, shot] = t.steps.map((s) => s.observations[0]!);
+      assert.equal(goto!.exit_code, 0, goto!.stderr);
+      assert.equal(goto!.browser?.url, `${SITE}/`);
+      assert.equal(goto!.browser?.title, 'Shop');
+      assert.match(goto!.stdout, /^URL: http:\/\/127\.0\.0\.1:8000\/\nTitle: Shop\n/);
+      assert.match(goto!.stdout, /\[1\] link "Catalog" → catalog\.html/);
+      assert.equal(click!.browser?.url, `${SITE}/catalog.html`);
+      assert.match(click!.stdout, /row "Gadget \$12\.00"|cell "\$12\.00"/);
+      assert.match(read!.stdout, /Gadget\s+\$12\.00/);
+      // The observation the model got is the step's observation.
+      const toolMessages = t.messages.filter((m) => m.role === 'tool');
+      assert.equal(toolMessages[2]!.content, read!.stdout);
+      // The screenshot: a PNG beside the trajectory, referenced by path and sha256.
+      const png = shot!.browser?.screenshot;
+      assert.ok(png, JSON.stringify(shot));
+      const trajFile = engine.store.trajectoryPath(price.task_id, 1);
+      const bytes = fs.readFileSync(path.join(path.dirname(trajFile), png.path));
+      assert.equal(png.path, `${path.basename(trajFile, '.json')}.assets/step-3-0.png`);
+      assert.equal(bytes.subarray(1, 4).toString('latin1'), 'PNG');
+      assert.equal(png.sha256, createHash('sha256').update(bytes).digest('hex'));
+      assert.equal(png.bytes, bytes.length);
+      assert.ok(!fs.readFileSync(trajFile, 'utf8').includes('iVBOR'), 'no PNG inlined in the trajectory');
+
+      const w = traj(wrong.task_id);
+      assert.equal(w.result!.reward, 0);
+      assert.equal(w.result!.evaluation?.method, 'answer');
+      assert.equal(w.steps[1]!.observations[0]!.browser?.url, `${SITE}/contact.html`);
+
+      const f: Trajectory = traj(form.task_id);
+      assert.equal(f.result!.reward, 1, JSON.stringify(f.result!.evaluation, null, 1).slice(0, 2000));
+      assert.equal(f.result!.evaluation?.method, 'exit_code');
+      const sent = f.steps[2]!.observations[0]!;
+      assert.equal(sent.exit_code, 0, sent.stderr);
+      assert.equal(sent.browser?.url, `${SITE}/submit`);
+      assert.match(sent.stdout, /heading "Thanks, Alice"/);
+      assert.equal(report.resolved, 2);
+      assert.equal(f.task.network, undefined, 'the task runs with the default network: none');
+    });
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('eval.url_matches and eval.page_contains (scripted model): the link chain followed to its end gets 1 (reward source page), stopping one page short gets 0 with the failed check recorded', { timeout: 180_000 }, async () => {
+  const tour = example('web-shop__tour-secret');
+  const short: Task = { ...tour, task_id: 'web-shop__tour-secret-short', description: `${tour.description} (Be quick.)` };
+  const tmp = tempDir('browser-eval');
+  try {
+    const follow = (n: number) => steps(
+      () => toolReply(browser({ action: 'goto', url: `${SITE}/` })),
+      (ctx) => toolReply(browser({ action: 'click', element_id: idOf(ctx, 'link "Start the tour"') })),
+      ...Array.from({ length: n }, () => (ctx: RequestContext) => toolReply(browser({ action: 'click', element_id: idOf(ctx, 'link "Next stop"') }))),
+      () => toolReply(submit('<answer>lantern</answer>')),
+    );
+    await withServer(perTask(new Map([[taskPrompt(tour), follow(2)], [taskPrompt(short), follow(1)]])), async (server) => {
+      const { traj } = await runEngine({ tasksFile: tasksFile(tmp.dir, [tour, short]), out: tmp.dir, workers: 2 }, { server, timeoutMs: 150_000 });
+      const ok = traj(tour.task_id).result!.evaluation!;
+      assert.equal(ok.method, 'page');
+      assert.deepEqual(ok.page, { url: `${SITE}/tour3.html`, title: 'Tour, stop 3', url_matches: true, page_contains: true, passed: true });
+      assert.deepEqual(ok.answer, { expected: 'lantern', got: 'lantern' });
+      assert.equal(ok.reward, 1);
+      const no = traj(short.task_id).result!.evaluation!;
+      assert.equal(no.method, 'page');
+      assert.deepEqual(no.page, { url: `${SITE}/tour2.html`, title: 'Tour, stop 2', url_matches: false, page_contains: false, passed: false });
+      assert.equal(no.reward, 0);
+    });
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('a page with 5,000 elements is cut to the budget with the cut recorded; a page that never finishes loading times out the action, and the next action works', { timeout: 120_000 }, async () => {
+  const sandbox = await Sandbox.create(dockerClient(), { image: 'trajlab/browser:1', runId: 'test-browser', taskId: 'big-page', attempt: 1, workdir: '/workspace', logger: stderrLogger, network: 'none' });
+  try {
+    const big = `<!doctype html><title>Big</title><ul>${Array.from({ length: 5000 }, (_, i) => `<li><a href="#${i}">Link ${i}</a></li>`).join('')}</ul>`;
+    await writeContainerFile(sandbox, '/tmp/big.html', big);
+    const ready = await sandbox.exec(
+      `cd /tmp && (setsid python3 -m http.server 8001 --bind 127.0.0.1 >/tmp/http.log 2>&1 &) && ` +
+        `for i in $(seq 100); do python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8001/big.html')" 2>/dev/null && exit 0; sleep 0.1; done; exit 1`,
+      { timeoutSec: 60, outputCap: 65536 },
+    );
+    assert.equal(ready.exit_code, 0, ready.stderr);
+    const session = BrowserSession.of(sandbox);
+    const o = await session.act({ kind: 'browser', action: 'goto', args: { url: 'http://127.0.0.1:8001/big.html' } }, { budgetChars: 16_000 });
+    assert.equal(o.exit_code, 0, o.stderr);
+    assert.ok(o.stdout.length < 16_500, `observation ${o.stdout.length} characters`);
+    assert.ok(o.browser?.cut, 'the cut is recorded');
+    assert.equal(o.browser.cut.total_elements, 5000);
+    assert.ok(o.browser.cut.shown_lines < o.browser.cut.total_lines);
+    assert.equal(o.browser.elements, 5000);
+    assert.equal(o.truncated, true);
+    assert.match(o.stdout, /\[cut: \d+ of \d+ lines shown/);
+    // find reaches what the cut left out, with its element id.
+    const found = await session.act({ kind: 'browser', action: 'find', args: { text: 'Link 4999' } });
+    assert.match(found.stdout, /\[5000\] link "Link 4999"/);
+
+    // A page that never finishes loading: the action times out, the attempt (session) goes on.
+    await writeContainerFile(sandbox, '/workspace/server.py', fs.readFileSync(path.join(WEB, 'shop', 'server.py'), 'utf8'));
+    const started = await sandbox.exec(`cd /workspace && (setsid python3 server.py >/tmp/shop.log 2>&1 &) && for i in $(seq 100); do python3 -c "import urllib.request; urllib.request.urlopen('${SITE}/server.py')" 2>/dev/null && exit 0; sleep 0.1; done; cat /tmp/shop.log; exit 1`, { timeoutSec: 60, outputCap: 65536 });
+    assert.equal(started.exit_code, 0, started.stdout + started.stderr);
+    const t0 = performance.now();
+    const slow = await session.act({ kind: 'browser', action: 'goto', args: { url: `${SITE}/hang` } }, { timeoutMs: 3000 });
+    assert.equal(slow.timed_out, true, JSON.stringify(slow));
+    assert.equal(slow.exit_code, 124);
+    assert.match(slow.stderr, /timed out after 3 s/);
+    assert.ok(performance.now() - t0 < 15_000);
+    const next = await session.act({ kind: 'browser', action: 'goto', args: { url: 'http://127.0.0.1:8001/big.html' } }, { timeoutMs: 10_000 });
+    assert.equal(next.exit_code, 0, next.stderr);
+    assert.equal(next.browser?.title, 'Big');
+  } finally {
+    await sandbox.remove();
+  }
+});
