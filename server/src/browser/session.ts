@@ -31,7 +31,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { BrowserAction, BrowserObservation, Observation } from '../../../common/src/trajectory';
 import type { Sandbox } from '../runtime/sandbox';
 import { AbortedError, sleep, untilAborted } from '../util/abort';
@@ -288,6 +288,7 @@ export class BrowserSession {
       await sleep(100, signal);
     }
     this.tunnel = await LoopbackTunnel.open(sb, Number(active[0]), this.logger);
+    const { chromium } = await loadPlaywright();
     const browser = await chromium.connectOverCDP(`ws://127.0.0.1:${this.tunnel.port}${active[1]}`, { timeout: START_MS });
     if (this.closed) {
       void browser.close().catch((err: Error) => this.logger.warn(`closing the browser of container ${sb.id.slice(0, 12)}: ${err.message}`));
@@ -357,4 +358,17 @@ function observation(o: { text: string; error?: string; timedOut?: boolean; star
     duration_ms: Math.round(performance.now() - o.started),
     ...(o.browser ? { browser: o.browser } : {}),
   };
+}
+
+/**
+ * playwright-core, loaded on the first browser action rather than with the daemon: the bundles
+ * leave it out (scripts/build.mjs), so a `trajlab` without it beside (a copied bundle) still runs
+ * every other task. Rejects with an Error that says what to install.
+ */
+async function loadPlaywright(): Promise<typeof import('playwright-core')> {
+  try {
+    return await import('playwright-core');
+  } catch (err) {
+    throw new Error(`the browser tool needs the playwright-core package, which cannot be loaded here (${(err as Error).message.split('\n')[0]}); install it beside TrajLab (npm install playwright-core)`);
+  }
 }
