@@ -271,7 +271,7 @@ test('completion: keys with their descriptions, enum values, tool names, a whole
   const tools = await client.request<CompletionList>('textDocument/completion', { textDocument: { uri: tasksUri }, position: at('[""]', 2) });
   assert.deepEqual(
     tools.items.map((i) => [i.label, (i.textEdit as TextEdit).newText, (i.textEdit as TextEdit).range]),
-    ['bash', 'str_replace_based_edit', 'submit'].map((n) => [n, JSON.stringify(n), { start: at('[""]', 1), end: at('[""]', 3) }]),
+    ['bash', 'str_replace_based_edit', 'submit', 'browser'].map((n) => [n, JSON.stringify(n), { start: at('[""]', 1), end: at('[""]', 3) }]),
   );
   const networks = await client.request<CompletionList>('textDocument/completion', { textDocument: { uri: tasksUri }, position: at('"network": ""', 12) });
   assert.deepEqual(networks.items.map((i) => i.label).sort(), ['"bridge"', '"host"', '"none"']);

@@ -139,9 +139,11 @@ async function* scanInThreads(files: SourceFile[], job: ScanJob, threads: number
     wake = undefined;
   };
   let nextBatch = 0;
+  /** The batch the consumer waits for: no batch past it by more than the threads' look-ahead goes out, so results waiting for a slow batch stay few. */
+  let nextYield = 0;
   const workers: { worker: Worker; waiting: number }[] = [];
   const send = (w: (typeof workers)[number]) => {
-    while (w.waiting < AHEAD && nextBatch < batches) {
+    while (w.waiting < AHEAD && nextBatch < batches && nextBatch < nextYield + threads * AHEAD) {
       const b = nextBatch++;
       const slice = files.slice(b * BATCH, (b + 1) * BATCH).map((f, k) => ({ index: b * BATCH + k, file: f.file, walked: f.walked, run: f.run ? runIndex.get(f.run)! : -1 }));
       w.worker.postMessage({ kind: 'batch', batch: b, files: slice } satisfies ToScanThread);
@@ -185,6 +187,8 @@ async function* scanInThreads(files: SourceFile[], job: ScanJob, threads: number
       throwIfAborted(signal);
       const results = done.get(b)!;
       done.delete(b);
+      nextYield = b + 1;
+      for (const w of workers) send(w);
       yield* results;
     }
   } finally {
