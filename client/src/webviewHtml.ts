@@ -9,6 +9,7 @@
  * there and `data:` (chart canvases export). Untrusted content is put in the page as text by
  * the bundles; nothing here interpolates it.
  */
+import { escapeHtmlAttribute } from '../../common/src/format';
 
 export interface WebviewPageOptions {
   /** `webview.cspSource` (VS Code), or the test server's origin. */
@@ -34,19 +35,19 @@ export function webviewHtml(o: WebviewPageOptions): string {
     `font-src ${o.cspSource}`,
     `img-src ${o.cspSource} data:`,
   ].join('; ');
-  const styles = o.styleUris.map((u) => `<link rel="stylesheet" href="${attr(u)}">`).join('\n    ');
+  const styles = o.styleUris.map((u) => `<link rel="stylesheet" href="${escapeHtmlAttribute(u)}">`).join('\n    ');
   return `<!DOCTYPE html>
 <html lang="en">
   <head>
     <meta charset="UTF-8">
-    <meta http-equiv="Content-Security-Policy" content="${attr(csp)}">
+    <meta http-equiv="Content-Security-Policy" content="${escapeHtmlAttribute(csp)}">
     <meta name="viewport" content="width=device-width, initial-scale=1.0">
     ${styles}
-    <title>${attr(o.title)}</title>
+    <title>${escapeHtmlAttribute(o.title)}</title>
   </head>
   <body>
     <div id="app"></div>
-    <script nonce="${attr(o.nonce)}"${o.scriptId ? ` id="${attr(o.scriptId)}"` : ''} src="${attr(o.scriptUri)}"></script>
+    <script nonce="${escapeHtmlAttribute(o.nonce)}"${o.scriptId ? ` id="${escapeHtmlAttribute(o.scriptId)}"` : ''} src="${escapeHtmlAttribute(o.scriptUri)}"></script>
   </body>
 </html>`;
 }
@@ -59,6 +60,3 @@ export function makeNonce(): string {
   return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join('');
 }
 
-function attr(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}

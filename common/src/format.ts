@@ -105,3 +105,8 @@ export function clip(text: string, max: number): string {
 export function utcStamp(now = new Date()): string {
   return now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 }
+
+/** `s` escaped for an HTML attribute value in double quotes (and for element text): `&`, `"`, `<`, `>`. Pure. */
+export function escapeHtmlAttribute(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}

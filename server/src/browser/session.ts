@@ -369,6 +369,6 @@ async function loadPlaywright(): Promise<typeof import('playwright-core')> {
   try {
     return await import('playwright-core');
   } catch (err) {
-    throw new Error(`the browser tool needs the playwright-core package, which cannot be loaded here (${(err as Error).message.split('\n')[0]}); install it beside TrajLab (npm install playwright-core)`);
+    throw new Error(`the browser tool needs the playwright-core package, which cannot be loaded here (${(err as Error).message.split('\n')[0]}); run browser tasks from a TrajLab checkout, where npm ci installs it (the packaged extension does not ship it yet), or install it where Node finds it from TrajLab's dist/ (npm install playwright-core)`);
   }
 }

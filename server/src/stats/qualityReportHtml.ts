@@ -12,6 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { escapeHtmlAttribute } from '../../../common/src/format';
 import { QUALITY_REPORT_DATA_ID, type QualityReport } from '../../../common/src/qualityReport';
 import { writeFileAtomic } from '../util/fsAtomic';
 
@@ -61,7 +62,7 @@ export function qualityReportHtml(report: QualityReport, assets: ReportAssets, n
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="TrajLab ${escapeAttr(report.trajlab_version)}">
+<meta name="generator" content="TrajLab ${escapeHtmlAttribute(report.trajlab_version)}">
 <title>TrajLab quality report</title>
 <style nonce="${nonce}">
 ${inlineSafe(assets.css, 'style')}
@@ -83,6 +84,3 @@ export async function writeQualityReportHtml(file: string, report: QualityReport
   await writeFileAtomic(file, qualityReportHtml(report, readReportAssets()));
 }
 
-function escapeAttr(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
