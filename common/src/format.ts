@@ -99,6 +99,16 @@ export function clip(text: string, max: number): string {
 }
 
 /**
+ * `text` cut to at most `max` characters at a white-space boundary, `…` appended when cut: a word
+ * cut at the limit is dropped whole, so a token that straddles it (an API key in a command) never
+ * shows half of itself where a secret scanner no longer recognises it. Pure.
+ */
+export function clipAtSpace(text: string, max: number): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, max + 1).replace(/\S*$/, '').trimEnd()}…`;
+}
+
+/**
  * A UTC time as a file-name stamp `yyyymmdd-hhmmss` (`20261121-101500`): what run ids, export
  * file names and `validate --gold` run ids start with. Sorts by time.
  */

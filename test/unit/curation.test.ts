@@ -19,7 +19,7 @@ import { exportTrajectories } from '../../server/src/export/dataset';
 import { computeStats } from '../../server/src/stats/stats';
 import { renderStatsMarkdown, renderStatsText } from '../../server/src/stats/render';
 import { nearCopy, otherApproach } from '../helpers/nearCopies';
-import { finishedTrajectory, writeRun } from '../helpers/trajectories';
+import { finishedTrajectory, LEAKED, writeRun } from '../helpers/trajectories';
 
 function tmp(): string {
   return fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'trajlab-curation-')));
@@ -261,4 +261,14 @@ test('a damaged trajectory file (numbers and nulls where texts belong, as the in
   assert.match(tamperingOf(d).join('\n'), /tests\/test_a\.py/);
   const signer = await NearSigner.create();
   assert.ok((signer.sign(d).actions?.length ?? 0) > 0, 'the well-formed actions still sign');
+});
+
+test('a looped command longer than 200 characters is cut at a space in the flag facts: a key straddling the cut leaves no half of itself behind', () => {
+  const token = LEAKED.githubToken;
+  const command = `${'echo padding '.repeat(12)}curl -H "Authorization: token ${token}" https://api.github.com/user`;
+  const at = command.indexOf(token);
+  assert.ok(at < 200 && at + token.length > 200, 'the key straddles character 200');
+  const { facts } = flagsOf(finishedTrajectory({ actions: Array(6).fill(command) }));
+  assert.ok(facts.repeated_action!.endsWith('…') && facts.repeated_action!.length <= 201);
+  assert.ok(!facts.repeated_action!.includes(token.slice(0, 8)), `no part of the key: ${facts.repeated_action}`);
 });

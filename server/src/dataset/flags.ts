@@ -12,6 +12,7 @@
  * flagging, and the thresholds are set so that ordinary work (run the tests after each edit,
  * read a few files before submitting) stays unflagged.
  */
+import { clipAtSpace } from '../../../common/src/format';
 import type { TrajectoryFlag, TrajectoryFlagFacts } from '../../../common/src/dataset';
 import type { Action, Observation, Trajectory } from '../../../common/src/trajectory';
 import { tamperingReport } from './tampering';
@@ -136,7 +137,7 @@ export function flagsOf(t: Trajectory): FlagReport {
   const tampered = tampering.why;
   const facts: TrajectoryFlagFacts = {
     max_repeats: maxRepeats,
-    repeated_action: repeated !== null && repeated.length > 200 ? repeated.slice(0, 200) + '…' : repeated,
+    repeated_action: repeated !== null ? clipAtSpace(repeated, 200) : repeated,
     max_same_observation: maxSame,
     format_errors: formatErrors,
     idle_tail_steps: idleTail,

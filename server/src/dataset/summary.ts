@@ -5,6 +5,7 @@
  * (flags.ts) and, for near-duplicate detection and diversity selection only, its MinHash
  * signatures (~1 KB each).
  */
+import { clipAtSpace } from '../../../common/src/format';
 import { createHash } from 'node:crypto';
 import type { TrajectoryFlag, TrajectoryFlagFacts, TrajectoryRow } from '../../../common/src/dataset';
 import type { Action, Trajectory } from '../../../common/src/trajectory';
@@ -68,7 +69,7 @@ export function summarize(t: Trajectory, file: string, sha256: string, index: nu
       if (a.kind === 'format_error') formatErrors++;
       const o = s.observations[i];
       if (a.kind === 'bash' && o && o.exit_code !== null && o.exit_code !== 0 && failing.length < MAX_FAILING) {
-        failing.push({ program: commandProgram(a.command), command: a.command.length > 200 ? a.command.slice(0, 200) + '…' : a.command });
+        failing.push({ program: commandProgram(a.command), command: clipAtSpace(a.command, 200) });
       }
     });
     hash.update('\u0001');
