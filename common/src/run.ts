@@ -164,6 +164,11 @@ export interface ModelEntry {
   tpm?: number;
   /** Tokens the model takes in one request (prompt + completion). */
   context_window?: number;
+  /**
+   * Whether the model takes images (OpenAI `image_url` content parts): browser observations then
+   * carry a screenshot of the page. Default: the tokenlens registry's `imageIn` for the spec.
+   */
+  vision?: boolean;
   /** USD per 1M tokens; wins over the price table and the endpoint's `usage.cost`. `cached_input`: cached prompt tokens (default `input`). */
   price?: { input: number; output: number; cached_input?: number };
   /** Retries of one request on 429, 408, 409, 5xx and connection errors (the openai SDK's, with its backoff; default 6). */

@@ -146,6 +146,12 @@ export interface Task {
    */
   step_reward?: 'mean' | 'final';
   expected_tools?: string[];
+  /**
+   * Browser tasks: every browser action's observation carries a screenshot of the page (PNG in
+   * `<trajectory>.assets/`), sent to the model with the observation. Default: only when the
+   * model takes images (a models list's `vision`, else the tokenlens registry's `imageIn`).
+   */
+  screenshots?: boolean;
   max_steps?: number;
   timeout?: number;
   priority?: number;

@@ -22,9 +22,13 @@ export interface ChatMessage {
   /** Reasoning text, when the endpoint returns one (`reasoning_content`). */
   reasoning?: string;
   /**
-   * Images sent with this message (a task's `images`, on the attempt's first user message), in
-   * order. The model client reads each file when it sends the message and sends it as an
-   * OpenAI `image_url` content part after the text; the bytes are never stored here.
+   * Images sent with this message, in order: a task's `images` on the attempt's first user
+   * message; a browser observation's screenshot on the tool message (or text mode's user
+   * message) that carries the observation, when screenshots go to the model (the task's
+   * `screenshots`, or a model that takes images). The model client reads each file when it sends
+   * the message and sends it as OpenAI `image_url` content parts (server/src/agent/model.ts
+   * `toOpenAIMessages`: tool results' screenshots follow them in a user message; only the latest
+   * few screenshots are sent); the bytes are never stored here.
    */
   images?: ChatImage[];
 }

@@ -120,7 +120,7 @@ export function buildProgram(): Command {
   for (const option of metricsOptions()) generate.addOption(option);
   generate
     .option('--hosts <file>', 'a pool of Docker hosts: a YAML or JSON list of {url, name?, workers?, gpus?, labels?, enabled?} (or {hosts: [...]}); adds to --host')
-    .option('--models <file>', 'a models list in order of priority: a YAML or JSON list of {model, name?, base_url?, api_key_env?, weight?, max_concurrency?, rpm?, tpm?, context_window?, price?, max_retries?, cooldown_sec?, temperature?, top_p?, seed?, max_tokens?, stop?, extra_body?} (or {models: [...]}); adds to --model')
+    .option('--models <file>', 'a models list in order of priority: a YAML or JSON list of {model, name?, base_url?, api_key_env?, weight?, max_concurrency?, rpm?, tpm?, context_window?, vision?, price?, max_retries?, cooldown_sec?, temperature?, top_p?, seed?, max_tokens?, stop?, extra_body?} (or {models: [...]}); adds to --model')
     .option('--json', 'print machine-readable progress events (JSON lines) on stdout')
     .option('--no-progress', 'no progress bar')
     .addHelpText('after', '\nAPI keys (*_API_KEY) and URL passwords are printed and written nowhere: echoed back by an endpoint, they read [redacted].')

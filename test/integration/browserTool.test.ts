@@ -17,7 +17,7 @@ import { Sandbox } from '../../server/src/runtime/sandbox';
 import { stderrLogger } from '../../server/src/util/log';
 import { runEngine, withServer } from '../helpers/engineRuns';
 import { dockerClient, readTasks, tempDir } from '../helpers/engineHelpers';
-import { perTask, submit, toolReply, type CallSpec, type RequestContext, type Reply } from '../helpers/scriptedModelServer';
+import { perTask, submit, textReply, toolReply, type CallSpec, type RequestContext, type Reply } from '../helpers/scriptedModelServer';
 
 const WEB = path.join(__dirname, '..', '..', 'examples', 'web');
 const SITE = 'http://127.0.0.1:8000';
@@ -196,5 +196,77 @@ test('a page with 5,000 elements is cut to the budget with the cut recorded; a p
     assert.equal(next.browser?.title, 'Big');
   } finally {
     await sandbox.remove();
+  }
+});
+
+/** The image parts (data URLs) of a request's message. */
+function imageUrls(m: { content: unknown }): string[] {
+  return Array.isArray(m.content) ? (m.content as { type: string; image_url?: { url: string } }[]).filter((p) => p.type === 'image_url').map((p) => p.image_url!.url) : [];
+}
+
+test('screenshots go to the model (scripted model): a models-list entry with vision gets each tool result followed by its screenshot, only the latest 3 resent; a task with "screenshots" gets them in text mode; every one is a PNG beside the trajectory', { timeout: 240_000 }, async () => {
+  const price = example('web-shop__gadget-price');
+  const text: Task = { ...price, task_id: 'web-shop__gadget-price-text', description: `${price.description} (Text mode.)`, screenshots: true };
+  const tmp = tempDir('browser-vision');
+  try {
+    const toolSteps = steps(
+      () => toolReply(browser({ action: 'goto', url: `${SITE}/` })),
+      (ctx) => toolReply(browser({ action: 'click', element_id: idOf(ctx, 'link "Catalog"') })),
+      () => toolReply(browser({ action: 'scroll', direction: 'down' })),
+      () => toolReply(browser({ action: 'scroll', direction: 'up' })),
+      () => toolReply(browser({ action: 'find', text: 'Gadget' })),
+      () => toolReply(submit('<answer>$12.00</answer>')),
+    );
+    const block = (args: Record<string, unknown>) => textReply(`THOUGHT: next.\n\n\`\`\`browser\n${JSON.stringify(args)}\n\`\`\``);
+    const textSteps = steps(
+      () => block({ action: 'goto', url: `${SITE}/catalog.html` }),
+      () => textReply("THOUGHT: done.\n\n```bash\necho COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT\necho '<answer>$12.00</answer>'\n```"),
+    );
+    await withServer(perTask(new Map([[taskPrompt(price), toolSteps], [taskPrompt(text), textSteps]])), async (server) => {
+      // Tools mode, a model that takes images (models-list `vision`).
+      const out = path.join(tmp.dir, 'tools');
+      const tools = await runEngine({ tasksFile: tasksFile(tmp.dir, [price]), out, models: [{ model: 'openai:scripted', base_url: server.baseUrl, vision: true }] }, { server, timeoutMs: 200_000 });
+      const t = tools.traj(price.task_id);
+      assert.equal(t.result!.reward, 1, JSON.stringify(t.result, null, 1).slice(0, 2000));
+      const trajFile = tools.engine.store.trajectoryPath(price.task_id, 1);
+      const folder = path.dirname(trajFile);
+      const shots = t.steps.slice(0, 5).map((s) => s.observations[0]!.browser?.screenshot);
+      shots.forEach((shot, i) => {
+        assert.ok(shot, `step ${i} has a screenshot`);
+        assert.equal(shot.path, `${path.basename(trajFile, '.json')}.assets/step-${i}-0.png`);
+        assert.equal(createHash('sha256').update(fs.readFileSync(path.join(folder, shot.path))).digest('hex'), shot.sha256);
+      });
+      // The trajectory's tool messages carry their screenshot as an image.
+      const toolMessages = t.messages.filter((m) => m.role === 'tool');
+      assert.deepEqual(toolMessages.slice(0, 5).map((m) => m.images?.map((i) => i.path)), shots.map((s) => [path.join(folder, s!.path)]));
+      // The request of step 1 (after goto): tool result, then a user message with its screenshot.
+      const requests = [...server.requests];
+      const second = requests[1]!.body.messages;
+      assert.equal(second.at(-2)!.role, 'tool');
+      assert.equal(second.at(-1)!.role, 'user');
+      const [url] = imageUrls(second.at(-1)!);
+      assert.ok(url, JSON.stringify(second.at(-1)).slice(0, 300));
+      assert.equal(url, `data:image/png;base64,${fs.readFileSync(path.join(folder, shots[0]!.path)).toString('base64')}`);
+      // The last request (after five browser actions) resends only the latest 3 screenshots, in order.
+      const last = requests.at(-1)!.body.messages;
+      const sent = last.flatMap(imageUrls);
+      assert.deepEqual(sent, shots.slice(2).map((s) => `data:image/png;base64,${fs.readFileSync(path.join(folder, s!.path)).toString('base64')}`));
+
+      // Text mode, a model the registry does not know, the task asks for screenshots.
+      const out2 = path.join(tmp.dir, 'text');
+      const plain = await runEngine({ tasksFile: tasksFile(tmp.dir, [text]), out: out2, mode: 'text' }, { server, timeoutMs: 200_000 });
+      const u = plain.traj(text.task_id);
+      assert.equal(u.result!.reward, 1, JSON.stringify(u.result, null, 1).slice(0, 2000));
+      const shot = u.steps[0]!.observations[0]!.browser?.screenshot;
+      assert.ok(shot);
+      const observed = u.messages.filter((m) => m.role === 'user')[1]!;
+      assert.equal(observed.images?.length, 1);
+      const req = server.requests[requests.length + 1]!.body.messages.at(-1)!;
+      assert.equal(req.role, 'user');
+      assert.equal(imageUrls(req).length, 1);
+      assert.match((req.content as { type: string; text?: string }[])[0]!.text!, /^URL: http:\/\/127\.0\.0\.1:8000\/catalog\.html/m);
+    });
+  } finally {
+    tmp.cleanup();
   }
 });

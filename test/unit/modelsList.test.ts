@@ -37,7 +37,7 @@ test('a --models file: entries in order with their fields; each mistake is file:
     assert.fail(`accepted: ${yaml}`);
   };
   assert.equal(bad('- {model: "openai:a", rpm: 0}'), 'm.yaml:1:28: "rpm" must be > 0');
-  assert.equal(bad('- model: openai:a\n  rmp: 60'), 'm.yaml:2:3: unknown key "rmp" (an entry has model, name, base_url, api_key_env, weight, max_concurrency, rpm, tpm, context_window, price, max_retries, cooldown_sec, temperature, top_p, seed, max_tokens, stop, extra_body)');
+  assert.equal(bad('- model: openai:a\n  rmp: 60'), 'm.yaml:2:3: unknown key "rmp" (an entry has model, name, base_url, api_key_env, weight, max_concurrency, rpm, tpm, context_window, vision, price, max_retries, cooldown_sec, temperature, top_p, seed, max_tokens, stop, extra_body)');
   assert.equal(bad('- model: openai:a\n  price: {input: 1}'), 'm.yaml:2:10: "price" needs "output"');
   assert.equal(bad('- {model: "openai:a", base_url: "gpu1:8000"}'), 'm.yaml:1:33: "base_url" must be an http:// or https:// URL');
   assert.equal(bad('- {model: "openai:a", max_concurrency: 1.5}'), 'm.yaml:1:40: "max_concurrency" must be an integer');

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import type { ChatMessage } from '../../common/src/trajectory';
 import { imageDataUrl, resolveTaskImages } from '../../server/src/agent/images';
-import { toOpenAIMessages } from '../../server/src/agent/model';
+import { MAX_SENT_SCREENSHOTS, toOpenAIMessages } from '../../server/src/agent/model';
 import { analyzeLine } from '../../server/src/language/lineAnalysis';
 import { parseTaskLine } from '../../server/src/tasks/reader';
 import trajectorySchema from '../../schemas/trajectory.schema.json';
@@ -132,10 +132,49 @@ test('the OpenAI request: a user message with images becomes a text part then on
     assert.deepEqual(await toOpenAIMessages(messages), expected);
     // A resumed attempt (new message objects from disk) reads the file again: gone is an error…
     const resumed = JSON.parse(JSON.stringify(messages)) as ChatMessage[];
-    await assert.rejects(toOpenAIMessages(resumed), (err: Error) => err.message.startsWith(`cannot read the task image ${file} to send it to the model: `));
+    await assert.rejects(toOpenAIMessages(resumed), (err: Error) => err.message.startsWith(`cannot read the image ${file} to send it to the model: `));
     // …and so is a file whose bytes are no longer the recorded ones.
     fs.writeFileSync(file, Buffer.concat([RED_PNG, Buffer.from([0])]));
-    await assert.rejects(toOpenAIMessages(resumed), /changed since the attempt started \(sha256 [0-9a-f]{64}, recorded 49e1dad4/);
+    await assert.rejects(toOpenAIMessages(resumed), /changed since the attempt recorded it \(sha256 [0-9a-f]{64}, recorded 49e1dad4/);
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('observation screenshots: a run of tool results is followed by one user message with their screenshots; a text-mode observation carries its own; only the latest MAX_SENT_SCREENSHOTS are resent, the task image always', async () => {
+  const tmp = tempDir();
+  try {
+    const file = path.join(tmp.dir, 'red.png');
+    fs.writeFileSync(file, RED_PNG);
+    const [image] = await resolveTaskImages([file], tmp.dir);
+    const img = image!;
+    const call = (id: string) => ({ id, type: 'function' as const, function: { name: 'browser', arguments: '{"action":"read"}' } });
+    const messages: ChatMessage[] = [
+      { role: 'user', content: 'task', images: [img] },
+      { role: 'assistant', content: null, tool_calls: [call('a'), call('b')] },
+      { role: 'tool', content: 'A', tool_call_id: 'a', images: [img] },
+      { role: 'tool', content: 'B', tool_call_id: 'b', images: [img] },
+      { role: 'assistant', content: 'next' },
+      { role: 'user', content: 'C', images: [img] },
+      { role: 'assistant', content: null, tool_calls: [call('d')] },
+      { role: 'tool', content: 'D', tool_call_id: 'd', images: [img] },
+    ];
+    assert.equal(MAX_SENT_SCREENSHOTS, 3);
+    const image_url = { url: `data:image/png;base64,${RED_PNG_BASE64}` };
+    const part = { type: 'image_url', image_url };
+    assert.deepEqual(await toOpenAIMessages(messages), [
+      { role: 'user', content: [{ type: 'text', text: 'task' }, part] },
+      { role: 'assistant', content: null, tool_calls: [call('a'), call('b')] },
+      { role: 'tool', content: 'A', tool_call_id: 'a' },
+      { role: 'tool', content: 'B', tool_call_id: 'b' },
+      // A's screenshot is the fourth newest: no longer sent.
+      { role: 'user', content: [{ type: 'text', text: 'Screenshots of the page after tool call b, in order:' }, part] },
+      { role: 'assistant', content: 'next' },
+      { role: 'user', content: [{ type: 'text', text: 'C' }, part] },
+      { role: 'assistant', content: null, tool_calls: [call('d')] },
+      { role: 'tool', content: 'D', tool_call_id: 'd' },
+      { role: 'user', content: [{ type: 'text', text: 'Screenshots of the page after tool call d, in order:' }, part] },
+    ]);
   } finally {
     tmp.cleanup();
   }

@@ -44,7 +44,7 @@ export async function resolveTaskImages(images: readonly string[], tasksDir: str
 /**
  * The data URL of `image` (`data:<mime>;base64,<bytes>`), read from its file now.
  * Errors: the file is gone or unreadable, or its SHA-256 is no longer the recorded one (it
- * changed since the attempt started: the model would see another image than the trajectory
+ * changed since the attempt recorded it: the model would see another image than the trajectory
  * says).
  */
 export async function imageDataUrl(image: ChatImage): Promise<string> {
@@ -52,11 +52,11 @@ export async function imageDataUrl(image: ChatImage): Promise<string> {
   try {
     data = await readImage(image.path);
   } catch (err) {
-    throw new Error(`cannot read the task image ${image.path} to send it to the model: ${(err as Error).message}`);
+    throw new Error(`cannot read the image ${image.path} to send it to the model: ${(err as Error).message}`);
   }
   const sha = sha256Hex(data);
   if (sha !== image.sha256) {
-    throw new Error(`the task image ${image.path} changed since the attempt started (sha256 ${sha}, recorded ${image.sha256}): restore it or start a new run`);
+    throw new Error(`the image ${image.path} changed since the attempt recorded it (sha256 ${sha}, recorded ${image.sha256}): restore it or start a new run`);
   }
   return `data:${image.mime};base64,${data.toString('base64')}`;
 }

@@ -1,4 +1,5 @@
-import type { Action, ChatMessage, ExitStatus, Observation, Step, StepTokens } from '../../../common/src/trajectory';
+import * as path from 'node:path';
+import type { Action, ChatImage, ChatMessage, ExitStatus, Observation, Step, StepTokens } from '../../../common/src/trajectory';
 import { DEFAULT_KEEP_LAST, estimateTokens, isContextOverflow, lastNObservations, observationIndexes } from './history';
 import type { Sandbox } from '../runtime/sandbox';
 import { AbortedError } from '../util/abort';
@@ -36,7 +37,9 @@ export interface LoopOptions {
    * Browser actions: per-action timeout and observation budget, and where screenshots go (the
    * trajectory's `<trajectory>.assets/` folder; each is named `step-<step>-<action>.png`).
    */
-  browser?: Omit<BrowserActOptions, 'signal' | 'assetName'>;
+  browser?: Omit<BrowserActOptions, 'signal' | 'assetName' | 'screenshot'>;
+  /** The task's `screenshots`: every browser observation carries a screenshot (else only when the model takes images). */
+  screenshots?: boolean;
 }
 
 /** The conversation and steps so far; the loop appends to both (resume passes them in). */
@@ -114,8 +117,10 @@ export async function runAgentLoop(
       const actions = parseActions(reply.message, options.mode, options.protocol);
       const observations: Observation[] = [];
       let submitted: string | undefined;
+      // Screenshots go with browser observations when the task asks for them or the model takes images.
+      const screenshots = !!options.browser?.assetsDir && (!!options.screenshots || !!model.takesImages);
       for (const [i, action] of actions.entries()) {
-        const browser = { ...options.browser, assetName: `step-${state.steps.length}-${i}.png` };
+        const browser = { ...options.browser, assetName: `step-${state.steps.length}-${i}.png`, screenshot: screenshots };
         const outcome = await executeAction(action, sandbox, { ...limits, browser });
         observations.push(outcome.observation);
         // An agent config with submission_message decides by mini-swe-agent's rule (and its submission text).
@@ -147,8 +152,10 @@ export async function runAgentLoop(
         ...(options.taskStep ? { task_step: options.taskStep.index } : {}),
       };
       state.costUsd += reply.costUsd;
-      if (submitted === undefined) state.messages.push(...observationMessages(done, observations, options.mode, options.protocol));
-      else if (options.mode === 'tools') state.messages.push(...observationMessages(done, observations, options.mode, options.protocol).filter((m) => m.role === 'tool'));
+      const answers = observationMessages(done, observations, options.mode, options.protocol);
+      if (screenshots) withScreenshots(answers, done, observations, options.browser!.assetsDir!);
+      if (submitted === undefined) state.messages.push(...answers);
+      else if (options.mode === 'tools') state.messages.push(...answers.filter((m) => m.role === 'tool'));
       // mini-swe-agent sends the submission back as the last user message.
       else if (options.protocol?.config.submission_message) state.messages.push({ role: 'user', content: submitted });
       state.steps.push(step);
@@ -164,6 +171,24 @@ export async function runAgentLoop(
     }
     return { exitStatus: 'error', submission: null, error: describeError(err) };
   }
+}
+
+/**
+ * Puts each browser observation's screenshot on the message that answers its action (`images`,
+ * sent to the model as image parts by model.ts `toOpenAIMessages`): the tool message of its call
+ * (tools mode), else the observation's user message (text mode). The image's path is absolute:
+ * `assetsDir`'s folder joined with the observation's trajectory-relative path.
+ */
+function withScreenshots(messages: ChatMessage[], actions: Action[], observations: Observation[], assetsDir: string): void {
+  const folder = path.dirname(assetsDir);
+  actions.forEach((action, i) => {
+    const shot = observations[i]?.browser?.screenshot;
+    if (!shot) return;
+    const m = action.tool_call_id ? messages.find((x) => x.role === 'tool' && x.tool_call_id === action.tool_call_id) : messages.find((x) => x.role === 'user');
+    if (!m) return;
+    const image: ChatImage = { path: path.join(folder, shot.path), mime: shot.mime, sha256: shot.sha256, bytes: shot.bytes };
+    m.images = [...(m.images ?? []), image];
+  });
 }
 
 /**

@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import { getContextWindow } from 'tokenlens';
+import { getContextWindow, resolveModel } from 'tokenlens';
 import type { ChatMessage, StepTokens, TokenUsage, ToolCall } from '../../../common/src/trajectory';
 import { completionTokens, costUsd, modelRateLimited, modelRequests, modelRetries, promptTokens } from '../metrics/metrics';
 import { withoutCredentials } from '../util/urlCredentials';
@@ -29,6 +29,8 @@ export interface ModelClient {
   readonly policy: 'model' | 'gold' | 'replay';
   /** Tokens a request's messages may take: the model's context window less the reply's `max_tokens` (undefined: not known; the server's 400 tells). */
   readonly contextWindow?: number;
+  /** Whether the model takes images: browser observations then carry a screenshot (ModelEntry `vision`, else the registry's `imageIn`). */
+  readonly takesImages?: boolean;
   complete(messages: ChatMessage[], tools: OpenAI.Chat.ChatCompletionTool[] | undefined, signal: AbortSignal): Promise<ModelReply>;
 }
 
@@ -107,6 +109,8 @@ export interface ApiModelOptions {
   name?: string;
   /** The model's context window, tokens (ModelEntry `context_window`); default the tokenlens registry's for the spec. */
   contextWindow?: number;
+  /** Whether the model takes images (ModelEntry `vision`); default the tokenlens registry's `imageIn` for the spec. */
+  vision?: boolean;
   /**
    * `--record-tokens`: ask for log-probabilities (`logprobs: true`, every provider) and, from
    * vLLM (`vllm:` specs), token ids (`return_token_ids`, `return_tokens_as_token_ids`), and
@@ -183,6 +187,7 @@ export function createApiModel(spec: Extract<ModelSpec, { kind: 'api' }>, option
     identity: { spec: spec.spec, provider: spec.provider, name: spec.model, base_url: withoutCredentials(baseUrl), temperature: options.temperature },
     policy: 'model',
     ...(window !== undefined ? { contextWindow: Math.max(1, window - (options.sampling?.max_tokens ?? 0)) } : {}),
+    takesImages: options.vision ?? registryTakesImages(spec),
     async complete(messages, tools, signal) {
       const started = performance.now();
       const sentAt = new Date();
@@ -262,6 +267,16 @@ export function replyTokens(response: object, choice: object): StepTokens {
 }
 
 /**
+ * Whether the tokenlens registry (npm `tokenlens`, its bundled catalogue) says `spec` takes
+ * images (`modalities.imageIn`: `openai:gpt-4o-mini` yes, `openai:gpt-3.5-turbo` no), by the
+ * spec, then the bare model name; false when the registry does not know it (local servers'
+ * models: say `vision: true` in a models list).
+ */
+export function registryTakesImages(spec: Extract<ModelSpec, { kind: 'api' }>): boolean {
+  return [spec.spec, spec.model].some((id) => resolveModel(id)?.modalities?.imageIn === true);
+}
+
+/**
  * The context window of `spec` in the tokenlens registry (npm `tokenlens`, its bundled catalogue:
  * `openai:gpt-4o-mini` → 128,000), by the spec, then the bare model name; undefined when the
  * registry does not know it (local servers' models).
@@ -333,39 +348,72 @@ function countUsage(usage: OpenAI.CompletionUsage | undefined, usd: number): voi
 }
 
 /**
+ * Observation screenshots sent with one request: the latest ones. An older screenshot stays in
+ * the trajectory (and its exports) but is no longer sent; its observation's text (URL, title,
+ * accessibility tree) still is. A task's own images are always sent.
+ */
+export const MAX_SENT_SCREENSHOTS = 3;
+
+/**
  * Our messages → the SDK's message params (drops TrajLab-only fields such as `reasoning`).
- * A user message with `images` (the only role that carries them) becomes OpenAI content parts:
- * `[{type: "text", text: content}, {type: "image_url", image_url: {url: "data:<mime>;base64,…"}}, …]`,
- * one image part per image, in order (OpenAI chat-completions vision input,
- * https://platform.openai.com/docs/guides/images-vision). The files are read (and checked
- * against their recorded SHA-256) on the first send of that message object and the parts are
- * kept for its later sends, so an attempt reads each image once; a resumed attempt, whose
- * messages are new objects, reads them again.
+ * Images (OpenAI chat-completions vision input, https://platform.openai.com/docs/guides/images-vision)
+ * go as content parts, one `image_url` part (`data:<mime>;base64,…`) per image, in order:
+ * - a user message with `images` (a task's images on the first one; a text-mode observation's
+ *   screenshot) becomes `[{type: "text", text: content}, ...image parts]`;
+ * - tool messages cannot carry images in the API, so the screenshots of a run of tool results
+ *   follow it as one user message, `[{type: "text", text: "Screenshots …"}, ...image parts]`.
+ * Only the latest MAX_SENT_SCREENSHOTS observation screenshots are sent. The files are read
+ * (and checked against their recorded SHA-256) on the first send of a message object and the
+ * parts are kept for its later sends, so an attempt reads each image once; a resumed attempt,
+ * whose messages are new objects, reads them again.
  * Errors: as `imageDataUrl` (image file gone, unreadable or changed).
  */
 export async function toOpenAIMessages(messages: readonly ChatMessage[]): Promise<OpenAI.Chat.ChatCompletionMessageParam[]> {
-  const out: OpenAI.Chat.ChatCompletionMessageParam[] = new Array(messages.length);
-  for (let i = 0; i < messages.length; i++) {
-    const m = messages[i]!;
-    out[i] = m.role === 'user' && m.images?.length ? await withImages(m) : toOpenAIMessage(m);
+  const sent = messagesWithSentImages(messages);
+  const out: OpenAI.Chat.ChatCompletionMessageParam[] = [];
+  let shots: ChatMessage[] = [];
+  for (const [i, m] of messages.entries()) {
+    if (m.role === 'user' && sent.has(m)) out.push({ role: 'user', content: [{ type: 'text', text: m.content ?? '' }, ...(await imagePartsOf(m))] });
+    else out.push(toOpenAIMessage(m));
+    if (m.role !== 'tool') continue;
+    if (sent.has(m)) shots.push(m);
+    if (messages[i + 1]?.role !== 'tool' && shots.length) {
+      const parts = (await Promise.all(shots.map(imagePartsOf))).flat();
+      const calls = shots.map((s) => s.tool_call_id).join(', ');
+      out.push({ role: 'user', content: [{ type: 'text', text: `Screenshots of the page after tool call${shots.length > 1 ? 's' : ''} ${calls}, in order:` }, ...parts] });
+      shots = [];
+    }
   }
   return out;
 }
 
-/** Content parts of messages with images, per message object (see toOpenAIMessages). */
-const imageParts = new WeakMap<ChatMessage, Promise<OpenAI.Chat.ChatCompletionContentPart[]>>();
+/** The messages whose images are sent: the first user message (a task's images), and the latest observation screenshots up to MAX_SENT_SCREENSHOTS. */
+function messagesWithSentImages(messages: readonly ChatMessage[]): Set<ChatMessage> {
+  const sent = new Set<ChatMessage>();
+  const first = messages.find((m) => m.role === 'user');
+  if (first?.images?.length) sent.add(first);
+  let left = MAX_SENT_SCREENSHOTS;
+  for (let i = messages.length - 1; i >= 0 && left > 0; i--) {
+    const m = messages[i]!;
+    if (m === first || !m.images?.length || m.images.length > left) continue;
+    sent.add(m);
+    left -= m.images.length;
+  }
+  return sent;
+}
 
-async function withImages(m: ChatMessage): Promise<OpenAI.Chat.ChatCompletionMessageParam> {
+/** The `image_url` parts of a message's images, per message object (see toOpenAIMessages). */
+const imageParts = new WeakMap<ChatMessage, Promise<OpenAI.Chat.ChatCompletionContentPartImage[]>>();
+
+function imagePartsOf(m: ChatMessage): Promise<OpenAI.Chat.ChatCompletionContentPartImage[]> {
   let parts = imageParts.get(m);
   if (!parts) {
-    parts = (async () => [
-      { type: 'text' as const, text: m.content ?? '' },
-      ...(await Promise.all(m.images!.map(async (img) => ({ type: 'image_url' as const, image_url: { url: await imageDataUrl(img) } })))),
-    ])();
+    parts = Promise.all((m.images ?? []).map(async (img) => ({ type: 'image_url' as const, image_url: { url: await imageDataUrl(img) } })));
     imageParts.set(m, parts);
+    // A failed read is not kept: the next send reads again (the error itself reaches the caller through `parts`).
     parts.catch(() => imageParts.delete(m));
   }
-  return { role: 'user', content: await parts };
+  return parts;
 }
 
 /** One message without images → the SDK's message param. */

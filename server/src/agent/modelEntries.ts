@@ -35,6 +35,7 @@ export const MODEL_ENTRY_SCHEMA = {
     rpm: positive,
     tpm: count,
     context_window: count,
+    vision: { type: 'boolean' },
     price: {
       type: 'object',
       required: ['input', 'output'],

@@ -82,6 +82,7 @@ export class ModelPool {
         warn: options.warn,
         name,
         contextWindow: entry.context_window,
+        vision: entry.vision,
         recordTokens: options.recordTokens,
         onResponse: (status) => {
           counters.requests++;
@@ -112,6 +113,11 @@ export class ModelPool {
   smallestContextWindow(): number | undefined {
     const known = this.members.map((m) => m.client.contextWindow).filter((w): w is number => w !== undefined);
     return known.length ? Math.min(...known) : undefined;
+  }
+
+  /** @internal Whether every entry takes images (an attempt not yet bound may be answered by any). */
+  allTakeImages(): boolean {
+    return this.members.every((m) => m.client.takesImages);
   }
 
   /** Each entry's counters, in priority order. */
@@ -180,6 +186,11 @@ export class AttemptModel implements ModelClient {
   /** The bound entry's, else the smallest of the entries' (a request must fit whichever answers). */
   get contextWindow(): number | undefined {
     return this.bound ? this.bound.client.contextWindow : this.pool.smallestContextWindow();
+  }
+
+  /** The bound entry's; before the first answer, whether every entry takes images. */
+  get takesImages(): boolean {
+    return this.bound ? !!this.bound.client.takesImages : this.pool.allTakeImages();
   }
 
   async complete(messages: ChatMessage[], tools: OpenAI.Chat.ChatCompletionTool[] | undefined, signal: AbortSignal): Promise<ModelReply> {

@@ -61,6 +61,11 @@ export interface BrowserActOptions {
   assetsDir?: string;
   /** Name of a screenshot file in `assetsDir` (`step-3-0.png`); default a counter. */
   assetName?: string;
+  /**
+   * Every action's observation carries a screenshot of the page after it (the task's
+   * `screenshots`, or a model that takes images), saved as `screenshot()` saves one. Needs `assetsDir`.
+   */
+  screenshot?: boolean;
   signal?: AbortSignal;
 }
 
@@ -173,8 +178,16 @@ export class BrowserSession {
         const found = findLines(full, action.args.text ?? '', budget);
         body = found ? `Lines with ${JSON.stringify(action.args.text)}:\n${found}` : `No line of the page has ${JSON.stringify(action.args.text)}.`;
       }
+      if (options.screenshot && options.assetsDir && !extra.screenshot) {
+        try {
+          extra = { ...extra, screenshot: await withBackstop(this.shoot(page, options, snapshotMs), snapshotMs + BACKSTOP_MS) };
+        } catch (err) {
+          // The action itself stands; the model is told the picture is missing.
+          body = `(No screenshot of this page: ${(err as Error).message.split('\n')[0]}.)\n${body}`;
+        }
+      }
       const browser: BrowserObservation = { url, title, elements: tree.elements, ...(tree.cut && action.action !== 'find' ? { cut: tree.cut } : {}), ...extra };
-      if (browser.screenshot) body = `Screenshot saved: ${browser.screenshot.path} (${browser.screenshot.bytes} bytes, sha256 ${browser.screenshot.sha256}).\n${body}`;
+      if (browser.screenshot && action.action === 'screenshot') body = `Screenshot saved: ${browser.screenshot.path} (${browser.screenshot.bytes} bytes, sha256 ${browser.screenshot.sha256}).\n${body}`;
       return observation({ text: pageText(url, title, body), error, timedOut, started, browser });
     } catch (err) {
       if (err instanceof AbortedError) throw err;
@@ -228,16 +241,23 @@ export class BrowserSession {
       case 'find':
       case 'read':
         return;
-      case 'screenshot': {
-        if (!options.assetsDir) throw new Error('this run keeps no screenshots (no trajectory folder)');
-        const png = await page.screenshot({ type: 'png', timeout: left() });
-        const name = options.assetName ?? `shot-${++this.shots}.png`;
-        fs.mkdirSync(options.assetsDir, { recursive: true });
-        fs.writeFileSync(path.join(options.assetsDir, name), png);
-        const rel = `${path.basename(options.assetsDir)}/${name}`;
-        return { screenshot: { path: rel, mime: 'image/png', sha256: createHash('sha256').update(png).digest('hex'), bytes: png.length } };
-      }
+      case 'screenshot':
+        return { screenshot: await this.shoot(page, options, left()) };
     }
+  }
+
+  /**
+   * A PNG of the page's viewport saved in `options.assetsDir` as `options.assetName` (default
+   * `shot-<n>.png`); its reference has the path relative to the trajectory's folder.
+   * Throws: no assetsDir, Playwright's errors (timeout after `timeoutMs`), write errors.
+   */
+  private async shoot(page: Page, options: BrowserActOptions, timeoutMs: number): Promise<NonNullable<BrowserObservation['screenshot']>> {
+    if (!options.assetsDir) throw new Error('this run keeps no screenshots (no trajectory folder)');
+    const png = await page.screenshot({ type: 'png', timeout: timeoutMs });
+    const name = options.assetName ?? `shot-${++this.shots}.png`;
+    await fs.promises.mkdir(options.assetsDir, { recursive: true });
+    await fs.promises.writeFile(path.join(options.assetsDir, name), png);
+    return { path: `${path.basename(options.assetsDir)}/${name}`, mime: 'image/png', sha256: createHash('sha256').update(png).digest('hex'), bytes: png.length };
   }
 
   /** Starts Chromium in the container and connects, once; a failed start is tried again on the next action. */

@@ -190,7 +190,7 @@ async function runAttemptNow(ctx: AttemptContext, previous?: Trajectory): Promis
     const stepped = task.steps?.length ? await runTaskSteps({
       task, sandbox, model: ctx.model, state: { messages: t.messages, steps: t.steps, costUsd: t.totals.cost_usd }, tasksDir: ctx.tasksDir, workdir,
       mode: ctx.mode, maxSteps: ctx.maxSteps, costLimit: ctx.costLimit, commandTimeoutSec: ctx.commandTimeoutSec, outputCap: ctx.outputCap,
-      protocol: ctx.protocol, tools: t.tools.length ? (t.tools as OpenAI.Chat.ChatCompletionTool[]) : undefined, browser,
+      protocol: ctx.protocol, tools: t.tools.length ? (t.tools as OpenAI.Chat.ChatCompletionTool[]) : undefined, browser, screenshots: task.screenshots,
       signal: controller.signal, evalSignal, resumed: !!resumed, solutionFiles, onStep, onEvaluating: () => ctx.onState({ kind: 'evaluating' }),
       beforeEvaluate: (stepTask) => restoreForEval(stepTask, ws, sandbox, workdir, evalSignal),
     }) : undefined;
@@ -203,7 +203,7 @@ async function runAttemptNow(ctx: AttemptContext, previous?: Trajectory): Promis
       { messages: t.messages, steps: t.steps, costUsd: t.totals.cost_usd },
       {
         mode: ctx.mode, maxSteps: ctx.maxSteps, costLimit: ctx.costLimit, commandTimeoutSec: ctx.commandTimeoutSec, outputCap: ctx.outputCap, signal: controller.signal,
-        protocol: ctx.protocol, tools: t.tools.length ? (t.tools as OpenAI.Chat.ChatCompletionTool[]) : undefined, browser,
+        protocol: ctx.protocol, tools: t.tools.length ? (t.tools as OpenAI.Chat.ChatCompletionTool[]) : undefined, browser, screenshots: task.screenshots,
       },
       onStep,
     ));

@@ -36,7 +36,7 @@ export const DEFAULT_SOLUTION_FILES_TO = '/solution';
  * loop options are the attempt's: `signal` is its signal (a cancel, or its wall clock with reason
  * 'timeout', stops the agent).
  */
-export interface TaskStepsContext extends Pick<LoopOptions, 'mode' | 'costLimit' | 'commandTimeoutSec' | 'outputCap' | 'signal' | 'protocol' | 'tools' | 'browser'> {
+export interface TaskStepsContext extends Pick<LoopOptions, 'mode' | 'costLimit' | 'commandTimeoutSec' | 'outputCap' | 'signal' | 'protocol' | 'tools' | 'browser' | 'screenshots'> {
   task: Task;
   sandbox: Sandbox;
   model: ModelClient;
@@ -190,6 +190,7 @@ async function runStepLoop(ctx: TaskStepsContext, step: TaskStep, index: number,
         protocol: ctx.protocol,
         tools: ctx.tools,
         browser: ctx.browser,
+        screenshots: ctx.screenshots,
       },
       ctx.onStep,
     );
