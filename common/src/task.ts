@@ -38,7 +38,7 @@ export interface EvalFiles {
 }
 
 export interface TaskEval {
-  /** Shell commands run in the container after the agent stops, in order. */
+  /** Shell commands run in the container after the agent stops, in order. Browser tasks: the final page is in `$TRAJLAB_PAGE_DIR` (server/src/eval/pageChecks.ts PAGE_DIR). */
   commands?: string[];
   /** Tests that fail before the fix and must pass after it (SWE-bench / SWE-smith). */
   FAIL_TO_PASS?: string[];

@@ -53,7 +53,9 @@ function tasksFile(dir: string, tasks: Task[]): string {
 
 test('browser tasks (scripted model): goto → click → read finds the price (reward 1), type + submit changes the server\'s state (reward 1), a wrong click sequence gets 0; steps, observations and screenshots recorded; network none', { timeout: 240_000 }, async () => {
   const price = example('web-shop__gadget-price');
-  const form = example('web-shop__contact-form');
+  // The form task's eval also queries the final page the agent left ($TRAJLAB_PAGE_DIR).
+  const contact = example('web-shop__contact-form');
+  const form: Task = { ...contact, eval: { commands: [...(contact.eval as string[]), `grep -q 'Thanks, Alice' "$TRAJLAB_PAGE_DIR/text" && grep -q '<h1>Thanks, Alice</h1>' "$TRAJLAB_PAGE_DIR/html" && python3 -c "import json,os; p=json.load(open(os.environ['TRAJLAB_PAGE_DIR'] + '/page.json')); assert p['url'].endswith('/submit'), p"`] } };
   const wrong: Task = { ...price, task_id: 'web-shop__gadget-price-wrong', description: `${price.description} (Look around first.)` };
   const tmp = tempDir('browser');
   try {
@@ -116,6 +118,7 @@ test('browser tasks (scripted model): goto → click → read finds the price (r
       const f: Trajectory = traj(form.task_id);
       assert.equal(f.result!.reward, 1, JSON.stringify(f.result!.evaluation, null, 1).slice(0, 2000));
       assert.equal(f.result!.evaluation?.method, 'exit_code');
+      assert.deepEqual(f.result!.evaluation!.commands.map((c) => [c.observation.exit_code, c.observation.stderr]), [[0, ''], [0, '']]);
       const sent = f.steps[2]!.observations[0]!;
       assert.equal(sent.exit_code, 0, sent.stderr);
       assert.equal(sent.browser?.url, `${SITE}/submit`);

@@ -75,6 +75,8 @@ export interface PageState {
   title: string;
   /** The page's text (`document.body.innerText`). */
   text: string;
+  /** The page's HTML as the browser holds it now (Playwright `page.content()`: the DOM serialised, scripts' changes included). */
+  html: string;
 }
 
 const sessions = new WeakMap<Sandbox, BrowserSession>();
@@ -320,13 +322,14 @@ export class BrowserSession {
     return this.page;
   }
 
-  /** The current page's URL, title and text, for the eval; undefined when it cannot be read. Never throws. */
+  /** The current page's URL, title, text and HTML, for the eval; undefined when it cannot be read. Never throws. */
   async pageState(timeoutMs = 10_000): Promise<PageState | undefined> {
     const page = this.page;
     if (!page || this.closed) return undefined;
     try {
       const text = await withBackstop(page.evaluate(() => document.body?.innerText ?? '', undefined), timeoutMs);
-      return { url: page.url(), title: await withBackstop(page.title(), timeoutMs), text };
+      const html = await withBackstop(page.content(), timeoutMs);
+      return { url: page.url(), title: await withBackstop(page.title(), timeoutMs), text, html };
     } catch (err) {
       this.logger.warn(`the final page of container ${this.sandbox.id.slice(0, 12)} could not be read: ${(err as Error).message.split('\n')[0]}`);
       return undefined;

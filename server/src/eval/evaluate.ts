@@ -6,7 +6,8 @@ import { readContainerFile } from '../runtime/archive';
 import { shellQuote, type Sandbox } from '../runtime/sandbox';
 import { copyTaskFolders, makeContainerDirs, removeTaskFolders, taskFolders } from '../runtime/taskFiles';
 import { evaluateWithHarness } from './harnessEvaluate';
-import { checkPage, hasPageChecks } from './pageChecks';
+import { checkPage, hasPageChecks, writePageForEval } from './pageChecks';
+import { BrowserSession } from '../browser/session';
 import { gradeTests, parseTestOutput } from './testResults';
 
 /** TrajLab's own tasks' reward files: a number in reward.txt, or `{"reward": x}` / a number in reward.json. */
@@ -59,7 +60,8 @@ export async function evaluate(
   const timeoutSec = ev.timeout ?? 300;
   const commands: Evaluation['commands'] = [];
   const evalFiles = taskFolders(ev.files, limits.tasksDir ?? '.', DEFAULT_EVAL_FILES_TO);
-  const exportEnv = envExports(ev.env);
+  // A browser task's eval commands can query the final page (pageChecks.ts PAGE_DIR).
+  const exportEnv = envExports(ev.env) + (ev.commands?.length && BrowserSession.existing(sandbox) ? await writePageForEval(sandbox) : '');
   const harbor = ev.harness === 'harbor';
   // Harbor runs a verifier that timed out once more (trial.py `_verify_with_retry`: tenacity,
   // stop_after_attempt(2), on VerifierTimeoutError); a second timeout leaves no verifier result.

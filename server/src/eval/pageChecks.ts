@@ -2,12 +2,36 @@
  * Checks on a browser task's final page (issue 20): `eval.url_matches` (a regular expression the
  * URL must match) and `eval.page_contains` (text the page must contain), read from the browser
  * the agent left in the container (BrowserSession.pageState), after the agent stopped and before
- * the container goes. Page text is only compared, never run or used as a path.
+ * the container goes; and the final page written into the container for eval commands that
+ * query it (PAGE_DIR). Page text is only compared or written as a file's bytes, never run or
+ * used as a path.
  */
 import type { TaskEval } from '../../../common/src/task';
 import type { PageCheck } from '../../../common/src/trajectory';
-import { BrowserSession } from '../browser/session';
+import { BrowserSession, type PageState } from '../browser/session';
+import { writeContainerFolder } from '../runtime/archive';
 import type { Sandbox } from '../runtime/sandbox';
+
+/**
+ * Where eval commands find the browser's final page, in the container (also `$TRAJLAB_PAGE_DIR`
+ * in their environment): `url`, `title`, `text` (the page as rendered, `innerText`), `html` (the
+ * DOM serialised) and `page.json` (`{url, title, text}`), each UTF-8 without a trailing newline.
+ */
+export const PAGE_DIR = '/tmp/trajlab-page';
+
+/**
+ * Writes the final page of `sandbox`'s browser into PAGE_DIR for the eval commands and returns
+ * the shell prefix that exports `TRAJLAB_PAGE_DIR`; '' (and nothing written) when the agent never
+ * opened a page or it cannot be read: a command that reads the files then fails as it would on a
+ * missing page. `state`: the page already read (checkPage's), else it is read now. Errors: the
+ * engine's, writing the files.
+ */
+export async function writePageForEval(sandbox: Sandbox, state?: PageState): Promise<string> {
+  const page = state ?? (await BrowserSession.existing(sandbox)?.pageState());
+  if (!page) return '';
+  await writeContainerFolder(sandbox, PAGE_DIR, { url: page.url, title: page.title, text: page.text, html: page.html, 'page.json': JSON.stringify({ url: page.url, title: page.title, text: page.text }) });
+  return `export TRAJLAB_PAGE_DIR=${PAGE_DIR}; `;
+}
 
 /** Whether the eval checks the final page. */
 export function hasPageChecks(ev: TaskEval): boolean {

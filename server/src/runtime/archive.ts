@@ -53,3 +53,17 @@ export async function writeContainerFile(sandbox: Sandbox, file: string, content
   pack.finalize();
   await sandbox.putArchive(pack as unknown as Readable, path.posix.dirname(file));
 }
+
+/**
+ * Writes `files` (name → content) into the folder `dir` of the container in one archive: the
+ * folder (mode 0755) is made in its parent, which must exist, and files already there of the
+ * same names are replaced (mode 0644). Errors: the engine's (a missing parent, a read-only path).
+ */
+export async function writeContainerFolder(sandbox: Sandbox, dir: string, files: Record<string, string | Buffer>): Promise<void> {
+  const pack = tarStream.pack();
+  const name = path.posix.basename(dir);
+  pack.entry({ name: `${name}/`, type: 'directory', mode: 0o755 });
+  for (const [file, content] of Object.entries(files)) pack.entry({ name: `${name}/${file}`, mode: 0o644 }, typeof content === 'string' ? Buffer.from(content) : content);
+  pack.finalize();
+  await sandbox.putArchive(pack as unknown as Readable, path.posix.dirname(dir));
+}
