@@ -1,6 +1,8 @@
 // Bundles the CLI/daemon and the extension with esbuild (typechecking is `npm run typecheck`).
 import { build } from 'esbuild';
-import { chmodSync } from 'node:fs';
+import { chmodSync, cpSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
 
 const common = {
   bundle: true,
@@ -10,7 +12,8 @@ const common = {
   sourcemap: true,
   logLevel: 'warning',
   // ssh2 (through dockerode) loads optional native add-ons inside try/catch. playwright-core (the
-  // browser tool's driver) reads its own package files at run time: it stays in node_modules.
+  // browser tool's driver) reads its own package files at run time, so it cannot be bundled: it
+  // is copied to dist/vendor/ instead (below), where the bundles load it from.
   external: ['cpu-features', '*.node', 'playwright-core'],
   // jsonc-parser's UMD entry cannot be bundled; its ESM build can.
   mainFields: ['module', 'main'],
@@ -50,3 +53,18 @@ await Promise.all([
   }),
 ]);
 chmodSync('dist/trajlab.js', 0o755);
+
+// playwright-core's run-time files beside the bundles (dist/vendor/playwright-core, loaded by
+// server/src/browser/session.ts), so the .vsix and a copied dist/ run browser tasks: its code,
+// licences and package.json, without its type declarations, CLI and trace-viewer UI (lib/vite),
+// which connecting over CDP never loads (about 8 MB, 1.7 MB compressed).
+const pwFrom = path.dirname(createRequire(import.meta.url).resolve('playwright-core/package.json'));
+const pwTo = 'dist/vendor/playwright-core';
+rmSync(pwTo, { recursive: true, force: true });
+cpSync(pwFrom, pwTo, {
+  recursive: true,
+  filter: (src) => {
+    const rel = path.relative(pwFrom, src).split(path.sep).join('/');
+    return !/^(types|bin|lib\/vite)(\/|$)/.test(rel) && !rel.endsWith('.d.ts');
+  },
+});

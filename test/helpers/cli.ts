@@ -36,11 +36,13 @@ export interface CliOptions {
   cwd?: string;
   /** Run the built `node dist/trajlab.js` instead of the sources through tsx. */
   built?: boolean;
+  /** With `built`: the built CLI to run (a copy of dist/trajlab.js elsewhere); default BUILT_CLI. */
+  script?: string;
 }
 
 /** Starts `node --import tsx server/src/cli.ts ...args` (or, `built`, `node dist/trajlab.js ...args`) in the repository root. */
 export function startCli(args: string[], opts: CliOptions = {}): CliProcess {
-  const argv = opts.built ? [BUILT_CLI, ...args] : ['--import', 'tsx', CLI_ENTRY, ...args];
+  const argv = opts.built ? [opts.script ?? BUILT_CLI, ...args] : ['--import', 'tsx', CLI_ENTRY, ...args];
   const child = spawn(process.execPath, argv, {
     cwd: opts.cwd ?? REPO_ROOT,
     env: opts.env ?? process.env,

@@ -16,7 +16,8 @@ import { writeContainerFile } from '../../server/src/runtime/archive';
 import { Sandbox } from '../../server/src/runtime/sandbox';
 import { stderrLogger } from '../../server/src/util/log';
 import { runEngine, withServer } from '../helpers/engineRuns';
-import { dockerClient, readTasks, tempDir } from '../helpers/engineHelpers';
+import { dockerClient, listTree, readTasks, tempDir } from '../helpers/engineHelpers';
+import { BUILT_CLI, runCli } from '../helpers/cli';
 import { perTask, submit, textReply, toolReply, type CallSpec, type RequestContext, type Reply } from '../helpers/scriptedModelServer';
 
 const WEB = path.join(__dirname, '..', '..', 'examples', 'web');
@@ -268,6 +269,35 @@ test('screenshots go to the model (scripted model): a models-list entry with vis
       assert.equal(req.role, 'user');
       assert.equal(imageUrls(req).length, 1);
       assert.match((req.content as { type: string; text?: string }[])[0]!.text!, /^URL: http:\/\/127\.0\.0\.1:8000\/catalog\.html/m);
+    });
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('the built CLI copied away from node_modules runs a browser task with its own playwright-core (dist/vendor, as the .vsix ships it; scripted model)', { timeout: 180_000 }, async () => {
+  const price = example('web-shop__gadget-price');
+  const tmp = tempDir('browser-dist');
+  try {
+    // dist/ alone, where no node_modules can be found by walking up.
+    const dist = path.join(tmp.dir, 'dist');
+    fs.cpSync(path.dirname(BUILT_CLI), dist, { recursive: true, filter: (src) => !src.endsWith('.map') && !src.includes(`${path.sep}webviews`) });
+    assert.throws(() => require.resolve('playwright-core', { paths: [dist] }), /Cannot find module/);
+    const script = steps(
+      () => toolReply(browser({ action: 'goto', url: `${SITE}/catalog.html` })),
+      () => toolReply(browser({ action: 'read' })),
+      () => toolReply(submit('<answer>$12.00</answer>')),
+    );
+    await withServer(perTask(new Map([[taskPrompt(price), script]])), async (server) => {
+      const out = path.join(tmp.dir, 'out');
+      const r = await runCli(['generate', tasksFile(tmp.dir, [price]), '--model', 'openai:scripted', '--base-url', server.baseUrl, '--out', out, '--json'], { built: true, script: path.join(dist, 'trajlab.js'), cwd: tmp.dir, env: { ...process.env, OPENAI_API_KEY: 'sk-test' }, timeoutMs: 150_000 });
+      assert.equal(r.code, 0, r.stderr);
+      const file = listTree(out).find((f) => f.endsWith(`${price.task_id}.1.json`));
+      assert.ok(file, r.stdout.slice(-2000));
+      const t = JSON.parse(fs.readFileSync(file, 'utf8')) as Trajectory;
+      assert.equal(t.steps[0]!.observations[0]!.exit_code, 0, t.steps[0]!.observations[0]!.stderr);
+      assert.match(t.steps[1]!.observations[0]!.stdout, /Gadget\s+\$12\.00/);
+      assert.equal(t.result!.reward, 1);
     });
   } finally {
     tmp.cleanup();

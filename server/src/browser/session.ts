@@ -30,6 +30,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { BrowserAction, BrowserObservation, Observation } from '../../../common/src/trajectory';
@@ -384,14 +385,18 @@ function observation(o: { text: string; error?: string; timedOut?: boolean; star
 }
 
 /**
- * playwright-core, loaded on the first browser action rather than with the daemon: the bundles
- * leave it out (scripts/build.mjs), so a `trajlab` without it beside (a copied bundle) still runs
- * every other task. Rejects with an Error that says what to install.
+ * playwright-core, loaded on the first browser action rather than with the daemon. It cannot be
+ * bundled (it reads its own package files), so the build copies it beside the bundles
+ * (scripts/build.mjs → dist/vendor/playwright-core, shipped in the .vsix): a bundle loads that
+ * copy; run from the sources (tsx), the installed package. Rejects with an Error that says what
+ * to do when neither loads.
  */
 async function loadPlaywright(): Promise<typeof import('playwright-core')> {
+  const vendored = path.join(__dirname, 'vendor', 'playwright-core');
   try {
+    if (fs.existsSync(vendored)) return createRequire(__filename)(vendored) as typeof import('playwright-core');
     return await import('playwright-core');
   } catch (err) {
-    throw new Error(`the browser tool needs the playwright-core package, which cannot be loaded here (${(err as Error).message.split('\n')[0]}); run browser tasks from a TrajLab checkout, where npm ci installs it (the packaged extension does not ship it yet), or install it where Node finds it from TrajLab's dist/ (npm install playwright-core)`);
+    throw new Error(`the browser tool needs the playwright-core package, which cannot be loaded here (${(err as Error).message.split('\n')[0]}): rebuild TrajLab (npm run build copies it to dist/vendor/) or reinstall the extension`);
   }
 }

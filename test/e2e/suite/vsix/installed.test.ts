@@ -65,4 +65,13 @@ suite('packaged extension (.vsix)', () => {
     assert.ok(fs.existsSync(path.join(root, 'dist', 'extension.js')), 'dist/extension.js is packaged');
     assert.ok(fs.existsSync(path.join(root, 'dist', 'trajlab.js')), 'dist/trajlab.js (the daemon) is packaged');
   });
+
+  test('the browser tool\'s driver is packaged: dist/vendor/playwright-core loads from the installed copy', () => {
+    const vendored = path.join(trajlab().extensionPath, 'dist', 'vendor', 'playwright-core');
+    // Loaded as the daemon loads it (server/src/browser/session.ts loadPlaywright).
+    const pw = require(vendored) as { chromium?: { connectOverCDP?: unknown } };
+    assert.equal(typeof pw.chromium?.connectOverCDP, 'function');
+    const version = (JSON.parse(fs.readFileSync(path.join(vendored, 'package.json'), 'utf8')) as { version: string }).version;
+    assert.match(version, /^\d+\.\d+\.\d+/);
+  });
 });
