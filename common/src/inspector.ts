@@ -101,6 +101,8 @@ export interface ActionDetail {
   /** Edits only: the file path (text, never opened by the webview) and the edit as a unified diff. */
   path?: string;
   editDiff?: ClippedText;
+  /** Browser actions whose observation recorded the page (Observation.browser). */
+  browser?: BrowserDetail;
   observation: {
     stdout: ClippedText;
     stderr: ClippedText;
@@ -112,6 +114,52 @@ export interface ActionDetail {
     outputBytes: number;
   } | null;
 }
+
+/**
+ * The page a browser action left (common/src/trajectory.ts BrowserObservation), as the detail
+ * pane shows it above the observation's text (the accessibility tree, the page text or the
+ * lines found).
+ */
+export interface BrowserDetail {
+  /** The page's URL and title after the action (text: never a link, never HTML); '' when none could be read. */
+  url: ClippedText;
+  title: ClippedText;
+  /** Interactive elements the whole tree numbered (the `element_id`s the model could use next). */
+  elements: number;
+  /** How the observation's text was cut to its budget (lines, characters; elements for trees); null when it was whole. */
+  cut: { totalLines: number; shownLines: number; totalChars: number; shownChars: number; totalElements: number | null } | null;
+  /**
+   * The screenshot the action saved, as recorded: `path` relative to the trajectory's folder
+   * (text for display; the webview asks for the image by step and action, `screenshot`
+   * request), `bytes` its size, `sha256` hex. Null when the action saved none.
+   */
+  screenshot: { path: ClippedText; bytes: number; sha256: string } | null;
+}
+
+/** Why a recorded screenshot is not shown (ScreenshotResult). */
+export type ScreenshotProblem =
+  /** No file at the recorded path (or no `<trajectory>.assets/` folder). */
+  | 'missing'
+  /** The recorded path, or a symbolic link on it, leads outside `<trajectory>.assets/`. */
+  | 'outside'
+  /** The file's SHA-256 is not the recorded one (edited or replaced since the run). */
+  | 'changed'
+  /** Larger than MAX_SCREENSHOT_BYTES. */
+  | 'tooLarge'
+  /** Not a readable regular file, or not a PNG image. */
+  | 'unreadable';
+
+/**
+ * A browser action's screenshot for the detail pane (`trajlab/trajectory/screenshot`): the
+ * checked PNG's bytes in base64 (the webview shows them as a `data:image/png;base64,` URL), or
+ * why it is not shown (`message` for the user: what is wrong with which file).
+ */
+export type ScreenshotResult =
+  | { ok: true; mime: 'image/png'; base64: string; bytes: number }
+  | { ok: false; problem: ScreenshotProblem; message: string };
+
+/** Largest screenshot the inspector shows (bytes); a larger file is refused as `tooLarge`. */
+export const MAX_SCREENSHOT_BYTES = 8 * 1024 * 1024;
 
 /** One step in full (texts clipped to the requested size). */
 export interface StepDetail {

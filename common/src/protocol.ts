@@ -6,7 +6,7 @@
 import { NotificationType, RequestType } from 'vscode-jsonrpc';
 import type { DatasetProgress, DatasetStats, ExportOptions, ExportResult, RunComparison, SelectionFilters } from './dataset';
 import type { QualityReport } from './qualityReport';
-import type { SearchHit, StepDetail, StepFilter, StepRow, TrajectoryHeader } from './inspector';
+import type { ScreenshotResult, SearchHit, StepDetail, StepFilter, StepRow, TrajectoryHeader } from './inspector';
 import type { AttemptState, ModelCounters, RejectedLine, RunCounts, RunInfo, RunOptions, RunStatus, UnreadableRun } from './run';
 import type { DockerHostSetting } from './settings';
 
@@ -422,6 +422,24 @@ export interface TrajectoryDiffSidesParams {
 export namespace TrajectoryDiffSidesRequest {
   export const method: 'trajlab/trajectory/diffSides' = 'trajlab/trajectory/diffSides';
   export const type = new RequestType<TrajectoryDiffSidesParams, { left: string; right: string; title: string }, void>(method);
+}
+
+export interface TrajectoryScreenshotParams {
+  handle: string;
+  /** The browser action `action` of step `step` (0-based). */
+  step: number;
+  action: number;
+}
+
+/**
+ * Sent from the client to the server: the screenshot a browser action saved, read from the
+ * trajectory's `<trajectory>.assets/` folder and checked there (server/src/inspect/screenshot.ts):
+ * its bytes in base64, or why it is not shown (missing, outside the folder, changed since the
+ * run, too large). Error: no such step or action, or the action saved no screenshot.
+ */
+export namespace TrajectoryScreenshotRequest {
+  export const method: 'trajlab/trajectory/screenshot' = 'trajlab/trajectory/screenshot';
+  export const type = new RequestType<TrajectoryScreenshotParams, ScreenshotResult, void>(method);
 }
 
 /** Sent from the client to the server: the inspector closed; the daemon forgets the handle. */

@@ -123,6 +123,15 @@ export interface BrowserObservation {
   screenshot?: { path: string; mime: 'image/png'; sha256: string; bytes: number };
 }
 
+/**
+ * The folder of a trajectory's files (screenshots): `<trajectory>.assets/` beside
+ * `<trajectory>.json` (`run/x.0.json` → `run/x.0.assets`). Pure; the path as given (absolute or
+ * relative).
+ */
+export function assetsDirOf(trajectoryFile: string): string {
+  return `${trajectoryFile.replace(/\.json$/, '')}.assets`;
+}
+
 export interface Observation {
   stdout: string;
   stderr: string;

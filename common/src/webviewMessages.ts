@@ -8,7 +8,7 @@
  */
 import type { DatasetProgress, DatasetStats, RunComparison } from './dataset';
 import type { QualityReport } from './qualityReport';
-import type { SearchHit, StepDetail, StepFilter, StepRow, TrajectoryHeader } from './inspector';
+import type { ScreenshotResult, SearchHit, StepDetail, StepFilter, StepRow, TrajectoryHeader } from './inspector';
 
 // ---------------------------------------------------------------------------------------------
 // The trajectory inspector (custom editor `trajlab.inspector`).
@@ -22,6 +22,8 @@ export interface InspectorRequests {
   step: { params: { index: number; clip?: number }; result: StepDetail };
   filter: { params: { filter: StepFilter }; result: { indices: number[] } };
   search: { params: { query: string; caseSensitive?: boolean; maxHits?: number }; result: { hits: SearchHit[]; truncated: boolean } };
+  /** The screenshot of browser action `action` of step `step` (asked for the step shown only). */
+  screenshot: { params: { step: number; action: number }; result: ScreenshotResult };
 }
 export type InspectorMethod = keyof InspectorRequests;
 

@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { InspectorState } from '../../common/src/webviewMessages';
 import type { Trajectory } from '../../common/src/trajectory';
-import { hostileTrajectory, HUGE_LINE_CHARS, realisticTrajectory } from '../fixtures/inspect/generate';
+import { BROWSER_HOSTILE_TITLE, BROWSER_PNG_SIZE, hostileTrajectory, HUGE_LINE_CHARS, realisticTrajectory, writeBrowserTrajectory } from '../fixtures/inspect/generate';
 import { closeBrowser, openWebview, type Theme, type WebviewPage } from './harness';
 import { inspectorHost, type InspectorHost } from './inspectorHost';
 
@@ -488,6 +488,60 @@ test('XSS: hostile text everywhere renders as text, runs nothing, posts nothing,
     assert.equal(await selectedStep(w), 3);
     await waitDetail(w, 3);
     assert.equal(await w.page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned), undefined);
+  });
+});
+
+test('a browser step shows its page (title and URL as text), elements, cut and tree, and its checked screenshot; bad screenshots say why', async () => {
+  const file = writeBrowserTrajectory(TMP, 'web.1');
+  const t = JSON.parse(fs.readFileSync(file, 'utf8')) as Trajectory;
+  await withInspector(file, async ({ w, host }) => {
+    await waitRows(w);
+    // Step 0: the page after `goto`, its tree cut to its budget; no screenshot.
+    await w.page.click('.row[data-step="0"]');
+    await waitDetail(w, 0);
+    assert.equal(await w.page.textContent('.detail .browser-title'), BROWSER_HOSTILE_TITLE, 'the title as text');
+    assert.equal(await w.page.textContent('.detail .browser-url'), 'http://shop.test/search?q=<script>window.__pwned="url"</script>');
+    assert.equal(await w.page.$$eval('.detail .browser-page a, .detail .browser-page img', (els) => els.length), 0, 'no link, no element from the title');
+    const meta0 = (await w.page.textContent('.detail .browser-meta'))!;
+    assert.match(meta0, /^9 elements · cut to its budget: 5 of 12 lines shown \(88 of 240 characters\), 9 elements in the whole tree$/);
+    assert.equal(await w.page.$$eval('.detail .browser-cut', (els) => els.length), 1, 'the cut is marked');
+    assert.equal(await w.page.textContent('.detail pre.stdout'), t.steps[0]!.observations[0]!.stdout, 'the tree as the model read it');
+    assert.equal(await w.page.$$eval('.detail figure.screenshot', (els) => els.length), 0);
+
+    // Step 1: the screenshot, checked by the host and shown.
+    await w.page.click('.row[data-step="1"]');
+    await waitDetail(w, 1);
+    const img = await w.page.waitForSelector('.detail figure.screenshot img.screenshot-img');
+    await w.page.waitForFunction(() => (document.querySelector('.detail img.screenshot-img') as HTMLImageElement | null)?.complete);
+    assert.deepEqual(await img.evaluate((el) => [(el as HTMLImageElement).naturalWidth, (el as HTMLImageElement).naturalHeight]), [BROWSER_PNG_SIZE.width, BROWSER_PNG_SIZE.height]);
+    assert.match((await img.getAttribute('src'))!, /^data:image\/png;base64,iVBORw0KGgo/);
+    assert.match((await w.page.textContent('.detail figure.screenshot figcaption'))!, /^Screenshot web\.1\.assets\/step-1-0\.png \(\d+ bytes\)$/);
+    assert.match((await w.page.textContent('.detail .browser-meta'))!, /^4 elements$/);
+    assert.equal(await w.page.$$eval('.detail .browser-cut', (els) => els.length), 0, 'a whole tree has no cut note');
+    assert.equal(await w.page.textContent('.detail .browser-title'), BROWSER_HOSTILE_TITLE);
+    assert.match((await w.page.textContent('.detail pre.stdout'))!, /\[2\] textbox "Search"/);
+
+    // Steps 2–4: outside the assets folder, changed since the run, missing: the reason, no image.
+    const reasons: [number, string, RegExp][] = [
+      [2, 'outside', /^Screenshot "\.\.\/\.\.\/etc\/passwd": the path leads outside web\.1\.assets\/ \(the trajectory's own screenshots folder\); not shown\.$/],
+      [3, 'changed', /^Screenshot "web\.1\.assets\/step-1-0\.png": the file's SHA-256 is [0-9a-f]{64}, not the 0{64} recorded: it was changed or replaced since the run; not shown\.$/],
+      [4, 'missing', /^Screenshot "web\.1\.assets\/step-4-0\.png": no such file in web\.1\.assets\//],
+    ];
+    for (const [step, problem, message] of reasons) {
+      await w.page.click(`.row[data-step="${step}"]`);
+      await waitDetail(w, step);
+      const note = await w.page.waitForSelector(`.detail[data-step="${step}"] .screenshot-problem`);
+      assert.equal(await note.getAttribute('class'), `screenshot-problem problem-${problem}`);
+      assert.match((await note.textContent())!, message);
+      assert.equal(await w.page.$$eval('.detail img', (els) => els.length), 0, `step ${step}: no image`);
+    }
+
+    // Lazy: one request per step shown with a screenshot, none for step 0; showing step 1 again asks no more.
+    await w.page.click('.row[data-step="1"]');
+    await w.page.waitForSelector('.detail[data-step="1"] img.screenshot-img');
+    assert.deepEqual(host.requests.filter((r) => r.method === 'screenshot').map((r) => r.params), [1, 2, 3, 4].map((step) => ({ step, action: 0 })));
+    assert.equal(await w.page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned), undefined, 'no payload ran');
+    assert.deepEqual(w.errors, [], 'no page error, console error or CSP violation');
   });
 });
 

@@ -66,6 +66,9 @@ export function inspectorHost(file: string, opts: { onOpenTimes?: (before: numbe
           case 'search':
             result = await service.search(params as Parameters<InspectorService['search']>[0]);
             break;
+          case 'screenshot':
+            result = await service.screenshot(params as Parameters<InspectorService['screenshot']>[0]);
+            break;
           default:
             throw new Error(`unknown method ${String((m as { method?: unknown }).method)}`);
         }

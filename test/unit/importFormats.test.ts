@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import { detectTrajectoryFormat, readTrajectoryFile, TrajectoryImportError } from '../../server/src/import/trajectoryFile';
 import { diffStats } from '../../server/src/import/importHelpers';
+import { writeBrowserTrajectory } from '../fixtures/inspect/generate';
 import trajectorySchema from '../../schemas/trajectory.schema.json';
 import taskSchema from '../../schemas/task.schema.json';
 
@@ -93,6 +94,23 @@ test("TrajLab's own format passes through unchanged", async () => {
   const t = await readTrajectoryFile(f);
   assert.deepEqual(t, JSON.parse(fs.readFileSync(f, 'utf8')));
   assert.equal(t.imported_from, undefined);
+});
+
+test("TrajLab's browser actions are read (their page and screenshot kept); a browser action of another shape is refused", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trajlab-import-'));
+  try {
+    const f = writeBrowserTrajectory(dir, 'web.1');
+    const t = await readTrajectoryFile(f);
+    assert.deepEqual(t, JSON.parse(fs.readFileSync(f, 'utf8')));
+    assert.deepEqual(t.steps[1]!.actions[0], { kind: 'browser', action: 'screenshot', args: {}, tool_call_id: 'c1' });
+    assert.equal(t.steps[1]!.observations[0]!.browser?.screenshot?.path, 'web.1.assets/step-1-0.png');
+    const bad = structuredClone(t) as unknown as { steps: { actions: Record<string, unknown>[] }[] };
+    bad.steps[0]!.actions[0]!.action = 'download';
+    fs.writeFileSync(f, JSON.stringify(bad));
+    await assert.rejects(readTrajectoryFile(f), /steps\[0\]\.actions\[0\]\.action: must be one of "goto", "click"/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('every import validates against schemas/trajectory.schema.json', async () => {

@@ -5,6 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
@@ -15,6 +17,7 @@ import {
   TrajectoryDiffSidesRequest,
   TrajectoryFilterRequest,
   TrajectoryOpenRequest,
+  TrajectoryScreenshotRequest,
   TrajectorySearchRequest,
   TrajectoryStepRequest,
   TrajectoryStepsRequest,
@@ -22,6 +25,7 @@ import {
 import { registerTrajectoryHandlers } from '../../server/src/daemon/trajectoryHandlers';
 import { InspectorService } from '../../server/src/inspect/store';
 import { silentLogger } from '../../server/src/util/log';
+import { writeBrowserTrajectory } from '../fixtures/inspect/generate';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const FOREIGN = path.resolve(REPO_ROOT, '..', 'shared', 'fixtures', 'foreign');
@@ -82,6 +86,25 @@ test('the inspector requests over JSON-RPC: open, steps, step, filter, search, d
   } finally {
     client.dispose();
     server.dispose();
+  }
+});
+
+test('trajlab/trajectory/screenshot answers the checked PNG or why not; an action without one is RequestFailed', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trajlab-handlers-'));
+  const { server, client } = pair();
+  try {
+    const { handle } = await client.sendRequest(TrajectoryOpenRequest.type, { file: writeBrowserTrajectory(dir, 'web.1') });
+    const shot = await client.sendRequest(TrajectoryScreenshotRequest.type, { handle, step: 1, action: 0 });
+    assert.ok(shot.ok && Buffer.from(shot.base64, 'base64').subarray(1, 4).toString() === 'PNG');
+    const outside = await client.sendRequest(TrajectoryScreenshotRequest.type, { handle, step: 2, action: 0 });
+    assert.equal(!outside.ok && outside.problem, 'outside');
+    const none = await responseError(client.sendRequest(TrajectoryScreenshotRequest.type, { handle, step: 0, action: 0 }));
+    assert.equal(none.code, LSPErrorCodes.RequestFailed);
+    assert.match(none.message, /^Action 0 of step 0 recorded no screenshot\.$/);
+  } finally {
+    client.dispose();
+    server.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -57,6 +57,10 @@ test('webview messages: the allowed ones are rebuilt from their allowed fields',
     ok: true,
     message: { type: 'request', id: 6, method: 'filter', params: { filter: { errorsOnly: true } } },
   });
+  assert.deepEqual(parseInspectorMessage({ type: 'request', id: 7, method: 'screenshot', params: { step: 3, action: 0, path: '/etc/passwd' } }), {
+    ok: true,
+    message: { type: 'request', id: 7, method: 'screenshot', params: { step: 3, action: 0 } },
+  });
   assert.deepEqual(parseInspectorMessage({ type: 'openDiff', file: 'src/a.py' }), { ok: true, message: { type: 'openDiff', file: 'src/a.py' } });
   assert.deepEqual(parseInspectorMessage({ type: 'openDiff', step: 2, action: 0 }), { ok: true, message: { type: 'openDiff', step: 2, action: 0 } });
 });
@@ -72,6 +76,8 @@ test('webview messages: anything else is refused with a reason, requests with th
   assert.match(refused({ type: 'request', id: 2, method: 'step', params: { index: -1 } }).error, /index/);
   assert.match(refused({ type: 'request', id: 3, method: 'steps', params: { indices: Array.from({ length: 1001 }, (_, i) => i) } }).error, /at most 1000/);
   assert.match(refused({ type: 'request', id: 3, method: 'search', params: { query: 'x'.repeat(10_001) } }).error, /query/);
+  assert.match(refused({ type: 'request', id: 3, method: 'screenshot', params: { path: '../../etc/passwd' } }).error, /^screenshot: step and action must be integers/);
+  assert.match(refused({ type: 'request', id: 3, method: 'screenshot', params: { step: 1, action: '0' } }).error, /step and action/);
   assert.match(refused({ type: 'request', id: 'x', method: 'steps' }).error, /id/);
   assert.match(refused({ type: 'runCommand', command: 'workbench.action.terminal.new' }).error, /unknown message type/);
   assert.match(refused({ type: 'openDiff' }).error, /file, or a step/);

@@ -10,7 +10,7 @@ import { MAX_STEP_PAGE, type StepFilter } from '../../../common/src/inspector';
 import type { InspectorMethod, InspectorRequests, InspectorToHost } from '../../../common/src/webviewMessages';
 
 /** The request methods a webview may call (forwarded as `trajlab/trajectory/<method>`). */
-export const INSPECTOR_METHODS: readonly InspectorMethod[] = ['steps', 'step', 'filter', 'search'];
+export const INSPECTOR_METHODS: readonly InspectorMethod[] = ['steps', 'step', 'filter', 'search', 'screenshot'];
 
 /** Longest search query accepted (characters). */
 export const MAX_QUERY_CHARS = 10_000;
@@ -83,6 +83,10 @@ function parseParams(method: InspectorMethod, value: unknown): InspectorRequests
         out.clip = p.clip;
       }
       return out;
+    }
+    case 'screenshot': {
+      if (!isIndex(p.step) || !isIndex(p.action)) return 'step and action must be integers ≥ 0';
+      return { step: p.step, action: p.action };
     }
     case 'filter': {
       if (!isObject(p.filter)) return 'filter must be an object';

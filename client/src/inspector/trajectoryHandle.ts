@@ -11,6 +11,7 @@ import {
   TrajectoryDiffSidesRequest,
   TrajectoryFilterRequest,
   TrajectoryOpenRequest,
+  TrajectoryScreenshotRequest,
   TrajectorySearchRequest,
   TrajectoryStepRequest,
   TrajectoryStepsRequest,
@@ -134,6 +135,9 @@ function sendInspectorRequest<M extends InspectorMethod>(client: LanguageClient,
       break;
     case 'search':
       sent = client.sendRequest(TrajectorySearchRequest.type, { ...(p as InspectorRequests['search']['params']), handle });
+      break;
+    case 'screenshot':
+      sent = client.sendRequest(TrajectoryScreenshotRequest.type, { ...(p as InspectorRequests['screenshot']['params']), handle });
       break;
     default:
       sent = Promise.reject(new Error(`unknown inspector method ${String(method)}`));

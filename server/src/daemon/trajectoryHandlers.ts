@@ -12,6 +12,7 @@ import {
   TrajectoryDiffSidesRequest,
   TrajectoryFilterRequest,
   TrajectoryOpenRequest,
+  TrajectoryScreenshotRequest,
   TrajectorySearchRequest,
   TrajectoryStepRequest,
   TrajectoryStepsRequest,
@@ -49,6 +50,7 @@ export function registerTrajectoryHandlers(connection: Connection, logger: Logge
   connection.onRequest(TrajectoryFilterRequest.type, (params) => answer('filter', () => service.filter(p(params))));
   connection.onRequest(TrajectorySearchRequest.type, (params, token: CancellationToken) => answer('search', () => service.search(p(params), tokenToSignal(token))));
   connection.onRequest(TrajectoryDiffSidesRequest.type, (params) => answer('diffSides', () => service.diffSides(p(params))));
+  connection.onRequest(TrajectoryScreenshotRequest.type, (params) => answer('screenshot', () => service.screenshot(p(params))));
   connection.onNotification(TrajectoryCloseNotification.type, (params) => service.close(p(params).handle));
 
   // The connection has no close event of its own: main.ts disposes it when its socket closes.

@@ -8,11 +8,12 @@
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { SearchHit, StepDetail, StepFilter, StepRow, TrajectoryHeader } from '../../../common/src/inspector';
+import type { ScreenshotResult, SearchHit, StepDetail, StepFilter, StepRow, TrajectoryHeader } from '../../../common/src/inspector';
 import { MAX_STEP_PAGE, TRAJECTORY_TEXT_CLIP } from '../../../common/src/inspector';
-import type { Trajectory } from '../../../common/src/trajectory';
+import type { Action, Observation, Trajectory } from '../../../common/src/trajectory';
 import { readTrajectoryFile, TrajectoryImportError } from '../import/trajectoryFile';
 import { diffFilePath, diffSides, editTexts, findDiffFile, parseUnifiedDiff, type DiffFile } from './diff';
+import { readScreenshot } from './screenshot';
 import { TrajectorySearch } from './search';
 import { filterSteps, stepDetail, stepRow, trajectoryFacts, trajectoryHeader, type TrajectoryFacts } from './view';
 
@@ -186,17 +187,29 @@ export class InspectorService {
       return { ...diffSides(f), title: `${name} (final diff, ${what}; rebuilt from its hunks)` };
     }
     if (params.step !== undefined || params.action !== undefined) {
-      const steps = l.trajectory.steps;
-      const s = steps[checkIndex(params.step, steps.length)]!;
       const ai = params.action ?? 0;
-      const a = Number.isInteger(ai) ? s.actions[ai] : undefined;
-      if (!a) throw new InspectorError('notFound', `Step ${params.step} has no action ${JSON.stringify(ai)} (it has ${s.actions.length}).`);
+      const { action: a } = stepAction(l.trajectory, params.step, ai);
       if (a.kind !== 'edit') throw new InspectorError('notFound', `Action ${ai} of step ${params.step} is a ${a.kind} action, not an edit.`);
       const t = editTexts(a);
       if (!t) throw new InspectorError('notFound', `Action ${ai} of step ${params.step} (${a.command} ${a.path}) changes no text.`);
       return { left: t.old, right: t.new, title: `${a.path} (step ${params.step}, ${a.command})` };
     }
     throw new InspectorError('badParams', 'params needs `file` (a file of the final diff) or `step` and `action` (an edit action)');
+  }
+
+  /**
+   * The screenshot of the browser action `action` of step `step`, read from beside the
+   * trajectory file and checked (screenshot.ts readScreenshot: inside `<trajectory>.assets/`,
+   * recorded SHA-256, size cap); a file that fails a check is answered as `ok: false` with why.
+   * Throws InspectorError `notFound` when there is no such step or action, or the action
+   * recorded no screenshot.
+   */
+  async screenshot(params: { handle: string; step: number; action: number }): Promise<ScreenshotResult> {
+    const l = this.get(params.handle);
+    const { action: a, observation: o } = stepAction(l.trajectory, params.step, params.action);
+    const shot = a.kind === 'browser' ? o?.browser?.screenshot : undefined;
+    if (!shot || typeof shot !== 'object') throw new InspectorError('notFound', `Action ${params.action} of step ${params.step} recorded no screenshot.`);
+    return readScreenshot(l.file, shot);
   }
 
   /** Forgets `handle` (unknown handles are ignored); the import goes once no handle holds it. */
@@ -238,6 +251,14 @@ function unreadable(file: string, err: unknown): InspectorError {
   const e = err as NodeJS.ErrnoException;
   const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.message ?? String(err);
   return new InspectorError('unreadable', `${JSON.stringify(file).slice(1, -1)}: ${why}`);
+}
+
+/** Action `ai` of step `step` of `t` with its observation (if any); throws InspectorError `notFound` when either does not exist. */
+function stepAction(t: Trajectory, step: unknown, ai: unknown): { action: Action; observation: Observation | undefined } {
+  const s = t.steps[checkIndex(step, t.steps.length)]!;
+  const a = typeof ai === 'number' && Number.isInteger(ai) ? s.actions[ai] : undefined;
+  if (!a) throw new InspectorError('notFound', `Step ${step} has no action ${JSON.stringify(ai)} (it has ${s.actions.length}).`);
+  return { action: a, observation: s.observations[ai as number] };
 }
 
 function checkIndex(i: unknown, length: number): number {

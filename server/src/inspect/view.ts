@@ -3,10 +3,10 @@
  * rows of the timeline, one step in full, and the timeline's filters. Pure functions of the
  * trajectory; values the source did not record are null (as in server/src/dataset/overview.ts).
  */
-import type { ActionDetail, ClippedText, StepDetail, StepFilter, StepRow, TrajectoryHeader } from '../../../common/src/inspector';
+import type { ActionDetail, BrowserDetail, ClippedText, StepDetail, StepFilter, StepRow, TrajectoryHeader } from '../../../common/src/inspector';
 import { ROW_TEXT_CLIP, TRAJECTORY_TEXT_CLIP } from '../../../common/src/inspector';
 import { formatCount, oneLine } from '../../../common/src/format';
-import type { Action, Step, Trajectory, TrajectoryEvent } from '../../../common/src/trajectory';
+import type { Action, BrowserObservation, Step, Trajectory, TrajectoryEvent } from '../../../common/src/trajectory';
 import { browserActionLine } from '../../../common/src/trajectory';
 import { actionLine, trajectoryOverview } from '../dataset/overview';
 import { clipLines, clipText } from './clip';
@@ -215,6 +215,7 @@ export function stepDetail(s: Step, index: number, f: TrajectoryFacts, clip: num
       const d = editDiff(a);
       if (d !== undefined) detail.editDiff = clipLines(d, clip);
     }
+    if (a.kind === 'browser' && o?.browser) detail.browser = browserDetail(o.browser, c);
     return detail;
   });
   return {
@@ -229,6 +230,33 @@ export function stepDetail(s: Step, index: number, f: TrajectoryFacts, clip: num
     otherObservations: (s.other_observations ?? []).map((o) => c(o.content)),
     usage: s.usage ? { promptTokens: s.usage.prompt_tokens, completionTokens: s.usage.completion_tokens, cachedTokens: s.usage.cached_tokens ?? null } : null,
     eventsBefore: (f.eventsBefore.get(index) ?? []).map((e) => ({ source: e.source, message: c(eventText(e)) })),
+  };
+}
+
+/**
+ * The page facts of a browser observation for the detail pane (BrowserDetail), texts clipped
+ * by `c`. The observation comes from an untrusted file: a field of the wrong type reads as
+ * unknown ('' / 0 / null), never as a crash. Pure.
+ */
+export function browserDetail(b: BrowserObservation, c: (text: string) => ClippedText): BrowserDetail {
+  const str = (v: unknown) => (typeof v === 'string' ? v : '');
+  const count = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
+  const cut = b.cut && typeof b.cut === 'object' ? b.cut : undefined;
+  const shot = b.screenshot && typeof b.screenshot === 'object' ? b.screenshot : undefined;
+  return {
+    url: c(str(b.url)),
+    title: c(str(b.title)),
+    elements: count(b.elements),
+    cut: cut
+      ? {
+          totalLines: count(cut.total_lines),
+          shownLines: count(cut.shown_lines),
+          totalChars: count(cut.total_chars),
+          shownChars: count(cut.shown_chars),
+          totalElements: typeof cut.total_elements === 'number' ? count(cut.total_elements) : null,
+        }
+      : null,
+    screenshot: shot ? { path: c(str(shot.path)), bytes: count(shot.bytes), sha256: str(shot.sha256).slice(0, 128) } : null,
   };
 }
 

@@ -1,7 +1,7 @@
 import type { AttemptState } from '../../../common/src/run';
 import { taskPrompt, taskStepEval, type Task } from '../../../common/src/task';
 import type { DiffStats, ReplayDifference, Step, StepTokens, Trajectory, TrajectoryResult } from '../../../common/src/trajectory';
-import { TRAJECTORY_SCHEMA_VERSION } from '../../../common/src/trajectory';
+import { assetsDirOf, TRAJECTORY_SCHEMA_VERSION } from '../../../common/src/trajectory';
 import { toolsForTask, wantsBrowser } from '../agent/actions';
 import { DEFAULT_BROWSER_ACTION_MS } from '../browser/session';
 import { restoreSteps, runAgentLoop, type LoopResult } from '../agent/loop';
@@ -350,11 +350,6 @@ function newTrajectory(ctx: AttemptContext, image: string, workdir: string): Tra
     result: null,
     totals: { steps: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0, duration_ms: 0 },
   };
-}
-
-/** The folder of a trajectory's files (screenshots): `<trajectory>.assets/` beside `<trajectory>.json`. */
-export function assetsDirOf(trajectoryFile: string): string {
-  return `${trajectoryFile.replace(/\.json$/, '')}.assets`;
 }
 
 /** A trajectory's totals from its steps (tokens and cost summed) and its duration, ms. */

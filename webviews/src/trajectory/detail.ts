@@ -7,7 +7,7 @@
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { formatCost, formatCount, formatDuration, formatTokens } from '../../../common/src/format';
-import type { ActionDetail, ClippedText, StepDetail } from '../../../common/src/inspector';
+import type { ActionDetail, BrowserDetail, ClippedText, ScreenshotResult, StepDetail } from '../../../common/src/inspector';
 import { h } from '../common/dom';
 import { exitBadge } from './timeline';
 import { displayText } from './text';
@@ -17,6 +17,8 @@ export interface DetailActions {
   showAll(): void;
   /** "Open in diff editor" on edit action `action`. */
   openEditDiff(action: number): void;
+  /** The screenshot of browser action `action` of this step (the host reads and checks it); rejects when the request fails. */
+  screenshot(action: number): Promise<ScreenshotResult>;
 }
 
 const KIND_LABEL: Record<ActionDetail['kind'], string> = { bash: 'bash', edit: 'edit', submit: 'submit', browser: 'browser', format_error: 'format error' };
@@ -96,12 +98,53 @@ function renderAction(a: ActionDetail, i: number, count: number, block: (c: Clip
     open.addEventListener('click', () => actions.openEditDiff(i));
     el.append(h('div', { class: 'edit-diff' }, h('div', { class: 'edit-diff-bar' }, h('span', { class: 'muted' }, 'Edit'), open), diffBlock(a.editDiff)));
   }
+  if (a.browser) el.append(...browserPage(a.browser, i, actions));
   if (o && !o.missing) {
-    if (o.stdout.length) el.append(h('div', { class: 'stream-label' }, 'stdout'), block(o.stdout, 'mono stdout', 'stdout'));
+    if (o.stdout.length) el.append(h('div', { class: 'stream-label' }, a.browser ? 'page as the model read it' : 'stdout'), block(o.stdout, 'mono stdout', 'stdout'));
     if (o.stderr.length) el.append(h('div', { class: 'stream-label' }, 'stderr'), block(o.stderr, 'mono stderr', 'stderr'));
     if (!o.stdout.length && !o.stderr.length) el.append(h('div', { class: 'muted' }, '(no output)'));
   }
   return el;
+}
+
+/**
+ * A browser action's page (BrowserDetail): its title and URL as text (the URL is no link: the
+ * inspector never navigates), the elements numbered, how the text was cut, and the screenshot,
+ * asked for from the host now (the step is the one shown) and put in when it comes — or why it
+ * is not shown.
+ */
+function browserPage(b: BrowserDetail, action: number, actions: DetailActions): HTMLElement[] {
+  const more = (c: ClippedText) => (c.length > c.text.length ? `… (${formatCount(c.length)} characters)` : '');
+  const meta = h('div', { class: 'browser-meta' }, h('span', { class: 'browser-elements' }, `${formatCount(b.elements)} ${b.elements === 1 ? 'element' : 'elements'}`));
+  if (b.cut) {
+    const x = b.cut;
+    const whole = x.totalElements !== null ? `, ${formatCount(x.totalElements)} elements in the whole tree` : '';
+    meta.append(' · ', h('span', { class: 'browser-cut' }, `cut to its budget: ${formatCount(x.shownLines)} of ${formatCount(x.totalLines)} lines shown (${formatCount(x.shownChars)} of ${formatCount(x.totalChars)} characters)${whole}`));
+  }
+  const page = h(
+    'div',
+    { class: 'browser-page' },
+    h('div', { class: 'browser-title hl' }, b.title.text ? `${displayText(b.title.text)}${more(b.title)}` : '(no title)'),
+    h('div', { class: 'browser-url hl' }, b.url.text ? `${displayText(b.url.text)}${more(b.url)}` : '(no page)'),
+    meta,
+  );
+  if (!b.screenshot) return [page];
+  const shot = b.screenshot;
+  const caption = h('figcaption', { class: 'muted' }, `Screenshot ${displayText(shot.path.text)}${more(shot.path)} (${formatCount(shot.bytes)} bytes)`);
+  const body = h('div', { class: 'screenshot-status muted', role: 'status' }, 'Loading the screenshot…');
+  const figure = h('figure', { class: 'screenshot' }, body, caption);
+  actions.screenshot(action).then(
+    (r) => {
+      if (r.ok) {
+        // The host sends PNG bytes it checked (server/src/inspect/screenshot.ts); the type is ours, never the message's.
+        body.replaceWith(h('img', { class: 'screenshot-img', src: `data:image/png;base64,${r.base64}`, alt: 'Screenshot of the page after this action' }));
+      } else {
+        body.replaceWith(h('div', { class: `screenshot-problem problem-${r.problem}`, role: 'note' }, displayText(r.message)));
+      }
+    },
+    (err: Error) => body.replaceWith(h('div', { class: 'screenshot-problem', role: 'note' }, `Could not load the screenshot: ${displayText(err.message)}`)),
+  );
+  return [page, figure];
 }
 
 /** A unified diff as monospace lines coloured by their prefix (text nodes only). */

@@ -12,7 +12,7 @@
  * (diffTab.ts) render their parts.
  */
 import { formatCount } from '../../../common/src/format';
-import type { StepDetail, TrajectoryHeader } from '../../../common/src/inspector';
+import type { ScreenshotResult, StepDetail, TrajectoryHeader } from '../../../common/src/inspector';
 import type { HostToInspector, InspectorRequests, InspectorState, InspectorToHost } from '../../../common/src/webviewMessages';
 import { h } from '../common/dom';
 import type { Rpc } from '../common/rpc';
@@ -40,6 +40,8 @@ export class Inspector {
   private ui: Ui | undefined;
   private readonly search: Search;
   private readonly details = new Lru<string, StepDetail>(16);
+  /** Screenshots by `step:action`, the last few (a re-render of the step shown, for search hits or "Show all", asks no more). */
+  private readonly screenshots = new Lru<string, Promise<ScreenshotResult>>(4);
   /** Steps whose texts were asked for whole ("Show all"). */
   private readonly fullSteps = new Set<number>();
   private detailSeq = 0;
@@ -108,6 +110,7 @@ export class Inspector {
     }
     this.header = header;
     this.details.clear();
+    this.screenshots.clear();
     this.fullSteps.clear();
     const ui = (this.ui ??= this.build());
     renderHeader(ui.header, ui.replay, header);
@@ -277,6 +280,7 @@ export class Inspector {
           void this.loadDetail(step, false);
         },
         openEditDiff: (action) => this.post({ type: 'openDiff', step, action }),
+        screenshot: (action) => this.screenshot(step, action),
       }),
     );
     const marks = highlightIn(panel, this.state.query);
@@ -284,6 +288,20 @@ export class Inspector {
       marks[0].classList.add('current');
       marks[0].scrollIntoView({ block: 'center' });
     } else panel.scrollTop = 0;
+  }
+
+  /** The screenshot of `action` of `step`, from the host once (a failed request is asked again next time). */
+  private screenshot(step: number, action: number): Promise<ScreenshotResult> {
+    const key = `${step}:${action}`;
+    const known = this.screenshots.get(key);
+    if (known) return known;
+    const asked: Promise<ScreenshotResult> = this.rpc.request('screenshot', { step, action }).catch((err: Error) => {
+      // Forgotten so that the next showing asks again; the error is shown where the image goes (detail.ts).
+      if (this.screenshots.get(key) === asked) this.screenshots.delete(key);
+      throw err;
+    });
+    this.screenshots.set(key, asked);
+    return asked;
   }
 
   /** New search hits: the rows mark them, and the step shown highlights the query again. */

@@ -19,6 +19,10 @@ export class Lru<K, V> {
     while (this.map.size > this.max) this.map.delete(this.map.keys().next().value as K);
   }
 
+  delete(key: K): void {
+    this.map.delete(key);
+  }
+
   has(key: K): boolean {
     return this.map.has(key);
   }
