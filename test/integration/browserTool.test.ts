@@ -15,9 +15,10 @@ import { BrowserSession } from '../../server/src/browser/session';
 import { writeContainerFile } from '../../server/src/runtime/archive';
 import { Sandbox } from '../../server/src/runtime/sandbox';
 import { stderrLogger } from '../../server/src/util/log';
-import { runEngine, withServer } from '../helpers/engineRuns';
-import { dockerClient, listTree, readTasks, tempDir } from '../helpers/engineHelpers';
-import { BUILT_CLI, runCli } from '../helpers/cli';
+import { API_KEY, runEngine, withServer } from '../helpers/engineRuns';
+import { RunEngine } from '../../server/src/run/engine';
+import { containersOfRun, dockerClient, listTree, memoryLogger, readTasks, readTrajectory, removeContainersOfRun, tempDir, waitFor, within } from '../helpers/engineHelpers';
+import { BUILT_CLI, runCli, startCli } from '../helpers/cli';
 import { perTask, submit, textReply, toolReply, type CallSpec, type RequestContext, type Reply } from '../helpers/scriptedModelServer';
 
 const WEB = path.join(__dirname, '..', '..', 'examples', 'web');
@@ -300,6 +301,83 @@ test('the built CLI copied away from node_modules runs a browser task with its o
       assert.equal(t.result!.reward, 1);
     });
   } finally {
+    tmp.cleanup();
+  }
+});
+
+test('a browser attempt cancelled mid-run leaves no container (and no Chromium); resumed, its browser steps are done again in a fresh container, so the tour goes on from the page it reached, each step once (scripted model)', { timeout: 240_000 }, async () => {
+  const tour = example('web-shop__tour-secret');
+  const tmp = tempDir('browser-resume');
+  try {
+    const script = steps(
+      () => toolReply(browser({ action: 'goto', url: `${SITE}/` })),
+      (ctx) => toolReply(browser({ action: 'click', element_id: idOf(ctx, 'link "Start the tour"') })),
+      (ctx) => toolReply(browser({ action: 'click', element_id: idOf(ctx, 'link "Next stop"') })),
+      (ctx) => toolReply(browser({ action: 'click', element_id: idOf(ctx, 'link "Next stop"') })),
+      () => toolReply(submit('<answer>lantern</answer>')),
+    );
+    await withServer(perTask(new Map([[taskPrompt(tour), script]])), async (server) => {
+      const options = { tasksFile: tasksFile(tmp.dir, [tour]), out: tmp.dir, runId: 'browser-resume', model: 'openai:scripted', baseUrl: server.baseUrl };
+      let cancelled = false;
+      const first: RunEngine = new RunEngine(options, {
+        logger: memoryLogger(),
+        env: { OPENAI_API_KEY: API_KEY },
+        onEvent: (e) => {
+          // Cancel once two browser steps are written (the page is at the tour's first stop).
+          if (e.type === 'attempt' && e.state.kind === 'running' && e.state.step === 2 && !cancelled) {
+            cancelled = true;
+            queueMicrotask(() => first.cancel());
+          }
+        },
+      });
+      await within(first.run(), 120_000, 'the first run');
+      assert.ok(cancelled, 'the attempt reached its third step');
+      assert.deepEqual(await containersOfRun(first.runId), [], 'no container (and so no Chromium) is left');
+      const before = readTrajectory(first.store.trajectoryPath(tour.task_id, 1));
+      assert.equal(before.status, 'running');
+      assert.equal(before.steps.length, 2);
+      assert.equal(before.steps[1]!.observations[0]!.browser?.title, 'Tour, stop 1');
+
+      const { traj } = await runEngine(options, { server, timeoutMs: 150_000 });
+      const t = traj(tour.task_id);
+      assert.deepEqual(t.steps.slice(0, 2), before.steps, 'the finished steps are kept as they were');
+      assert.deepEqual(t.steps.map((s) => s.index), [0, 1, 2, 3, 4], 'each step once');
+      // The resumed container's browser was taken back to stop 1: the next click leads to stop 2.
+      assert.equal(t.steps[2]!.observations[0]!.browser?.title, 'Tour, stop 2');
+      assert.equal(t.result!.evaluation!.method, 'page');
+      assert.equal(t.result!.reward, 1, JSON.stringify(t.result!.evaluation));
+    });
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('SIGTERM of generate while Chromium is open in an attempt: the CLI exits 143 within seconds (the CDP connection and its tunnel hold nothing), and no container is left (built CLI, scripted model)', { timeout: 180_000 }, async () => {
+  const price = example('web-shop__gadget-price');
+  const tmp = tempDir('browser-sigterm');
+  const runId = 'browser-sigterm';
+  try {
+    const script = steps(
+      () => toolReply(browser({ action: 'goto', url: `${SITE}/` })),
+      // The model "thinks" for 35 s: the attempt waits with the browser open.
+      () => toolReply(submit('<answer>$12.00</answer>'), null, { delayMs: 35_000 }),
+    );
+    await withServer(perTask(new Map([[taskPrompt(price), script]])), async (server) => {
+      const out = path.join(tmp.dir, 'out');
+      const cli = startCli(['generate', tasksFile(tmp.dir, [price]), '--model', 'openai:scripted', '--base-url', server.baseUrl, '--out', out, '--run-id', runId, '--no-progress'], { built: true, env: { ...process.env, OPENAI_API_KEY: API_KEY }, timeoutMs: 150_000 });
+      const file = path.join(out, 'runs', runId, 'trajectories', `${price.task_id}.1.json`);
+      await waitFor('the goto step written', () => fs.existsSync(file) && readTrajectory(file).steps.length === 1, 90_000, 100);
+      assert.equal(readTrajectory(file).steps[0]!.observations[0]!.exit_code, 0);
+      const sentAt = Date.now();
+      cli.child.kill('SIGTERM');
+      const r = await cli.done;
+      assert.equal(r.code, 143, r.stderr);
+      assert.ok(Date.now() - sentAt < 20_000, `exited ${Date.now() - sentAt} ms after SIGTERM`);
+      assert.deepEqual(await containersOfRun(runId), [], 'no container (and so no Chromium) is left');
+      assert.equal(readTrajectory(file).status, 'running', 'the attempt stays resumable');
+    });
+  } finally {
+    await removeContainersOfRun(runId);
     tmp.cleanup();
   }
 });
