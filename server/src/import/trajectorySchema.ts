@@ -14,7 +14,7 @@
  * description names ({id, type, function: {name, arguments}}).
  */
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
-import type { Trajectory } from '../../../common/src/trajectory';
+import { BROWSER_ACTIONS, type Trajectory } from '../../../common/src/trajectory';
 import taskSchema from '../../../schemas/task.schema.json';
 import trajectorySchema from '../../../schemas/trajectory.schema.json';
 import { pointerToPath } from '../tasks/schema';
@@ -39,11 +39,12 @@ const TOOL_CALLS = {
 const ACTION = {
   type: 'object',
   required: ['kind'],
-  properties: { kind: { enum: ['bash', 'edit', 'submit', 'format_error'] }, tool_call_id: { type: 'string' } },
+  properties: { kind: { enum: ['bash', 'edit', 'submit', 'browser', 'format_error'] }, tool_call_id: { type: 'string' } },
   allOf: [
     { if: { properties: { kind: { const: 'bash' } } }, then: { required: ['command'], properties: { command: { type: 'string' } } } },
     { if: { properties: { kind: { const: 'edit' } } }, then: { required: ['command', 'path', 'args'], properties: { command: { type: 'string' }, path: { type: 'string' }, args: { type: 'object' } } } },
     { if: { properties: { kind: { const: 'submit' } } }, then: { properties: { answer: { type: 'string' } } } },
+    { if: { properties: { kind: { const: 'browser' } } }, then: { required: ['action', 'args'], properties: { action: { enum: [...BROWSER_ACTIONS] }, args: { type: 'object' } } } },
     { if: { properties: { kind: { const: 'format_error' } } }, then: { required: ['message'], properties: { message: { type: 'string' } } } },
   ],
 };
