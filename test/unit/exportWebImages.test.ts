@@ -113,8 +113,14 @@ function webTrajectory(dir: string, mode: 'tools' | 'text', sent = true): Web {
   return { t, file, task, shots };
 }
 
-function tmp(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'trajlab-web-images-'));
+/** Runs `fn` with a fresh temporary folder, removed afterwards. */
+async function inTmp(fn: (dir: string) => unknown): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trajlab-web-images-'));
+  try {
+    await fn(dir);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Exports `files` in `format` to `<dir>/out/data.jsonl`; the rows and the manifest. */
@@ -128,23 +134,18 @@ async function exportRows(dir: string, files: string[], format: ExportFormat): P
 
 const MULTIMODAL = { thoughtWords: ['<think>', '</think>'] as const, multimodal: true };
 
-test('a browser trajectory passes the shape check of trajectory files (browser actions with their action and args); an unknown browser action is reported', () => {
-  const dir = tmp();
-  try {
+test('a browser trajectory passes the shape check of trajectory files (browser actions with their action and args); an unknown browser action is reported', () =>
+  inTmp(async (dir) => {
     const { t } = webTrajectory(dir, 'tools');
     assert.equal(trajectoryShapeProblem(JSON.parse(JSON.stringify(t))), undefined);
     const bad = JSON.parse(JSON.stringify(t));
     bad.steps[0].actions[0].action = 'fly';
     assert.match(trajectoryShapeProblem(bad) ?? '', /^steps\[0\]\.actions\[0\]\.action: /);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
 for (const mode of ['tools', 'text'] as const) {
-  test(`sharegpt, ${mode} mode: the task image and two sent screenshots are the images column in order, one <image> at the start of each turn that carried one; LLaMA-Factory keeps the row`, async () => {
-    const dir = tmp();
-    try {
+  test(`sharegpt, ${mode} mode: the task image and two sent screenshots are the images column in order, one <image> at the start of each turn that carried one; LLaMA-Factory keeps the row`, () =>
+    inTmp(async (dir) => {
       const w = webTrajectory(dir, mode);
       const { rows } = await exportRows(dir, [w.file], 'sharegpt');
       const row = rows[0] as { conversations: { from: string; value: string }[]; images: string[] };
@@ -159,15 +160,11 @@ for (const mode of ['tools', 'text'] as const) {
       assert.equal(row.conversations[0]!.value, '<image>What does the blue mug cost?');
       assert.equal(withImage[1]!.value, `<image>${w.t.steps[0]!.observations[0]!.stdout}`);
       assert.deepEqual(checkShareGptRow(row as unknown as Example, MULTIMODAL), { kept: true, warnings: [] });
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 }
 
-test('sharegpt: two screenshots answering parallel calls merge into one observation turn holding both placeholders, each before its own text', async () => {
-  const dir = tmp();
-  try {
+test('sharegpt: two screenshots answering parallel calls merge into one observation turn holding both placeholders, each before its own text', () =>
+  inTmp(async (dir) => {
     const w = webTrajectory(dir, 'tools');
     const t = w.t;
     // Step 1's call made beside step 0's: one reply, two tool results in a row.
@@ -180,14 +177,10 @@ test('sharegpt: two screenshots answering parallel calls merge into one observat
     assert.equal(turn.value, `<image>${t0!.content}\n\n<image>${t1!.content}`);
     assert.deepEqual(row.images, [w.task.path, ...w.shots.map((s) => s.path)]);
     assert.deepEqual(checkShareGptRow(row, MULTIMODAL), { kept: true, warnings: [] });
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('sharegpt: a page whose text holds a literal <image> next to a sent screenshot is refused (media_placeholder_in_text); the openai export stays text-only', async () => {
-  const dir = tmp();
-  try {
+test('sharegpt: a page whose text holds a literal <image> next to a sent screenshot is refused (media_placeholder_in_text); the openai export stays text-only', () =>
+  inTmp(async (dir) => {
     const w = webTrajectory(dir, 'tools');
     const tool = w.t.messages.find((m) => m.role === 'tool')!;
     tool.content += '\n[2] img "<image> placeholder"';
@@ -199,10 +192,7 @@ test('sharegpt: a page whose text holds a literal <image> next to a sent screens
     const openai = (await exportRows(dir, [w.file], 'openai')).rows[0];
     assert.ok(!JSON.stringify(openai).includes('image_url'));
     assert.deepEqual(openai.messages[3], { role: 'tool', tool_call_id: 'call_0', content: tool.content });
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
 /** The trajectory without what ATIF does not carry (messages are rebuilt from the steps; the import's origin). */
 function comparable(t: Trajectory): unknown {
@@ -216,9 +206,8 @@ function imagesByMessage(msgs: readonly ChatMessage[]): unknown[] {
 }
 
 for (const mode of ['tools', 'text'] as const) {
-  test(`atif, ${mode} mode: ATIF-v1.6 image parts with absolute paths Harbor's validator finds; TrajLab → ATIF → TrajLab gives back steps, screenshots and message images`, async () => {
-    const dir = tmp();
-    try {
+  test(`atif, ${mode} mode: ATIF-v1.6 image parts with absolute paths Harbor's validator finds; TrajLab → ATIF → TrajLab gives back steps, screenshots and message images`, () =>
+    inTmp(async (dir) => {
       const w = webTrajectory(dir, mode);
       const { rows } = await exportRows(dir, [w.file], 'atif');
       const doc = rows[0];
@@ -245,15 +234,11 @@ for (const mode of ['tools', 'text'] as const) {
       assert.deepEqual(comparable(back), comparable(w.t));
       assert.deepEqual(back.steps.map((s) => s.observations[0]!.browser?.screenshot), w.t.steps.map((s) => s.observations[0]!.browser?.screenshot));
       assert.deepEqual(imagesByMessage(back.messages), imagesByMessage(w.t.messages));
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 }
 
-test('atif: a screenshot recorded but not sent is an image part all the same, and comes back in Observation.browser only (no message image)', async () => {
-  const dir = tmp();
-  try {
+test('atif: a screenshot recorded but not sent is an image part all the same, and comes back in Observation.browser only (no message image)', () =>
+  inTmp(async (dir) => {
     const w = webTrajectory(dir, 'tools', false);
     const doc = toAtif(w.t, { file: w.file }) as Raw;
     assert.equal(doc.schema_version, 'ATIF-v1.6');
@@ -262,14 +247,10 @@ test('atif: a screenshot recorded but not sent is an image part all the same, an
     const back = importTrajectory(JSON.parse(JSON.stringify(doc)), path.join(dir, 'trajectory.json'));
     assert.deepEqual(comparable(back), comparable(w.t));
     assert.deepEqual(imagesByMessage(back.messages), [['user', [w.task]]]);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('atif: a trajectory without images is ATIF-v1.5 with string contents, as before', async () => {
-  const dir = tmp();
-  try {
+test('atif: a trajectory without images is ATIF-v1.5 with string contents, as before', () =>
+  inTmp(async (dir) => {
     const w = webTrajectory(dir, 'tools', false);
     delete w.t.messages[1]!.images;
     for (const s of w.t.steps) for (const o of s.observations) if (o.browser) delete o.browser.screenshot;
@@ -281,14 +262,10 @@ test('atif: a trajectory without images is ATIF-v1.5 with string contents, as be
     }
     assert.equal(JSON.stringify(toAtif(w.t)), JSON.stringify(doc), 'the file only matters for image paths');
     assert.equal(doc.extra.trajlab.prompt_images, undefined);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('atif import of a foreign v1.6 file: image parts with a path become the images of the prompt and of the tool message (absolute against the file, size unknown); a URL image stays in the text', async () => {
-  const dir = tmp();
-  try {
+test('atif import of a foreign v1.6 file: image parts with a path become the images of the prompt and of the tool message (absolute against the file, size unknown); a URL image stays in the text', () =>
+  inTmp(async (dir) => {
     const file = path.join(dir, 'trial', 'agent', 'trajectory.json');
     const doc = {
       schema_version: 'ATIF-v1.6',
@@ -329,7 +306,4 @@ test('atif import of a foreign v1.6 file: image parts with a path become the ima
     assert.equal(again.schema_version, 'ATIF-v1.6');
     assert.deepEqual(again.steps[0].message[1], { type: 'image', source: { media_type: 'image/png', path: path.join(images, 'task.png') } });
     assert.deepEqual(again.steps[1].observation.results[0].content.slice(1), [{ type: 'image', source: { media_type: 'image/png', path: path.join(images, 'step1.png') } }]);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
