@@ -11,7 +11,7 @@
  * - `openai`: OpenAI chat fine-tuning JSONL (`{messages, tools, metadata}`), export/openaiChat.ts;
  * - `sharegpt`: ShareGPT as LLaMA-Factory reads it (`{conversations, system, tools}`), export/shareGpt.ts;
  * - `swesmith-xml` / `swesmith-ticks` / `swesmith-tool`: SWE-smith's `transform_to_ft` styles, export/sweSmith.ts;
- * - `atif`: Harbor ATIF v1.5, one trajectory per line, export/atif.ts;
+ * - `atif`: Harbor ATIF v1.5 (v1.6 content parts for images), one trajectory per line, export/atif.ts;
  * - `samples`: one row per LLM call with its full prompt and response (SPAgent style), export/openaiChat.ts;
  * - `examples-json` / `trajectories-json`: legacy data-generation documents, export/legacyJson.ts.
  */

@@ -388,7 +388,8 @@ export interface ImportedFrom {
    * value: `"steps.latency_ms"`, `"steps.cost_usd"`, `"observations.duration_ms"`,
    * `"totals.duration_ms"`, `"totals.cost_usd"`, `"totals.prompt_tokens"`,
    * `"totals.completion_tokens"` (sums over steps that lack usage), `"result.reward"`
-   * (with `result.success` and `result.evaluation: null`).
+   * (with `result.success` and `result.evaluation: null`), `"messages.images.bytes"` (an
+   * image read from ATIF content parts: its file is not read, sha256 `''`, bytes 0).
    */
   unknown_fields: string[];
   /**

@@ -20,7 +20,7 @@ export const EXPORT_FORMAT_INFO: Record<ExportFormat, { description: string; ext
   'swesmith-xml': { description: "SWE-smith SFT, XML-style function calls (transform_to_ft 'xml')", extension: 'jsonl' },
   'swesmith-ticks': { description: "SWE-smith SFT, commands in backticks (transform_to_ft 'ticks')", extension: 'jsonl' },
   'swesmith-tool': { description: "SWE-smith SFT, native tool calls (transform_to_ft 'tool')", extension: 'jsonl' },
-  atif: { description: 'Harbor ATIF v1.5, one JSON document per trajectory (Export… writes a folder of them)', extension: 'json' },
+  atif: { description: 'Harbor ATIF v1.5 (v1.6 with screenshots or task images), one JSON document per trajectory (Export… writes a folder of them)', extension: 'json' },
   samples: { description: 'One row per model call with its full prompt and response', extension: 'jsonl' },
   'examples-json': { description: 'Legacy {metadata, examples[]} document', extension: 'json' },
   'trajectories-json': { description: 'Legacy {trajectories[]} document', extension: 'json' },

@@ -39,13 +39,13 @@ export function addTrajectoryCommands(program: Command): void {
     .command('convert')
     .description('Convert a trajectory between formats (reads TrajLab, mini-swe-agent, SWE-agent and ATIF).')
     .argument('<in>', 'trajectory file')
-    .addOption(new Option('--to <format>', 'output format: trajlab, atif (Harbor ATIF v1.5) or mini-swe-agent (trajectory_format mini-swe-agent-1.1)').choices([...TRAJECTORY_EXPORT_FORMATS]).makeOptionMandatory())
+    .addOption(new Option('--to <format>', 'output format: trajlab, atif (Harbor ATIF v1.5, v1.6 with images) or mini-swe-agent (trajectory_format mini-swe-agent-1.1)').choices([...TRAJECTORY_EXPORT_FORMATS]).makeOptionMandatory())
     .option('--out <file>', 'write here (atomically) instead of stdout; an existing file (the input too) is refused without --overwrite')
     .option('--overwrite', 'replace an existing --out file')
     .action(async (input: string, f: { to: TrajectoryExportFormat; out?: string; overwrite?: boolean }) => {
       if (f.out && !f.overwrite) refuseExisting(input, f.out);
       const t = await readTrajectoryFile(input);
-      const json = safeJson(exportTrajectory(t, f.to)) + '\n';
+      const json = safeJson(exportTrajectory(t, f.to, input)) + '\n';
       if (f.out) {
         await writeFileAtomic(f.out, json);
         process.stderr.write(sanitizeForTerminal(`trajlab: ${input} → ${f.out} (${f.to}, ${t.steps.length} steps)`) + '\n');

@@ -1,5 +1,5 @@
 /**
- * TrajLab trajectory → Harbor ATIF v1.5 (`trajectory.json`).
+ * TrajLab trajectory → Harbor ATIF v1.5, v1.6 when it has images (`trajectory.json`).
  *
  * Spec: "RFC: Agent Trajectory Interchange Format (ATIF) Specification", repository
  * harbor-framework/harbor, `docs/rfcs/0001-trajectory-format.md` (v1.5 adds
@@ -26,45 +26,87 @@
  * - root `extra.trajlab` (`TrajlabRootExtra`): task id and definition (eval, solution,
  *   workspace, task_type, max_steps…), result, run id, attempt, start and end times, model
  *   identity, agent mode and policy, source line, environment, status, `totals.duration_ms`,
- *   and the `unknown_fields` of an imported trajectory;
+ *   the `unknown_fields` of an imported trajectory, and the prompt's images (see Images below);
  * - a step's `extra.trajlab` (`TrajlabStepExtra`): `ended_at`, `latency_ms`, `error`,
  *   `task_step`, and per action (in order, null for a missing result) the observation's
- *   `exit_code`, `stderr`, `truncated`, `timed_out`, `output_bytes` and `duration_ms`.
+ *   `exit_code`, `stderr`, `truncated`, `timed_out`, `output_bytes` and `duration_ms`, and for
+ *   a browser action its page state (`browser`) and the images sent (`images`).
  * TrajLab's ATIF importer reads both back (import/atif.ts). Values the source did not record
  * (`imported_from.unknown_fields`) are left out rather than written as 0. Tool-call arguments
  * that are not a JSON object (a malformed call) are written as `{}` (ATIF requires an object).
- * Fields an ATIF import kept in `source_fields` are restored. Text-only: a task's images
- * (ChatMessage.images) are not written (the user step keeps the prompt text; `sharegpt`
- * carries images as paths).
+ * Fields an ATIF import kept in `source_fields` are restored.
+ *
+ * Images (ATIF v1.6: Harbor's `harbor/models/trajectories/content.py`, "Added in ATIF-v1.6 to
+ * support multimodal content (images)": a step's `message` and a result's `content` are a string
+ * or a list of content parts, `ContentPart` is `{"type": "text", "text"}` or `{"type": "image",
+ * "source": ImageSource}`, `ImageSource` is `{"media_type": "image/jpeg" | "image/png" |
+ * "image/gif" | "image/webp", "path"}`, no other keys; read in a copy of that file and in
+ * NVIDIA NeMo Agent Toolkit's `nat.atif.content`, which mirrors it): a result whose observation
+ * has a browser screenshot (Observation.browser.screenshot), or whose message sent images to the
+ * model (ChatMessage.images on its `tool` message, or on the `user` message of a text-mode
+ * observation), is written as `[{type: "text", text: <the same content as without images>},
+ * {type: "image", source}…]`: the images sent, in order, then the screenshot unless it is one of
+ * them (same sha256). The user step with a task's images (ChatMessage.images of the prompt's
+ * message) is `[{type: "text", text: <prompt>}, {type: "image", source}…]` likewise. Paths are
+ * absolute: `ImageSource.path` is "a relative or absolute file path, or a URL", and Harbor's
+ * validator resolves a relative one against the folder of the trajectory file
+ * (`harbor/utils/trajectory_validator.py` `TrajectoryValidator._validate_image_paths`), but an
+ * export is written elsewhere than the trajectory (a folder of documents, a JSON Lines file) and
+ * does not copy the image files, so only an absolute path names the file wherever the document
+ * is read; `sharegpt` writes absolute paths for the same reason. A screenshot's path, relative to
+ * the trajectory's folder, is made absolute with `AtifExportOptions.file`. `schema_version` is
+ * `ATIF-v1.6` when the document has an image part (content parts do not exist before v1.6),
+ * else `ATIF-v1.5` as before, so a document without images stays what readers of v1.5 take (the
+ * version is a `Literal` of the known versions in Harbor's `Trajectory.schema_version`, so a
+ * reader pinned to an older model set rejects a newer string). What the image part has
+ * no field for travels in `extra.trajlab`: per observation the images sent with exact sha256 and
+ * bytes (`images`) and the browser page state (`browser`, screenshot path as recorded), and the
+ * prompt's images (`prompt_images`), so that TrajLab's import puts them back.
  */
-import type { Step, ToolCall, Trajectory, TrajectoryEvent } from '../../../common/src/trajectory';
+import * as path from 'node:path';
+import type { ChatImage, Observation, Step, ToolCall, Trajectory, TrajectoryEvent } from '../../../common/src/trajectory';
 import { browserCallArgs } from '../../../common/src/trajectory';
 import { taskPrompt } from '../../../common/src/task';
 import { ACTIONS_FROM_TEXT, observationContent, TRAJLAB_EXTRA_KEY, UNLINKED_RESULTS, type TrajlabRootExtra, type TrajlabStepExtra } from '../import/atif';
 import { isObject, parseArgs } from '../import/importHelpers';
 import { TRAJLAB_VERSION } from '../version';
 
-/** The ATIF version written. */
+/** The ATIF version written for a trajectory without images. */
 export const ATIF_EXPORT_VERSION = 'ATIF-v1.5';
+/** The ATIF version written when a message or result has image content parts (v1.6 added them). */
+export const ATIF_MULTIMODAL_VERSION = 'ATIF-v1.6';
 
 type Json = Record<string, unknown>;
 
+/** What toAtif needs besides the trajectory. */
+export interface AtifExportOptions {
+  /**
+   * The trajectory's file: browser screenshot paths, relative to its folder, are written
+   * absolute. Absent (a trajectory never written), they are written as recorded.
+   */
+  file?: string;
+}
+
 /**
- * Converts a TrajLab trajectory (native or imported) to an ATIF v1.5 object (see the module
- * comment), ready for `JSON.stringify`. Pure; never throws.
+ * Converts a TrajLab trajectory (native or imported) to an ATIF v1.5 object, v1.6 when it has
+ * images (see the module comment), ready for `JSON.stringify`. Pure (a relative `options.file`
+ * is resolved against the working directory); never throws.
  */
-export function toAtif(t: Trajectory): Json {
+export function toAtif(t: Trajectory, options: AtifExportOptions = {}): Json {
   const fromAtif = isFromAtif(t);
   // Only an ATIF import's source_fields are ATIF fields (another importer keeps its own format's).
   const kept = fromAtif ? (t.imported_from?.source_fields ?? {}) : {};
   const unknown = new Set(t.imported_from?.unknown_fields ?? []);
   const out: Json[] = [];
   const add = (s: Json) => out.push({ step_id: out.length + 1, ...s });
+  const images: ImageContext = { sent: sentImages(t), dir: options.file ? path.dirname(path.resolve(options.file)) : undefined, written: false };
 
   if (t.system_prompt) add({ source: 'system', message: t.system_prompt });
   const firstAssistant = t.messages.findIndex((m) => m.role === 'assistant');
-  const prompt = t.messages.slice(0, firstAssistant < 0 ? undefined : firstAssistant).find((m) => m.role === 'user')?.content ?? taskPrompt(t.task);
-  if (prompt) add({ source: 'user', message: prompt });
+  const promptMessage = t.messages.slice(0, firstAssistant < 0 ? undefined : firstAssistant).find((m) => m.role === 'user');
+  const prompt = promptMessage?.content ?? taskPrompt(t.task);
+  const promptImages = promptMessage?.images ?? [];
+  if (prompt || promptImages.length) add({ source: 'user', message: withImageParts(prompt ?? '', promptImages, images) });
 
   const events = t.events ?? [];
   let e = 0;
@@ -73,7 +115,7 @@ export function toAtif(t: Trajectory): Json {
   };
   t.steps.forEach((s, i) => {
     flushEvents(i);
-    add(agentStep(s, t, unknown));
+    add(agentStep(s, t, unknown, images));
   });
   flushEvents(Number.POSITIVE_INFINITY);
 
@@ -101,9 +143,9 @@ export function toAtif(t: Trajectory): Json {
   };
   const { agent_extra: _a, final_metrics: _f, extra: keptExtra, ...keptRoot } = kept;
   const extra: Json = { ...(isObject(keptExtra) ? keptExtra : {}) };
-  if (!fromAtif) extra[TRAJLAB_EXTRA_KEY] = rootExtra(t);
+  if (!fromAtif) extra[TRAJLAB_EXTRA_KEY] = { ...rootExtra(t), ...(promptImages.length ? { prompt_images: promptImages } : {}) };
   return {
-    schema_version: ATIF_EXPORT_VERSION,
+    schema_version: images.written ? ATIF_MULTIMODAL_VERSION : ATIF_EXPORT_VERSION,
     session_id: fromAtif ? t.run_id : [t.run_id, t.task_id, t.attempt].filter((x) => x !== '').join('/'),
     agent,
     steps: out,
@@ -134,7 +176,7 @@ function rootExtra(t: Trajectory): TrajlabRootExtra {
   };
 }
 
-function agentStep(s: Step, t: Trajectory, unknown: Set<string>): Json {
+function agentStep(s: Step, t: Trajectory, unknown: Set<string>, images: ImageContext): Json {
   const kept = isFromAtif(t) ? (s.source_fields ?? {}) : {};
   const { metrics: keptMetrics, [UNLINKED_RESULTS]: unlinkedRaw, message: keptMessage, model_name: keptModel, reasoning_effort: keptEffort, ...keptStep } = kept;
   const unlinked = new Set(Array.isArray(unlinkedRaw) ? unlinkedRaw : []);
@@ -151,9 +193,10 @@ function agentStep(s: Step, t: Trajectory, unknown: Set<string>): Json {
     if (!o || o.missing) return;
     const text = observationContent(o);
     const refs = o.subagent_trajectory_refs;
+    const shown = resultImages(o, images);
     results.push({
       ...(callIds[i] && !unlinked.has(i) ? { source_call_id: callIds[i] } : {}),
-      ...(text || !refs ? { content: text } : {}),
+      ...(text || shown.length || !refs ? { content: withImageParts(text, shown, images) } : {}),
       ...(refs ? { subagent_trajectory_ref: refs } : {}),
     });
   });
@@ -188,7 +231,7 @@ function agentStep(s: Step, t: Trajectory, unknown: Set<string>): Json {
     ...(results.length ? { observation: { results } } : {}),
     ...(Object.keys(metrics).length ? { metrics } : {}),
     ...keptStep,
-    ...(isFromAtif(t) && !fromText ? {} : { extra: { ...(isObject(keptStep.extra) ? keptStep.extra : {}), [TRAJLAB_EXTRA_KEY]: stepExtra(s, fromText, isFromAtif(t)) } }),
+    ...(isFromAtif(t) && !fromText ? {} : { extra: { ...(isObject(keptStep.extra) ? keptStep.extra : {}), [TRAJLAB_EXTRA_KEY]: stepExtra(s, fromText, isFromAtif(t), images.sent) } }),
   };
 }
 
@@ -200,7 +243,7 @@ const isFromAtif = (t: Trajectory): boolean => t.imported_from?.format === 'atif
  * text-mode flag (the rest was never there to keep); else the step's timing, error, task step
  * and each action's observation details.
  */
-function stepExtra(s: Step, fromText: boolean, atifSource: boolean): TrajlabStepExtra {
+function stepExtra(s: Step, fromText: boolean, atifSource: boolean, sent: Map<Observation, ChatImage[]>): TrajlabStepExtra {
   if (atifSource) return { [ACTIONS_FROM_TEXT]: true };
   return {
     ...(fromText ? { [ACTIONS_FROM_TEXT]: true } : {}),
@@ -214,7 +257,17 @@ function stepExtra(s: Step, fromText: boolean, atifSource: boolean): TrajlabStep
     observations: s.actions.map((_a, i) => {
       const o = s.observations[i];
       if (!o || o.missing) return null;
-      return { exit_code: o.exit_code, stderr: o.stderr, truncated: o.truncated, timed_out: o.timed_out, output_bytes: o.output_bytes, duration_ms: o.duration_ms };
+      const images = sent.get(o);
+      return {
+        exit_code: o.exit_code,
+        stderr: o.stderr,
+        truncated: o.truncated,
+        timed_out: o.timed_out,
+        output_bytes: o.output_bytes,
+        duration_ms: o.duration_ms,
+        ...(o.browser ? { browser: o.browser } : {}),
+        ...(images ? { images } : {}),
+      };
     }),
   };
 }
@@ -255,4 +308,64 @@ function eventStep(e: TrajectoryEvent, fromAtif: boolean): Json {
       : {}),
     ...kept,
   };
+}
+
+/** What the image parts of one export need: the images each observation sent, the trajectory's folder, and whether any part was written (the version). */
+interface ImageContext {
+  sent: Map<Observation, ChatImage[]>;
+  /** Absolute folder of the trajectory's file, when known. */
+  dir: string | undefined;
+  written: boolean;
+}
+
+/**
+ * The images sent to the model with each observation (ChatMessage.images of the message that
+ * carried it back): in tools mode the `tool` message answering the action's call; in text mode
+ * the first `user` message after the step's reply (the loop pushes one assistant message per
+ * step, then the step's observation message: agent/loop.ts, agent/actions.ts
+ * observationMessages; the importers rebuild messages in the same order). Observations whose
+ * message carried none are absent.
+ */
+function sentImages(t: Trajectory): Map<Observation, ChatImage[]> {
+  const out = new Map<Observation, ChatImage[]>();
+  if (!t.messages.some((m) => m.images?.length)) return out;
+  const byCall = new Map<string, ChatImage[]>();
+  const afterReply: (ChatImage[] | undefined)[] = [];
+  let replies = 0;
+  let answered = true;
+  for (const m of t.messages) {
+    if (m.role === 'assistant') {
+      replies++;
+      answered = false;
+    } else if (m.role === 'tool') {
+      if (m.tool_call_id && m.images?.length) byCall.set(m.tool_call_id, m.images);
+    } else if (m.role === 'user' && !answered) {
+      answered = true;
+      if (m.images?.length) afterReply[replies - 1] = m.images;
+    }
+  }
+  t.steps.forEach((s, i) =>
+    s.actions.forEach((a, j) => {
+      const o = s.observations[j];
+      const sent = !o || o.missing ? undefined : a.tool_call_id ? byCall.get(a.tool_call_id) : j === 0 ? afterReply[i] : undefined;
+      if (o && sent) out.set(o, sent);
+    }),
+  );
+  return out;
+}
+
+/** The images an observation's result shows: those sent with it, then its browser screenshot unless it was sent (same sha256). */
+function resultImages(o: Observation, images: ImageContext): ChatImage[] {
+  const sent = images.sent.get(o) ?? [];
+  const shot = o.browser?.screenshot;
+  if (!shot || sent.some((img) => img.sha256 === shot.sha256)) return sent;
+  const file = images.dir && !path.isAbsolute(shot.path) ? path.join(images.dir, shot.path) : shot.path;
+  return [...sent, { path: file, mime: shot.mime, sha256: shot.sha256, bytes: shot.bytes }];
+}
+
+/** `text` as is without images; with images, ATIF v1.6 content parts: the text, then one image part per image (absolute path; see the module comment). */
+function withImageParts(text: string, shown: readonly ChatImage[], images: ImageContext): string | Json[] {
+  if (!shown.length) return text;
+  images.written = true;
+  return [{ type: 'text', text }, ...shown.map((img) => ({ type: 'image', source: { media_type: img.mime, path: img.path } }))];
 }

@@ -39,7 +39,7 @@ export const FORMATS: Record<ExportFormat, FormatSpec> = {
   'swesmith-xml': { layout: 'jsonl', ext: '.jsonl', rows: (t, c) => [toSweSmithRow(t, 'xml', c)] },
   'swesmith-ticks': { layout: 'jsonl', ext: '.jsonl', rows: (t, c) => [toSweSmithRow(t, 'ticks', c)] },
   'swesmith-tool': { layout: 'jsonl', ext: '.jsonl', rows: (t, c) => [toSweSmithRow(t, 'tool', c)] },
-  atif: { layout: 'jsonl', ext: '', rows: (t) => [toAtif(t)] },
+  atif: { layout: 'jsonl', ext: '', rows: (t, c) => [toAtif(t, { file: c.summary.file })] },
   samples: { layout: 'jsonl', ext: '.jsonl', rows: toSampleRows },
   'examples-json': { layout: 'document', documentKey: LEGACY_DOCUMENTS['examples-json'].key, documentMetadata: true, ext: '.json', rows: (t, c) => [toExample(t, c)] },
   'trajectories-json': { layout: 'document', documentKey: LEGACY_DOCUMENTS['trajectories-json'].key, documentMetadata: false, ext: '.json', rows: (t, c) => [toLegacyTrajectory(t, c)] },

@@ -38,9 +38,15 @@
  *     "usage", "latency_ms", "cost_usd"}}`
  * with messages in the OpenAI shape above; `iteration` is 1-based like SPAgent's.
  *
- * Both are text-only: a task's images (ChatMessage.images) are not written, the user message
- * keeps its string content (inline `image_url` data URLs would make rows huge). The `sharegpt`
- * format carries them as paths (export/shareGpt.ts).
+ * Both are text-only: no image (ChatMessage.images) is written, neither a task's on its user
+ * message nor a browser screenshot sent with a tool result or a text-mode observation; each
+ * message keeps its string content (OpenAI's vision fine-tuning takes images only as HTTP URLs
+ * or base64 data URLs, https://developers.openai.com/api/docs/guides/vision-fine-tuning: inline
+ * data would make rows huge, and local files have no URL). A screenshot's tool message
+ * keeps its text (URL, title, page tree); the PNG stays beside the trajectory
+ * (`<trajectory>.assets/`, Observation.browser.screenshot). The `sharegpt` format carries every
+ * image as an absolute path with its `<image>` placeholder (export/shareGpt.ts), and `atif` as
+ * ATIF v1.6 image content parts (export/atif.ts).
  */
 import type { ToolArgumentsForm } from '../../../common/src/dataset';
 import type { ChatMessage, ToolCall, Trajectory } from '../../../common/src/trajectory';

@@ -31,9 +31,19 @@
  *   `<image>` placeholder in the text per image, `src/llamafactory/data/mm_plugin.py` checking
  *   that the counts match; SPAgent's DataCollector likewise writes an `images` path list per
  *   sample): the absolute paths of the images the trajectory's messages carried
- *   (ChatMessage.images, a task's `images`), in order, with one `<image>` per image at the start
- *   of the human turn's text that carried them (`<image><image>Describe…`). Rows of trajectories
- *   without images have no `images` key and no placeholder. LLaMA-Factory counts every
+ *   (ChatMessage.images: a task's `images` on its first user message, the browser screenshots
+ *   sent with a tool result or a text-mode observation), in conversation order, with one
+ *   `<image>` per image at the start of the text of the message that carried them
+ *   (`<image><image>Describe…`; a screenshot's tool result is `<image>URL: …` in its observation
+ *   turn). Where messages are merged into one turn (consecutive tool results, a human turn after
+ *   a tool result, folded user turns) each keeps its placeholders before its own text, so the
+ *   turn holds exactly the placeholders of the images of the messages in it, in the order of the
+ *   `images` list (LLaMA-Factory only counts placeholders and takes the images in order:
+ *   `mm_plugin.py` `_validate_messages`, then each plugin's `process_messages` replaces the
+ *   `<image>`s one by one from the list). Images of observations that a long conversation's
+ *   request elided (Step.history) are left out with their text, as the model never saw them
+ *   (chat.ts trainingMessages). Rows of trajectories without images have no `images` key and no
+ *   placeholder. LLaMA-Factory counts every
  *   `<image>`, `<video>` and `<audio>` in the conversation as a placeholder and has no escape for
  *   them (export/llamaFactory.ts), so a row with images whose task, tool or model text itself
  *   contains one is refused (`shareGptRefusal`: the trajectory is dropped with reason
@@ -70,7 +80,8 @@ export function toShareGptRow(t: Trajectory, ctx: RowContext): Record<string, un
     if (reply) turns.push(modelTurn(reply));
     reply = undefined;
     const turn: Turn = { from: m.role === 'tool' ? 'observation' : 'human', value: m.content ?? '' };
-    if (m.role === 'user' && m.images?.length) {
+    // A task's images on a user message, a screenshot on a tool result or a text-mode observation.
+    if (m.images?.length) {
       turn.value = IMAGE_PLACEHOLDER.repeat(m.images.length) + turn.value;
       for (const img of m.images) images.push(img.path);
     }

@@ -28,9 +28,22 @@
  * `mark_task_complete`…), else null. Fields with no native home are kept verbatim in
  * `source_fields` (step) and `imported_from.source_fields` (root), so exporting back to ATIF
  * restores them.
+ *
+ * Content parts (v1.6, Harbor `harbor/models/trajectories/content.py`: `{type: "text", text}`,
+ * `{type: "image", source: {media_type, path}}`): the task prompt's and a linked result's text
+ * is their text parts joined by newlines; their image parts with a file path become the images
+ * of the message that carries them (ChatMessage.images: the prompt's user message, the result's
+ * tool message or text-mode user message), the path made absolute against the ATIF file's folder
+ * as Harbor's validator resolves it (`TrajectoryValidator._validate_image_paths`), sha256 `''`
+ * and bytes `0` (`messages.images.bytes` in `unknown_fields`) as the file is not read. An image
+ * given by URL (`scheme://…`) stays in the text as `[image: <url>]` (importHelpers.textOf), as do
+ * the images of agent messages, events and results with no action. TrajLab's own export puts the
+ * exact images back instead (`extra.trajlab` `prompt_images`, and per observation `images` and
+ * the browser page state `browser`, with the screenshot's path as recorded).
  */
+import * as path from 'node:path';
 import type { Task } from '../../../common/src/task';
-import type { ChatMessage, Observation, OtherObservation, Step, SubagentTrajectoryRef, ToolCall, Trajectory, TrajectoryEvent, TrajectoryResult } from '../../../common/src/trajectory';
+import type { BrowserObservation, ChatImage, ChatMessage, Observation, OtherObservation, Step, SubagentTrajectoryRef, ToolCall, Trajectory, TrajectoryEvent, TrajectoryResult } from '../../../common/src/trajectory';
 import {
   actionFromToolCall,
   importedResult,
@@ -84,6 +97,8 @@ export interface TrajlabRootExtra {
   status?: Trajectory['status'];
   duration_ms?: number;
   unknown_fields?: string[];
+  /** The images of the task prompt's message, exactly (the user step's image parts lack sha256 and bytes). */
+  prompt_images?: ChatImage[];
 }
 
 /** Observation details a step's `extra.trajlab.observations` keeps per action (null: no result recorded). */
@@ -95,6 +110,10 @@ export interface TrajlabObservationExtra {
   output_bytes: number;
   /** ms */
   duration_ms: number;
+  /** A browser action's page state (Observation.browser), its screenshot path relative to the trajectory's folder as recorded. */
+  browser?: BrowserObservation;
+  /** The images sent to the model with this observation's message (ChatMessage.images), exactly. */
+  images?: ChatImage[];
 }
 
 /** A step's `extra.trajlab` in TrajLab's ATIF export; latency in ms. */
@@ -143,12 +162,14 @@ export function importAtif(data: Json, file: string, reward?: { value: number; f
   let taskPrompt: string | undefined;
   let sawToolCalls = false;
   let firstModel: string | undefined;
+  const dir = path.dirname(path.resolve(file));
+  const oursRoot = isObject(data.extra) && isObject(data.extra[TRAJLAB_EXTRA_KEY]) ? data.extra[TRAJLAB_EXTRA_KEY] : undefined;
 
   raw.forEach((s, i) => {
     const source = str(s.source);
     const text = textOf(s.message);
     if (source === 'agent') {
-      const step = agentStep(s, steps.length, unknown);
+      const { step, images } = agentStep(s, steps.length, unknown, dir);
       if (step.response.tool_calls?.length) sawToolCalls = true;
       firstModel ??= str(s.model_name);
       steps.push(step);
@@ -160,19 +181,26 @@ export function importAtif(data: Json, file: string, reward?: { value: number; f
       });
       step.actions.forEach((a, j) => {
         const o = step.observations[j]!;
-        if (!o.missing) messages.push({ role: a.tool_call_id ? 'tool' : 'user', content: o.stdout, ...(a.tool_call_id ? { tool_call_id: a.tool_call_id } : {}) });
+        const sent = images[j];
+        if (!o.missing) messages.push({ role: a.tool_call_id ? 'tool' : 'user', content: o.stdout, ...(a.tool_call_id ? { tool_call_id: a.tool_call_id } : {}), ...(sent?.length ? { images: sent } : {}) });
       });
       for (const o of step.other_observations ?? []) messages.push({ role: o.tool_call_id ? 'tool' : 'user', content: o.content, ...(o.tool_call_id ? { tool_call_id: o.tool_call_id } : {}) });
       return;
     }
     if (source !== 'system' && source !== 'user') return;
+    if (source === 'user' && taskPrompt === undefined && !steps.length) {
+      // The task prompt: its image parts are the images of its message (TrajLab's export keeps them exactly).
+      const prompt = contentOf(s.message, dir);
+      const exact = Array.isArray(oursRoot?.prompt_images) ? (oursRoot.prompt_images as ChatImage[]) : undefined;
+      if (!exact && prompt.images.length) unknown.add(UNKNOWN_IMAGE_BYTES);
+      const images = exact ?? prompt.images;
+      messages.push({ role: 'user', content: prompt.text, ...(images.length ? { images } : {}) });
+      taskPrompt = prompt.text;
+      return;
+    }
     messages.push({ role: source, content: text });
     if (source === 'system' && i === 0) {
       systemPrompt = text;
-      return;
-    }
-    if (source === 'user' && taskPrompt === undefined && !steps.length) {
-      taskPrompt = text;
       return;
     }
     const results = isObject(s.observation) && Array.isArray(s.observation.results) ? s.observation.results.filter(isObject) : [];
@@ -283,8 +311,12 @@ function restoreTrajlab(t: Trajectory, ours: Partial<TrajlabRootExtra>): Traject
   return t;
 }
 
-/** One ATIF agent step → a TrajLab step (actions, observations, usage, cost, kept fields). */
-function agentStep(s: Json, index: number, unknown: UnknownFields): Step {
+/**
+ * One ATIF agent step → a TrajLab step (actions, observations, usage, cost, kept fields), and per
+ * action the images its result sent (from TrajLab's `extra.trajlab`, else the result's image
+ * parts; see the module comment). `dir`: the ATIF file's folder, for relative image paths.
+ */
+function agentStep(s: Json, index: number, unknown: UnknownFields, dir: string): { step: Step; images: (ChatImage[] | undefined)[] } {
   const calls: ToolCall[] = [];
   const actions: Step['actions'] = [];
   const byId = new Map<string, number>();
@@ -300,17 +332,19 @@ function agentStep(s: Json, index: number, unknown: UnknownFields): Step {
     } else byId.set(id, -1);
   }
   const observations: (Observation | undefined)[] = new Array(actions.length);
+  const partImages: ChatImage[][] = new Array(actions.length);
   const other: OtherObservation[] = [];
   const unlinked: Json[] = [];
   const results = isObject(s.observation) && Array.isArray(s.observation.results) ? s.observation.results.filter(isObject) : [];
-  const toObservation = (r: Json): Observation => {
-    const refs = refsOf(r);
-    return observation(textOf(r.content), null, refs);
+  const take = (at: number, r: Json): void => {
+    const c = contentOf(r.content, dir);
+    observations[at] = observation(c.text, null, refsOf(r));
+    partImages[at] = c.images;
   };
   for (const r of results) {
     const sid = str(r.source_call_id);
     const at = sid !== undefined ? byId.get(sid) : undefined;
-    if (at !== undefined && at >= 0 && !observations[at]) observations[at] = toObservation(r);
+    if (at !== undefined && at >= 0 && !observations[at]) take(at, r);
     else if (sid !== undefined) other.push({ tool_call_id: sid, content: textOf(r.content), ...refsOf(r) });
     else unlinked.push(r);
   }
@@ -322,7 +356,7 @@ function agentStep(s: Json, index: number, unknown: UnknownFields): Step {
       break;
     }
     if (at >= 0) {
-      observations[at] = toObservation(r);
+      take(at, r);
       unlinkedAt.push(at);
     } else other.push({ tool_call_id: null, content: textOf(r.content), ...refsOf(r) });
   }
@@ -353,10 +387,17 @@ function agentStep(s: Json, index: number, unknown: UnknownFields): Step {
   }
   if (typeof ours?.latency_ms !== 'number') unknown.add('steps.latency_ms');
   const details = Array.isArray(ours?.observations) ? ours.observations : [];
+  const images: (ChatImage[] | undefined)[] = new Array(actions.length);
   const restored = Array.from(observations, (o, i) => {
     const d = details[i];
     if (o && !isObject(d)) unknown.add('observations.duration_ms');
-    if (!o || !isObject(d)) return o ?? missingObservation();
+    if (!o || !isObject(d)) {
+      if (partImages[i]?.length) unknown.add(UNKNOWN_IMAGE_BYTES);
+      images[i] = partImages[i];
+      return o ?? missingObservation();
+    }
+    // TrajLab's export: the images sent, exactly (an unsent screenshot is an image part too).
+    images[i] = Array.isArray(d.images) ? (d.images as ChatImage[]) : undefined;
     const stderr = str(d.stderr) ?? '';
     const exit = num(d.exit_code);
     return {
@@ -368,9 +409,10 @@ function agentStep(s: Json, index: number, unknown: UnknownFields): Step {
       timed_out: d.timed_out === true,
       output_bytes: num(d.output_bytes) ?? o.output_bytes,
       duration_ms: num(d.duration_ms) ?? 0,
+      ...(isObject(d.browser) ? { browser: d.browser as unknown as BrowserObservation } : {}),
     };
   });
-  return {
+  const step: Step = {
     index,
     started_at: str(s.timestamp) ?? '',
     ended_at: str(ours?.ended_at) ?? '',
@@ -387,6 +429,29 @@ function agentStep(s: Json, index: number, unknown: UnknownFields): Step {
     ...(other.length ? { other_observations: other } : {}),
     ...sourceFieldsOf(ours?.source_fields, rest),
   };
+  return { step, images };
+}
+
+/** The `unknown_fields` entry of an image read from content parts: its size (and sha256, '') are not known without reading the file. */
+const UNKNOWN_IMAGE_BYTES = 'messages.images.bytes';
+
+/**
+ * ATIF content (a string, or v1.6 content parts) → its text and the images of its image parts
+ * that give a file path (made absolute against `dir`, the ATIF file's folder; sha256 '' and
+ * bytes 0: the file is not read). Image parts given by URL stay in the text (textOf writes
+ * `[image: <url>]`); text parts are joined by newlines (textOf).
+ */
+function contentOf(content: unknown, dir: string): { text: string; images: ChatImage[] } {
+  if (!Array.isArray(content)) return { text: textOf(content), images: [] };
+  const images: ChatImage[] = [];
+  const rest = content.filter((p) => {
+    const source = isObject(p) && p.type === 'image' && isObject(p.source) ? p.source : undefined;
+    const file = source ? str(source.path) : undefined;
+    if (!source || !file || file.includes('://')) return true;
+    images.push({ path: path.resolve(dir, file), mime: str(source.media_type) ?? '', sha256: '', bytes: 0 });
+    return false;
+  });
+  return { text: textOf(rest), images };
 }
 
 /** `{source_fields}` of a step: what another importer kept (carried in `extra.trajlab`), then the ATIF step's own unknown keys; {} when neither has any. */

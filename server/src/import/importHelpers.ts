@@ -9,6 +9,7 @@ import type { Action, ChatMessage, DiffStats, ExitStatus, ForeignTrajectoryForma
 import { TRAJECTORY_SCHEMA_VERSION } from '../../../common/src/trajectory';
 import type { Task } from '../../../common/src/task';
 import { TRAJLAB_VERSION } from '../version';
+import { BROWSER_TOOL, parseBrowserArgs } from '../agent/actions';
 
 /** A JSON object (anything else is not one). */
 export type Json = Record<string, unknown>;
@@ -68,7 +69,8 @@ const SUBMIT_TOOLS = new Set(['submit', 'finish', 'mark_task_complete', 'task_co
  * shell tools (`bash`, OpenHands `execute_bash`, terminus-2 `bash_command` with `keystrokes`…)
  * → `bash`; str_replace editors (OpenHands / Anthropic `str_replace_editor`, TrajLab's
  * `str_replace_based_edit`) → `edit`; `finish` / `submit` / `mark_task_complete`… → `submit`
- * (answer from `answer`, `message` or `result`). Any other tool (OpenHands `think`,
+ * (answer from `answer`, `message` or `result`); TrajLab's `browser` with valid arguments →
+ * `browser` (agent/actions.ts parseBrowserArgs). Any other tool (OpenHands `think`,
  * `task_tracker`…) has no action kind: returns undefined, and the caller keeps its result as an
  * `other_observations` entry (the call stays in `response.tool_calls`).
  */
@@ -85,6 +87,10 @@ export function actionFromToolCall(name: string, args: Json, toolCallId: string 
   if (SUBMIT_TOOLS.has(n)) {
     const answer = str(args.answer) ?? str(args.message) ?? str(args.result);
     return { kind: 'submit', ...(answer !== undefined ? { answer } : {}), ...id };
+  }
+  if (n === BROWSER_TOOL) {
+    const a = parseBrowserArgs(args, toolCallId);
+    return a.kind === 'browser' ? a : undefined;
   }
   return undefined;
 }
