@@ -44,7 +44,6 @@ const ACTION = {
     { if: { properties: { kind: { const: 'bash' } } }, then: { required: ['command'], properties: { command: { type: 'string' } } } },
     { if: { properties: { kind: { const: 'edit' } } }, then: { required: ['command', 'path', 'args'], properties: { command: { type: 'string' }, path: { type: 'string' }, args: { type: 'object' } } } },
     { if: { properties: { kind: { const: 'submit' } } }, then: { properties: { answer: { type: 'string' } } } },
-    { if: { properties: { kind: { const: 'browser' } } }, then: { required: ['action', 'args'], properties: { action: { enum: [...BROWSER_ACTIONS] }, args: { type: 'object' } } } },
     { if: { properties: { kind: { const: 'format_error' } } }, then: { required: ['message'], properties: { message: { type: 'string' } } } },
     {
       if: { properties: { kind: { const: 'browser' } } },
