@@ -19,6 +19,7 @@ import { API_KEY, runEngine, withServer } from '../helpers/engineRuns';
 import { RunEngine } from '../../server/src/run/engine';
 import { containersOfRun, dockerClient, listTree, memoryLogger, readTasks, readTrajectory, removeContainersOfRun, tempDir, waitFor, within } from '../helpers/engineHelpers';
 import { BUILT_CLI, runCli, startCli } from '../helpers/cli';
+import { checkShareGptRow, type Example } from '../helpers/llamaFactory';
 import { perTask, submit, textReply, toolReply, type CallSpec, type RequestContext, type Reply } from '../helpers/scriptedModelServer';
 
 const WEB = path.join(__dirname, '..', '..', 'examples', 'web');
@@ -133,7 +134,7 @@ test('browser tasks (scripted model): goto → click → read finds the price (r
   }
 });
 
-test('eval.url_matches and eval.page_contains (scripted model): the link chain followed to its end gets 1 (reward source page), stopping one page short gets 0 with the failed check recorded', { timeout: 180_000 }, async () => {
+test('eval.url_matches and eval.page_contains (scripted model): the link chain followed to its end gets 1 (reward source page), stopping one page short gets 0 with the failed check recorded; the replay of the first in a fresh container gives the recorded observations', { timeout: 180_000 }, async () => {
   const tour = example('web-shop__tour-secret');
   const short: Task = { ...tour, task_id: 'web-shop__tour-secret-short', description: `${tour.description} (Be quick.)` };
   const tmp = tempDir('browser-eval');
@@ -145,7 +146,8 @@ test('eval.url_matches and eval.page_contains (scripted model): the link chain f
       () => toolReply(submit('<answer>lantern</answer>')),
     );
     await withServer(perTask(new Map([[taskPrompt(tour), follow(2)], [taskPrompt(short), follow(1)]])), async (server) => {
-      const { traj } = await runEngine({ tasksFile: tasksFile(tmp.dir, [tour, short]), out: tmp.dir, workers: 2 }, { server, timeoutMs: 150_000 });
+      const first = await runEngine({ tasksFile: tasksFile(tmp.dir, [tour, short]), out: tmp.dir, workers: 2 }, { server, timeoutMs: 150_000 });
+      const { traj } = first;
       const ok = traj(tour.task_id).result!.evaluation!;
       assert.equal(ok.method, 'page');
       assert.deepEqual(ok.page, { url: `${SITE}/tour3.html`, title: 'Tour, stop 3', url_matches: true, page_contains: true, passed: true });
@@ -155,6 +157,18 @@ test('eval.url_matches and eval.page_contains (scripted model): the link chain f
       assert.equal(no.method, 'page');
       assert.deepEqual(no.page, { url: `${SITE}/tour2.html`, title: 'Tour, stop 2', url_matches: false, page_contains: false, passed: false });
       assert.equal(no.reward, 0);
+
+      // Replayed without the model in a fresh container, the browser actions are done again and
+      // give the recorded observations (same pages, same numbered trees) and the same reward.
+      const recordedPath = first.engine.store.trajectoryPath(tour.task_id, 1);
+      const recorded = readTrajectory(recordedPath);
+      const replay = await runEngine({ tasksFile: tasksFile(tmp.dir, [tour, short]), out: tmp.dir, model: `replay:${recordedPath}`, runId: 'browser-replay' }, { timeoutMs: 150_000 });
+      const r = replay.traj(tour.task_id);
+      assert.equal(r.agent.policy, 'replay');
+      assert.deepEqual(r.steps.map((x) => x.actions), recorded.steps.map((x) => x.actions));
+      assert.deepEqual(r.result!.replay, { source: recordedPath, steps_compared: recorded.steps.length, differences: [] });
+      assert.deepEqual(r.steps.map((x) => x.observations[0]!.browser?.title), recorded.steps.map((x) => x.observations[0]!.browser?.title));
+      assert.equal(r.result!.reward, 1);
     });
   } finally {
     tmp.cleanup();
@@ -209,7 +223,7 @@ function imageUrls(m: { content: unknown }): string[] {
   return Array.isArray(m.content) ? (m.content as { type: string; image_url?: { url: string } }[]).filter((p) => p.type === 'image_url').map((p) => p.image_url!.url) : [];
 }
 
-test('screenshots go to the model (scripted model): a models-list entry with vision gets each tool result followed by its screenshot, only the latest 3 resent; a task with "screenshots" gets them in text mode; every one is a PNG beside the trajectory', { timeout: 240_000 }, async () => {
+test('screenshots go to the model (scripted model): a models-list entry with vision gets each tool result followed by its screenshot, only the latest 3 resent, and its ShareGPT export passes LLaMA-Factory\'s image-count rule; a task with "screenshots" gets them in text mode; every one is a PNG beside the trajectory', { timeout: 240_000 }, async () => {
   const price = example('web-shop__gadget-price');
   const text: Task = { ...price, task_id: 'web-shop__gadget-price-text', description: `${price.description} (Text mode.)`, screenshots: true };
   const tmp = tempDir('browser-vision');
@@ -256,6 +270,15 @@ test('screenshots go to the model (scripted model): a models-list entry with vis
       const last = requests.at(-1)!.body.messages;
       const sent = last.flatMap(imageUrls);
       assert.deepEqual(sent, shots.slice(2).map((s) => `data:image/png;base64,${fs.readFileSync(path.join(folder, s!.path)).toString('base64')}`));
+      // `trajlab export --format sharegpt` of the run: the five screenshots in `images`, one
+      // <image> each, and the row passes LLaMA-Factory's rules for a multimodal template.
+      const sft = path.join(tmp.dir, 'web.sharegpt.jsonl');
+      const exported = await runCli(['export', tools.engine.store.dir, '--format', 'sharegpt', '--out', sft]);
+      assert.equal(exported.code, 0, exported.stderr);
+      const row = JSON.parse(fs.readFileSync(sft, 'utf8').trim()) as Example & { images: string[]; conversations: { value: string }[] };
+      assert.deepEqual(row.images, shots.map((s) => path.join(folder, s!.path)));
+      assert.equal(row.conversations.map((c) => c.value.split('<image>').length - 1).reduce((a, b) => a + b, 0), 5);
+      assert.deepEqual(checkShareGptRow(row, { thoughtWords: ['<think>', '</think>'], multimodal: true }), { kept: true, warnings: [] });
 
       // Text mode, a model the registry does not know, the task asks for screenshots.
       const out2 = path.join(tmp.dir, 'text');
