@@ -67,6 +67,18 @@ test('a task whose type needs an eval warns when nothing would decide its reward
   assert.equal(analyzeLine('{"task_id": "a", "description": "x"}').valid, true, 'a warning does not make the task invalid');
 });
 
+test('expected_tools: a name that is no tool of the agent (a typo of browser) warns on that name; the tools, the editor alias and browser do not', () => {
+  const warn = (line: string) => problems(line).filter((p) => p.code === 'unknown-tool');
+  const ok = '{"task_id": "a", "task_type": "web", "description": "x", "expected_tools": ["bash", "str_replace_based_edit", "editor", "submit", "browser"]}';
+  assert.deepEqual(warn(ok), []);
+  const typo = '{"task_id": "a", "task_type": "web", "description": "x", "expected_tools": ["browser", "browsr", "python_executor"]}';
+  assert.deepEqual(warn(typo), [
+    { code: 'unknown-tool', at: '"browsr"', message: '"browsr" is not a tool of TrajLab\'s agent (bash, str_replace_based_edit, submit, browser; `editor` for str_replace_based_edit): it is recorded, and offers nothing', severity: 'warning' },
+    { code: 'unknown-tool', at: '"python_executor"', message: '"python_executor" is not a tool of TrajLab\'s agent (bash, str_replace_based_edit, submit, browser; `editor` for str_replace_based_edit): it is recorded, and offers nothing', severity: 'warning' },
+  ]);
+  assert.equal(analyzeLine(typo).valid, true, 'a warning does not make the task invalid');
+});
+
 test('a SWE-bench instance line is recognised (for the conversion)', () => {
   assert.equal(analyzeLine('{"instance_id": "o__r-1", "repo": "o/r", "problem_statement": "x", "base_commit": "abc"}').sweInstance, true);
   assert.equal(analyzeLine('{"task_id": "a", "description": "x", "eval": ["true"]}').sweInstance, undefined);

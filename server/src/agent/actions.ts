@@ -92,6 +92,12 @@ export const TOOLS: OpenAI.Chat.ChatCompletionTool[] = [
   },
 ];
 
+/** The agent's tool names (tool-calling mode), in the order the agent offers them. */
+export const TOOL_NAMES: readonly string[] = [...TOOLS, BROWSER_TOOL_SCHEMA].map((t) => (t as { function: { name: string } }).function.name);
+
+/** Names `expected_tools` may use for a tool besides its own (agent configs call the editor `editor`; agentConfig.ts). */
+export const TOOL_ALIASES: Readonly<Record<string, string>> = { editor: EDIT_TOOL };
+
 /** Whether `task` gets the browser tool: its `expected_tools` name `browser`, or it is a `web` task. */
 export function wantsBrowser(task: Pick<Task, 'expected_tools' | 'task_type'>): boolean {
   return task.task_type === 'web' || !!task.expected_tools?.includes(BROWSER_TOOL);

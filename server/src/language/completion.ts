@@ -5,14 +5,14 @@
  * host's images for `image`, and shapes for `eval`.
  */
 import { CompletionItemKind, InsertTextFormat, MarkupKind, type CompletionItem, type CompletionList, type Position, type Range } from 'vscode-languageserver';
-import { BROWSER_TOOL_SCHEMA, TOOLS } from '../agent/actions';
+import { BROWSER_TOOL_SCHEMA, TOOLS, TOOL_NAMES } from '../agent/actions';
+
+export { TOOL_NAMES };
 import { locationAt } from './jsonLine';
 import { schemaCompletions } from './jsonService';
 import { uniqueTaskId } from './taskIds';
 import type { TaskDocument } from './taskDocument';
 
-/** The agent's tool names (tool-calling mode), in the order the agent offers them. */
-export const TOOL_NAMES: readonly string[] = [...TOOLS, BROWSER_TOOL_SCHEMA].map((t) => (t as { function: { name: string } }).function.name);
 
 /** Where completion needs the host's images (async: the first call may list them). */
 export interface CompletionContext {

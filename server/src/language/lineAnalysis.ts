@@ -7,6 +7,7 @@
 import { checkTaskLine, type LineProblem } from '../tasks/reader';
 import { isSweInstance } from '../import/sweInstance';
 import { findTopLevelProperty, trimmedSpan } from './jsonLine';
+import { TOOL_ALIASES, TOOL_NAMES } from '../agent/actions';
 
 /** Codes of the diagnostics this language produces (`Diagnostic.code`), for code actions and tests. */
 export const DiagnosticCode = {
@@ -19,6 +20,7 @@ export const DiagnosticCode = {
   repoNotFound: 'repo-not-found',
   imageNotFound: 'image-not-found',
   evalMissing: 'eval-missing',
+  unknownTool: 'unknown-tool',
 } as const;
 export type DiagnosticCode = (typeof DiagnosticCode)[keyof typeof DiagnosticCode];
 
@@ -89,10 +91,12 @@ export function analyzeLine(text: string): LineAnalysis {
   if (ws && typeof ws === 'object' && typeof (ws as { repo?: unknown }).repo === 'string' && (ws as { repo: string }).repo) analysis.repo = (ws as { repo: string }).repo;
   if (value.solution && typeof value.solution === 'object') analysis.hasSolution = true;
   if (!analysis.valid && isSweInstance(value)) analysis.sweInstance = true;
+  const toolProblems = unknownTools(text, value.expected_tools);
+  if (toolProblems.length) analysis.problems = [...analysis.problems, ...toolProblems];
   const evalProblem = missingEval(value);
   if (evalProblem) {
     const at = findTopLevelProperty(text, 'task_type')?.value ?? findTopLevelProperty(text, 'task_id')?.key ?? trimmedSpan(text);
-    analysis.problems = [...problems, { ...evalProblem, ...at }];
+    analysis.problems = [...analysis.problems, { ...evalProblem, ...at }];
   }
   return analysis;
 }
@@ -124,6 +128,37 @@ function missingEval(value: Record<string, unknown>): Omit<LineDiagnostic, 'offs
     severity: 'warning',
     code: DiagnosticCode.evalMissing,
   };
+}
+
+/**
+ * A warning for each name in `expected_tools` that is no tool of TrajLab's agent (TOOL_NAMES or
+ * an alias): a typo such as `browsr` would silently leave a web task without its browser. The
+ * name is still recorded in the trajectory (the schema allows any string), so it is no error.
+ * Each warning spans the name's string in the array (its first occurrence there after the
+ * previous one).
+ */
+function unknownTools(text: string, tools: unknown): LineDiagnostic[] {
+  if (!Array.isArray(tools)) return NO_PROBLEMS;
+  const known = new Set([...TOOL_NAMES, ...Object.keys(TOOL_ALIASES)]);
+  const span = findTopLevelProperty(text, 'expected_tools')?.value;
+  if (!span) return NO_PROBLEMS;
+  const out: LineDiagnostic[] = [];
+  let from = span.offset;
+  for (const name of tools) {
+    if (typeof name !== 'string') continue;
+    const literal = JSON.stringify(name);
+    const at = text.indexOf(literal, from);
+    if (at >= 0 && at < span.offset + span.length) from = at + literal.length;
+    if (known.has(name)) continue;
+    out.push({
+      offset: at >= 0 ? at : span.offset,
+      length: at >= 0 ? literal.length : span.length,
+      message: `${literal} is not a tool of TrajLab's agent (${TOOL_NAMES.join(', ')}; \`editor\` for ${TOOL_ALIASES.editor}): it is recorded, and offers nothing`,
+      severity: 'warning',
+      code: DiagnosticCode.unknownTool,
+    });
+  }
+  return out;
 }
 
 /** The string value of top-level `key` in a line that may not parse as a whole. */
