@@ -192,6 +192,9 @@ test('sharegpt: a page whose text holds a literal <image> next to a sent screens
     const openai = (await exportRows(dir, [w.file], 'openai')).rows[0];
     assert.ok(!JSON.stringify(openai).includes('image_url'));
     assert.deepEqual(openai.messages[3], { role: 'tool', tool_call_id: 'call_0', content: tool.content });
+    // The row carries the browser tool calls and the tool's schema.
+    assert.equal(openai.messages[2].tool_calls[0].function.name, 'browser');
+    assert.ok(openai.tools.some((x: Raw) => x.function.name === 'browser'));
   }));
 
 /** The trajectory without what ATIF does not carry (messages are rebuilt from the steps; the import's origin). */
