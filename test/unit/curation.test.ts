@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ManifestEntry, SelectionFilters } from '../../common/src/dataset';
-import type { Trajectory } from '../../common/src/trajectory';
+import type { Action, BrowserActionName, Trajectory } from '../../common/src/trajectory';
 import { flagsOf } from '../../server/src/dataset/flags';
 import { estimateJaccard, findNearDuplicates, lshParams, NearSigner, normalizeCommand } from '../../server/src/dataset/nearDuplicates';
 import { validateFilters } from '../../server/src/dataset/select';
@@ -153,6 +153,27 @@ test('flags: format errors, idle tail, empty submission, truncated output', () =
   const tr = flagsOf(finishedTrajectory({ actions: ['cat big.log', 'ls'], outputs: [{ stdout: 'x'.repeat(100), truncated: true, output_bytes: 1e6 }] }));
   assert.deepEqual(tr.flags, ['truncated-output']);
   assert.equal(tr.facts.truncated_outputs, 1);
+});
+
+test('web trajectories: browser actions count in loops, repeated observations, state changes, tampering and near-dedup (a web trajectory is not all alike)', async () => {
+  const b = (action: BrowserActionName, args: Record<string, unknown> = {}): Action => ({ kind: 'browser', action, args } as Action);
+  // The same read 6 times over an unchanged page is a loop; a click in between changes the page.
+  const reads = flagsOf(finishedTrajectory({ actions: [b('goto', { url: 'http://127.0.0.1:8000/' }), ...Array(6).fill(b('read'))], outputs: ['URL: /\n[1] link "A"', ...Array(6).fill('URL: /\nShop')] }));
+  assert.deepEqual(reads.flags, ['loop', 'repeated-observation']);
+  assert.equal(reads.facts.repeated_action, 'browser read');
+  const browsing = flagsOf(finishedTrajectory({ actions: Array.from({ length: 6 }, (_, i) => [b('click', { element_id: 1 }), b('read')]).flat(), outputs: Array.from({ length: 12 }, (_, i) => `page ${i}`) }));
+  assert.equal(browsing.facts.max_repeats, 1, 'each read follows a click');
+  // Opening the hidden tests in the browser is reading them.
+  assert.equal(tamperingOf(finishedTrajectory({ actions: [b('goto', { url: 'file:///tests/test_outputs.py' })] })).length, 1);
+  // Near-dedup sees the browser actions: the same visit on another port is a copy, another path is not.
+  const signer = await NearSigner.create();
+  const visit = (host: string, pages: string[]) => signer.sign(finishedTrajectory({ actions: pages.flatMap((p, i) => [b('goto', { url: `${host}/${p}` }), b('click', { element_id: i + 1 }), b('type', { element_id: 2, text: `item ${i}`, submit: true })]) }));
+  const pages = Array.from({ length: 10 }, (_, i) => `shop/page${i}.html`);
+  const a = visit('http://127.0.0.1:8000', pages);
+  assert.equal(estimateJaccard(a.actions, visit('http://localhost:9000', pages).actions), 1);
+  // The same kinds of actions elsewhere on the site (before browser actions had tokens, every web trajectory of a task read alike).
+  const elsewhere = signer.sign(finishedTrajectory({ actions: pages.flatMap((_, i) => [b('goto', { url: `http://127.0.0.1:8000/admin/user-${i}/edit` }), b('click', { element_id: i + 20 }), b('type', { element_id: 7, text: `Alice Smith ${i}`, submit: false })]) }));
+  assert.ok(estimateJaccard(a.actions, elsewhere.actions) < 0.3, String(estimateJaccard(a.actions, elsewhere.actions)));
 });
 
 const SWE_TASK = { eval: { commands: ['python -m pytest -q tests/test_calc.py'], FAIL_TO_PASS: ['tests/test_calc.py::test_add'] } };

@@ -14,8 +14,8 @@
  */
 import { clipAtSpace } from '../../../common/src/format';
 import type { TrajectoryFlag, TrajectoryFlagFacts } from '../../../common/src/dataset';
-import type { Action, Observation, Trajectory } from '../../../common/src/trajectory';
-import { tamperingReport } from './tampering';
+import { browserActionLine, type Action, type Observation, type Trajectory } from '../../../common/src/trajectory';
+import { actionPathText, tamperingReport } from './tampering';
 import { stepActions } from './wellFormed';
 
 /**
@@ -52,12 +52,17 @@ export function changesState(a: Action, o: Observation | undefined): boolean {
   if (failed) return false;
   if (a.kind === 'edit') return a.command !== 'view';
   if (a.kind === 'bash') return STATE_CHANGING_COMMAND.test(a.command);
+  if (a.kind === 'browser') return PAGE_CHANGING_ACTIONS.has(a.action);
   return false;
 }
+
+/** Browser actions that change the page or what the site holds (a web task's state); scroll, find, read and screenshot only look. */
+const PAGE_CHANGING_ACTIONS: ReadonlySet<string> = new Set(['goto', 'click', 'type', 'back', 'forward']);
 
 /** What identifies an action for loop counting: the exact command (whitespace collapsed), or the edit with its arguments. */
 export function loopKey(a: Action): string | undefined {
   if (a.kind === 'bash') return a.command.trim().replace(/\s+/g, ' ');
+  if (a.kind === 'browser') return browserActionLine(a);
   if (a.kind === 'edit') {
     const { command: _c, path: _p, ...rest } = a.args ?? {};
     return `${a.command} ${a.path} ${JSON.stringify(Object.fromEntries(Object.entries(rest).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))))}`;
@@ -111,7 +116,7 @@ export function flagsOf(t: Trajectory): FlagReport {
           if (n === FLAG_THRESHOLDS.loop) loopAt = si;
         }
       }
-      if (o && !o.missing && (a.kind === 'bash' || a.kind === 'edit')) {
+      if (o && !o.missing && (a.kind === 'bash' || a.kind === 'edit' || a.kind === 'browser')) {
         const text = `${o.exit_code}\u0000${o.stdout}\u0000${o.stderr}`;
         const empty = !o.stdout.trim() && !o.stderr.trim();
         if (!empty && text === prevObs) sameRun++;
@@ -170,7 +175,7 @@ function stepChanging(t: Trajectory, paths: string[]): number {
   let named = -1;
   for (let si = 0; si < t.steps.length; si++) {
     for (const { a, o } of stepActions(t.steps[si])) {
-      const text = a.kind === 'bash' ? a.command : a.kind === 'edit' ? a.path : '';
+      const text = actionPathText(a);
       if (!text || !paths.some((p) => text.includes(p))) continue;
       if (changesState(a, o)) return si;
       if (named < 0) named = si;

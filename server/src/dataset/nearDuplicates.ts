@@ -6,7 +6,8 @@
  * - Tokens. Actions: each bash command split into shell words with paths (`<path.py>`, the
  *   extension kept), numbers (`<n>`), hex ids and UUIDs (`<hex>`, `<id>`) normalised
  *   (normalizeCommand); an edit is `edit <command> <path>` (its text is in the diff); a submit
- *   is `submit`; actions are separated by a `⏎` token. Diff: the changed files' names and the
+ *   is `submit`; a browser action is `browser <action>` and its arguments (browserTokens); actions
+ *   are separated by a `⏎` token. Diff: the changed files' names and the
  *   words, numbers and punctuation of the `+` / `-` lines (hunk headers and `index` lines,
  *   which only say where, are left out); at most MAX_DIFF_CHARS of it.
  * - Shingles: K = 5 consecutive tokens (BigCode's near-deduplication used 5-grams). A command
@@ -134,8 +135,42 @@ function actionTokens(a: Action, out: string[]): void {
     case 'format_error':
       out.push('format_error');
       break;
+    case 'browser':
+      browserTokens(a, out);
+      break;
   }
   out.push('⏎');
+}
+
+/**
+ * A browser action's tokens: `browser`, the action, then its arguments: a URL as its path's
+ * segments (scheme, host and port dropped: the same site on another port is the same visit;
+ * numbers normalised as in commands, query and fragment kept as one token each), an element
+ * id as `#<id>` (ids are numbered in page order, so the same page gives the same ids), typed or
+ * searched text as normalised words, the scroll direction, `submit`.
+ * `goto http://127.0.0.1:8000/item/42.html` → `browser goto / item / <n>.html`.
+ */
+function browserTokens(a: Extract<Action, { kind: 'browser' }>, out: string[]): void {
+  out.push('browser', a.action);
+  const x = a.args;
+  if (x.url !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(x.url);
+    } catch {
+      url = undefined;
+    }
+    if (!url) out.push(...normalizeCommand(x.url));
+    else {
+      for (const segment of url.pathname.split('/').slice(1)) out.push('/', ...(segment ? [segment.replace(/\d+(\.\d+)?/g, '<n>')] : []));
+      if (url.search) out.push(url.search.replace(/\d+(\.\d+)?/g, '<n>'));
+      if (url.hash) out.push(url.hash);
+    }
+  }
+  if (x.element_id !== undefined) out.push(`#${x.element_id}`);
+  if (x.text !== undefined) out.push(...normalizeCommand(x.text));
+  if (x.direction !== undefined) out.push(x.direction);
+  if (x.submit) out.push('submit');
 }
 
 /** The normalised tokens of a trajectory's actions, in order (at most MAX_ACTION_TOKENS). */

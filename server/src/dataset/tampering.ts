@@ -13,7 +13,7 @@
  * Pure: reads the trajectory (its task snapshot) only.
  */
 import type { Task, TaskEval, TaskFiles } from '../../../common/src/task';
-import type { Trajectory } from '../../../common/src/trajectory';
+import type { Action, Trajectory } from '../../../common/src/trajectory';
 import { stepActions, strings } from './wellFormed';
 
 /**
@@ -164,7 +164,7 @@ export function tamperingReport(t: Trajectory): TamperingReport {
     let count = 0;
     t.steps.forEach((s, si) => {
       for (const { a } of stepActions(s)) {
-        const text = a.kind === 'bash' ? a.command : a.kind === 'edit' ? a.path : '';
+        const text = actionPathText(a);
         const m = text ? re.exec(text) : null;
         if (!m) continue;
         count++;
@@ -184,4 +184,26 @@ export function tamperingOf(t: Trajectory): string[] {
 
 function short(paths: string[]): string {
   return paths.length > 5 ? `${paths.slice(0, 5).join(', ')} and ${paths.length - 5} more` : paths.join(', ');
+}
+
+/**
+ * The text of an action that may name a file: a bash command, an edit's path, a browser
+ * `goto`'s URL, a `file:` URL as its path (`file:///tests/…` reads a hidden file as surely as
+ * `cat`); '' for the others.
+ */
+export function actionPathText(a: Action): string {
+  if (a.kind === 'bash') return a.command;
+  if (a.kind === 'edit') return a.path;
+  if (a.kind === 'browser') return fileUrlPath(a.args.url ?? '');
+  return '';
+}
+
+/** A `file:` URL's path, decoded (`file:///tests/a%20b.py` → `/tests/a b.py`); any other text as it is. */
+function fileUrlPath(url: string): string {
+  if (!/^file:/i.test(url)) return url;
+  try {
+    return decodeURIComponent(new URL(url).pathname);
+  } catch {
+    return url.replace(/^file:\/*/i, '/');
+  }
 }
