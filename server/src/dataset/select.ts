@@ -31,7 +31,7 @@ import type { Trajectory } from '../../../common/src/trajectory';
 import { diversityFeatures, selectDiverse } from './diversity';
 import { describeFlag } from './flags';
 import { findNearDuplicates, NearSigner } from './nearDuplicates';
-import type { TrajectorySummary } from './summary';
+import type { CandidateSummary, TrajectorySummary } from './summary';
 
 /** A drop decision with its human-readable detail (and, for `near_duplicate`, the trajectory kept instead; for `not_selected`, the nearest selected one). */
 export interface Drop {
@@ -179,7 +179,7 @@ function range(min?: number, max?: number): string {
  * Ranking of attempts of one task, best first: highest reward (unknown last), then fewest
  * steps, then the first in source order.
  */
-export function compareAttempts(a: TrajectorySummary, b: TrajectorySummary): number {
+export function compareAttempts(a: CandidateSummary, b: CandidateSummary): number {
   const ra = a.reward ?? Number.NEGATIVE_INFINITY;
   const rb = b.reward ?? Number.NEGATIVE_INFINITY;
   if (ra !== rb) return rb - ra;
@@ -206,7 +206,7 @@ export interface AcrossResult {
  * was summarised without its signatures (see `acrossSigner`), and selectDiverse's Error when the
  * quotas do not fit in K.
  */
-export function selectAcross(candidates: TrajectorySummary[], f: SelectionFilters): AcrossResult {
+export function selectAcross(candidates: CandidateSummary[], f: SelectionFilters): AcrossResult {
   const drops = new Map<number, Drop>();
   let alive = candidates;
   const mode = dedupeMode(f);
@@ -233,7 +233,7 @@ export function selectAcross(candidates: TrajectorySummary[], f: SelectionFilter
     alive = alive.filter((s) => !drops.has(s.index));
   }
   if (mode === 'exact') {
-    const groups = new Map<string, TrajectorySummary[]>();
+    const groups = new Map<string, CandidateSummary[]>();
     for (const s of alive) {
       const key = `${s.task_id}\u0000${s.action_hash}`;
       const g = groups.get(key);
@@ -249,7 +249,7 @@ export function selectAcross(candidates: TrajectorySummary[], f: SelectionFilter
   }
   const k = f.bestPerTask ? 1 : f.maxPerTask;
   if (k !== undefined) {
-    const byTask = new Map<string, TrajectorySummary[]>();
+    const byTask = new Map<string, CandidateSummary[]>();
     for (const s of alive) {
       const g = byTask.get(s.task_id);
       if (g) g.push(s);

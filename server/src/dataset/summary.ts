@@ -48,6 +48,19 @@ export interface TrajectorySummary extends TrajectoryRow {
   diversity?: DiversityFeatures;
 }
 
+/**
+ * What a candidate of the choices across trajectories (select.ts `selectAcross`) keeps between
+ * an export's two passes: its summary without what only statistics read (the failing commands
+ * and the flags' facts: about half of a summary's memory, so 10,000 candidates hold ~25 MB less).
+ */
+export type CandidateSummary = Omit<TrajectorySummary, 'failing' | 'flag_facts'>;
+
+/** `s` as a CandidateSummary (a new object; `s` itself is unchanged). */
+export function candidateOf(s: TrajectorySummary): CandidateSummary {
+  const { failing: _failing, flag_facts: _facts, ...rest } = s;
+  return rest;
+}
+
 const MAX_FAILING = 20;
 
 /** Summarises a trajectory read from `file` (`run`: its run, for report.json's verdict). Pure. */

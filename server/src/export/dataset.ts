@@ -39,7 +39,7 @@ import { readSources, type ReadResult } from '../dataset/reader';
 import { addToTally, describeFindings, emptyTally, scanTrajectory } from '../dataset/secretScan';
 import { acrossSigner, assignSplits, compileFilter, needsWholeSelection, selectAcross, validateFilters, validateSplit, type Drop } from '../dataset/select';
 import { listSources, manifestRun, type SourceFile } from '../dataset/sources';
-import { summarize, type TrajectorySummary } from '../dataset/summary';
+import { candidateOf, summarize, type CandidateSummary, type TrajectorySummary } from '../dataset/summary';
 import { throwIfAborted } from '../util/abort';
 import { writeFileAtomic } from '../util/fsAtomic';
 import { stderrLogger, type Logger } from '../util/log';
@@ -255,6 +255,29 @@ export async function exportTrajectories(
     sign?.(s, r.trajectory);
     return s;
   };
+  /**
+   * The choices across trajectories (selectAcross) recorded in the manifest; returns the
+   * candidates that stay, in order. What only the choices needed goes with them: the candidates
+   * list is emptied and the chosen ones lose their signatures, so the second pass holds no more
+   * than the chosen summaries (a --select of 500 out of 10,000 keeps 500).
+   */
+  const decideAcross = (candidates: CandidateSummary[]): CandidateSummary[] => {
+    const across = selectAcross(candidates, filters);
+    selection = across.selection;
+    for (const [idx, d] of across.drops) {
+      drop(idx, d.reason, d.detail);
+      if (d.near_duplicate_of) entries[idx]!.near_duplicate_of = d.near_duplicate_of;
+      if (d.not_selected) entries[idx]!.not_selected = d.not_selected;
+    }
+    for (const [idx, pick] of across.picks) entries[idx]!.selection = pick;
+    const chosen = candidates.filter((s) => !across.drops.has(s.index));
+    candidates.length = 0;
+    for (const s of chosen) {
+      delete s.near;
+      delete s.diversity;
+    }
+    return chosen;
+  };
   /** The rows of a trajectory, or undefined when the chat template or --max-tokens drops it (recorded). */
   const renderWithinTokens = (idx: number, t: Trajectory, s: TrajectorySummary): Rendered | undefined => {
     const rendered = render(t, s);
@@ -326,7 +349,8 @@ export async function exportTrajectories(
       progress('write', i, files.length, true);
     } else {
       // Pass 1: summaries (and token counts when --max-tokens needs them).
-      const candidates: TrajectorySummary[] = [];
+      // Kept until the choices across trajectories are made: candidateOf leaves out what only statistics read.
+      const candidates: CandidateSummary[] = [];
       const tokenCache = new Map<number, number[]>();
       let i = 0;
       for await (const r of readSources(files, signal)) {
@@ -335,11 +359,11 @@ export async function exportTrajectories(
         if (s && r.ok) {
           // `fail` stops here, before any row is written; token counts below count the redacted text.
           if (secretsMode === 'fail' || options.maxTokens !== undefined || template) await guard(idx, r, false);
-          if (options.maxTokens === undefined && !template) candidates.push(s);
+          if (options.maxTokens === undefined && !template) candidates.push(candidateOf(s));
           else {
             const rendered = renderWithinTokens(idx, r.trajectory, s);
             if (rendered) {
-              candidates.push(s);
+              candidates.push(candidateOf(s));
               if (rendered.tokens) tokenCache.set(idx, rendered.tokens);
             }
           }
@@ -347,15 +371,7 @@ export async function exportTrajectories(
         progress('scan', i, files.length);
       }
       progress('scan', i, files.length, true);
-      const across = selectAcross(candidates, filters);
-      selection = across.selection;
-      for (const [idx, d] of across.drops) {
-        drop(idx, d.reason, d.detail);
-        if (d.near_duplicate_of) entries[idx]!.near_duplicate_of = d.near_duplicate_of;
-        if (d.not_selected) entries[idx]!.not_selected = d.not_selected;
-      }
-      for (const [idx, pick] of across.picks) entries[idx]!.selection = pick;
-      const chosen = candidates.filter((s) => !across.drops.has(s.index));
+      const chosen = decideAcross(candidates);
       const splitOf = options.split ? assignSplits(chosen.map((s) => s.task_id), options.split, seed) : undefined;
 
       // Pass 2: read the chosen files again and write them.
