@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import type { ManifestEntry, SelectionFilters } from '../../common/src/dataset';
 import type { Action, BrowserActionName, Trajectory } from '../../common/src/trajectory';
 import { flagsOf } from '../../server/src/dataset/flags';
-import { estimateJaccard, findNearDuplicates, lshParams, NearSigner, normalizeCommand } from '../../server/src/dataset/nearDuplicates';
+import { actionSequenceTokens, estimateJaccard, findNearDuplicates, lshParams, NearSigner, normalizeCommand } from '../../server/src/dataset/nearDuplicates';
 import { validateFilters } from '../../server/src/dataset/select';
 import { evalUsesPath, isTestPath, tamperingOf } from '../../server/src/dataset/tampering';
 import { exportTrajectories } from '../../server/src/export/dataset';
@@ -72,6 +72,17 @@ test('MinHash signatures are deterministic, estimate Jaccard, and two empty diff
   assert.equal(estimateJaccard(null, null), 1);
   assert.equal(estimateJaccard(null, a.diff), 0);
   assert.equal(signer.sign(finishedTrajectory({ actions: ['ls'] })).diff, null);
+});
+
+test('a signature is bloom-filters\' MinHash of the shingles: the reused per-shingle values give the library\'s own signature, for every trajectory and again once cached', async () => {
+  const signer = await NearSigner.create();
+  for (const t of [nearCopy(0), nearCopy(7), otherApproach(3), nearCopy(0)]) {
+    const tokens = actionSequenceTokens(t);
+    const shingles = signer.shingles(tokens);
+    assert.ok(shingles.length > 30, `${shingles.length} shingles`);
+    assert.equal(new Set(shingles).size, shingles.length, 'distinct');
+    assert.deepEqual(signer.signTokens(tokens), signer.librarySignature(shingles));
+  }
 });
 
 test('50 near-copies of one trajectory collapse to the best one at the default threshold (0.8), and stay 50 at near:0.99', async () => {
