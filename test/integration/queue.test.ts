@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { QueueWorker } from '../../server/src/run/queueWorker';
 import { ATTEMPT_QUEUES } from '../../server/src/queue/queue';
+import { PackCache, packPath, storePack } from '../../server/src/queue/packs';
 import { registry } from '../../server/src/metrics/metrics';
 import { containersOfRun, memoryLogger, tempDir, waitFor } from '../helpers/engineHelpers';
 import { API_KEY, runEngine, withServer } from '../helpers/engineRuns';
@@ -438,6 +439,51 @@ test('rediss:// with a password: a coordinator and a worker (the built CLI) run 
     worker.killGroup('SIGTERM');
     untrusting.killGroup('SIGKILL');
     await worker.done.catch((err: Error) => assert.fail(`the worker process: ${err.message}`));
+    await redis.close();
+    tmp.cleanup();
+  }
+});
+
+test('a worker\'s unpacked packs stay within --pack-cache-mib: the least recently used that no attempt holds are removed (and unpacked again when needed), a held one never is (real redis-server)', { timeout: 60_000 }, async () => {
+  const tmp = tempDir('pack-cache');
+  const redis = await startRedisServer();
+  const { default: IORedis } = await import('ioredis');
+  const client = new IORedis(redis.url);
+  try {
+    // Three folders of 400 KB of random bytes each (they do not compress); a budget of 1 MB holds two.
+    const refs = await Promise.all(['a', 'b', 'c'].map(async (name) => {
+      const dir = path.join(tmp.dir, name);
+      fs.mkdirSync(dir);
+      fs.writeFileSync(path.join(dir, 'data.bin'), crypto.randomBytes(400_000));
+      return storePack(client, await packPath(dir, 'folder', 10 * 2 ** 20, name), 'folder');
+    }));
+    const cacheDir = path.join(tmp.dir, 'cache');
+    const cache = new PackCache(client, cacheDir, 1_000_000);
+    const task = { task_id: 't', description: 'd', eval: { files: 'x' } };
+    const take = (i: number) => cache.localTask(task, { paths: { x: refs[i]! } });
+    const unpacked = () => fs.readdirSync(cacheDir).sort();
+    const sha = (i: number) => refs[i]!.sha256;
+    const a = await take(0);
+    assert.equal(fs.readFileSync(path.join((a.task.eval as { files: string }).files, 'data.bin')).length, 400_000);
+    const b = await take(1);
+    b.release();
+    // a is held: taking c goes over the budget, and only b (idle) can go.
+    const c = await take(2);
+    c.release();
+    await waitFor('b removed', () => !unpacked().includes(sha(1)), 5_000);
+    assert.deepEqual(unpacked(), [sha(0), sha(2)].sort());
+    assert.ok(cache.diskBytes <= 1_000_000, `${cache.diskBytes} bytes`);
+    // b is needed again: unpacked again; c, the least recently used idle one, goes; a, still held, stays.
+    const b2 = await take(1);
+    assert.equal(fs.readFileSync(path.join((b2.task.eval as { files: string }).files, 'data.bin')).length, 400_000);
+    b2.release();
+    await waitFor('c removed', () => !unpacked().includes(sha(2)), 5_000);
+    assert.deepEqual(unpacked(), [sha(0), sha(1)].sort());
+    a.release();
+    a.release(); // idempotent
+    assert.deepEqual(unpacked(), [sha(0), sha(1)].sort(), 'within the budget: nothing more goes');
+  } finally {
+    client.disconnect();
     await redis.close();
     tmp.cleanup();
   }

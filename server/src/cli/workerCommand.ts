@@ -18,6 +18,7 @@ import { parseGpuList } from '../runtime/gpus';
 import { hostUrlProblem } from '../pool/hostSpec';
 import { RUN_DEFAULTS } from '../run/runDefaults';
 import { stderrLogger } from '../util/log';
+import { DEFAULT_PACK_CACHE_BYTES } from '../queue/packs';
 import { int, num } from './runOptionFlags';
 import { metricsOptions, withMetricsEndpoint, type MetricsFlags } from './metricsFlags';
 
@@ -50,12 +51,13 @@ export function addWorkerCommand(program: Command): void {
       if (!/^[!-~]+$/.test(v)) throw new InvalidArgumentError(`--name: "${v}" must be printable characters without spaces (Redis names its connections after it)`);
       return v;
     })
+    .option('--pack-cache-mib <n>', 'disk the coordinator\'s unpacked files (repositories, tasks-folder files) may take here before the least recently used ones no attempt holds are removed, MiB', num('--pack-cache-mib', 1), DEFAULT_PACK_CACHE_BYTES / 2 ** 20)
     .option('--lock-sec <s>', 'seconds a job stays this worker\'s without news before another worker takes it back (a worker that died); also how often this worker looks for such jobs', num('--lock-sec', 1), 30)
     .addOption(metricsOptions()[0]!)
     .addOption(metricsOptions()[1]!)
-    .action(async (f: { queue: string; host?: string; hosts?: string; workers: number; gpus?: string[]; taskTypes?: TaskType[]; name?: string; lockSec: number } & MetricsFlags) => {
+    .action(async (f: { queue: string; host?: string; hosts?: string; workers: number; gpus?: string[]; taskTypes?: TaskType[]; name?: string; lockSec: number; packCacheMib: number } & MetricsFlags) => {
       if (f.host && f.hosts) throw new InvalidArgumentError('--host and --hosts: give one (--hosts lists every host this process serves)');
-      const common = { queueUrl: f.queue, taskTypes: f.taskTypes, lockMs: f.lockSec * 1000, logger: stderrLogger };
+      const common = { queueUrl: f.queue, taskTypes: f.taskTypes, lockMs: f.lockSec * 1000, logger: stderrLogger, packCacheBytes: Math.round(f.packCacheMib * 2 ** 20) };
       const name = f.name ?? `${os.hostname()}:${process.pid}`;
       const workers = f.hosts
         ? (await readHostsFile(f.hosts))

@@ -34,6 +34,7 @@ import * as tarFs from 'tar-fs';
 import { workspaceInImage, type EvalFiles, type Task, type TaskFiles } from '../../../common/src/task';
 import type { ChatMessage } from '../../../common/src/trajectory';
 import { isGitUrl, prepareWorkspace } from '../runtime/workspace';
+import type { Logger } from '../util/log';
 
 /** How long a pack stays in Redis after the last run that stored it, seconds (7 days). */
 export const PACK_TTL_SEC = 7 * 24 * 3600;
@@ -200,29 +201,85 @@ export async function packTask(
   return packs;
 }
 
+/** A job's task with its files where they lie on this worker (PackCache.localTask). */
+export interface LocalTask {
+  task: Task;
+  /** Each local image path → the path as written in the task. */
+  images: Map<string, string>;
+  /** Lets the packs go: they may be removed once no other attempt holds them. Idempotent. */
+  release(): void;
+}
+
+/** Default disk budget of a worker's unpacked packs, bytes (`trajlab worker --pack-cache-mib`). */
+export const DEFAULT_PACK_CACHE_BYTES = 4 * 1024 ** 3;
+
+/** One unpacked pack: where, its size on disk once unpacked, the attempts holding it, when it was last taken. */
+interface Unpacked {
+  at: Promise<string>;
+  bytes: number;
+  holds: number;
+  used: number;
+}
+
 /**
  * A worker's packs: each fetched from Redis once, checked and unpacked under `dir`
- * (`<dir>/<sha256>/`), for the life of the worker.
+ * (`<dir>/<sha256>/`), and reused by every attempt that needs it. Attempts hold the packs of
+ * their task (localTask … release); once the unpacked packs take more than `budgetBytes` of
+ * disk, the least recently taken ones that no attempt holds are removed (and fetched again if a
+ * later job needs them). Packs held by running attempts are never removed, so the budget can be
+ * exceeded while they run.
  */
 export class PackCache {
-  private readonly unpacked = new Map<string, Promise<string>>();
+  private readonly unpacked = new Map<string, Unpacked>();
+  private clock = 0;
 
   constructor(
     private readonly redis: IORedis,
     private readonly dir: string,
+    private readonly budgetBytes = DEFAULT_PACK_CACHE_BYTES,
+    private readonly logger?: Logger,
   ) {}
+
+  /** Bytes on disk of the unpacked packs (those still unpacking count 0). */
+  get diskBytes(): number {
+    let n = 0;
+    for (const u of this.unpacked.values()) n += u.bytes;
+    return n;
+  }
 
   /**
    * `task` with each packed path replaced by where its pack lies here (the repository's
-   * `base_commit` by the full hash the coordinator resolved), and the map from each local image
-   * path back to the path as written. Errors: a pack gone from Redis (expired: run the
-   * coordinator again), or whose bytes do not hash to its name.
+   * `base_commit` by the full hash the coordinator resolved), the map from each local image
+   * path back to the path as written, and `release`, to call once the attempt no longer reads
+   * them (the packs are held until then). Errors: a pack gone from Redis (expired: run the
+   * coordinator again), or whose bytes do not hash to its name (the packs taken so far are let go).
    */
-  async localTask(task: Task, packs: TaskPacks): Promise<{ task: Task; images: Map<string, string> }> {
+  async localTask(task: Task, packs: TaskPacks): Promise<LocalTask> {
+    const held: string[] = [];
+    const release = () => {
+      for (const sha of held.splice(0)) {
+        const u = this.unpacked.get(sha);
+        if (u) u.holds--;
+      }
+      void this.evict();
+    };
+    try {
+      return { ...(await this.withLocalPaths(task, packs, held)), release };
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  private async withLocalPaths(task: Task, packs: TaskPacks, held: string[]): Promise<Omit<LocalTask, 'release'>> {
+    const hold = (ref: PackRef): Promise<string> => {
+      held.push(ref.sha256);
+      return this.fetch(ref);
+    };
     const local = async (written: string): Promise<string> => {
       const ref = packs.paths[written];
       if (!ref) return written;
-      const at = await this.fetch(ref);
+      const at = await hold(ref);
       return ref.kind === 'file' ? path.join(at, path.basename(written)) : at;
     };
     const files = async (f: TaskFiles | undefined): Promise<TaskFiles | undefined> => {
@@ -231,7 +288,7 @@ export class PackCache {
       return Array.isArray(f) ? Promise.all(f.map(one)) : one(f);
     };
     const out: Task = structuredClone(task);
-    if (packs.repo) out.workspace = { ...out.workspace, repo: await this.fetch(packs.repo), base_commit: packs.repo.base_commit };
+    if (packs.repo) out.workspace = { ...out.workspace, repo: await hold(packs.repo), base_commit: packs.repo.base_commit };
     if (typeof out.eval === 'object' && !Array.isArray(out.eval) && out.eval.files) out.eval.files = await files(out.eval.files);
     if (out.solution?.files) out.solution.files = await files(out.solution.files);
     for (const s of out.steps ?? []) {
@@ -252,18 +309,48 @@ export class PackCache {
     return { task: out, images };
   }
 
-  /** The folder holding the unpacked `ref` (fetched and unpacked on first use). */
+  /** The folder holding the unpacked `ref` (fetched and unpacked on first use), held once more. */
   private fetch(ref: PackRef): Promise<string> {
-    let p = this.unpacked.get(ref.sha256);
-    if (!p) {
+    let u = this.unpacked.get(ref.sha256);
+    if (!u) {
+      const entry: Unpacked = { at: Promise.resolve(''), bytes: 0, holds: 0, used: 0 };
       // A failure is told to this caller, and forgotten: the next one tries again.
-      p = this.unpack(ref).catch((err: unknown) => {
-        this.unpacked.delete(ref.sha256);
-        throw err;
-      });
-      this.unpacked.set(ref.sha256, p);
+      entry.at = this.unpack(ref).then(
+        async (at) => {
+          entry.bytes = await folderBytes(at);
+          return at;
+        },
+        (err: unknown) => {
+          if (this.unpacked.get(ref.sha256) === entry) this.unpacked.delete(ref.sha256);
+          throw err;
+        },
+      );
+      this.unpacked.set(ref.sha256, (u = entry));
     }
-    return p;
+    u.holds++;
+    u.used = ++this.clock;
+    return u.at;
+  }
+
+  /**
+   * Removes the least recently taken unpacked packs that no attempt holds until the rest fit in
+   * the budget. A removal that fails is logged; the pack is forgotten all the same (a later
+   * unpack of it starts by clearing its folder).
+   */
+  private async evict(): Promise<void> {
+    let over = this.diskBytes - this.budgetBytes;
+    if (over <= 0) return;
+    const idle = [...this.unpacked].filter(([, u]) => u.holds === 0 && u.bytes > 0).sort(([, a], [, b]) => a.used - b.used);
+    for (const [sha, u] of idle) {
+      if (over <= 0) break;
+      this.unpacked.delete(sha);
+      over -= u.bytes;
+      try {
+        await fs.promises.rm(path.join(this.dir, sha), { recursive: true, force: true });
+      } catch (err) {
+        this.logger?.warn(`could not remove the unpacked pack ${sha.slice(0, 12)}: ${(err as Error).message}`);
+      }
+    }
   }
 
   private async unpack(ref: PackRef): Promise<string> {
@@ -278,6 +365,15 @@ export class PackCache {
     await pipeline(Readable.from([data]), zlib.createGunzip(), tarFs.extract(at, { validateSymlinks: true } as tarFs.ExtractOptions));
     return at;
   }
+}
+
+/** Bytes of the regular files under `dir` (its size on disk, near enough: block rounding left out). */
+async function folderBytes(dir: string): Promise<number> {
+  let n = 0;
+  for (const e of await fs.promises.readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) n += (await fs.promises.lstat(path.join(e.parentPath, e.name))).size;
+  }
+  return n;
 }
 
 /**

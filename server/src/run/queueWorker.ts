@@ -74,7 +74,7 @@ import { AbortedError } from '../util/abort';
 import type { Logger } from '../util/log';
 import { runSecrets } from '../util/secrets';
 import { withoutCredentials } from '../util/urlCredentials';
-import { imagePathsBack, PackCache } from '../queue/packs';
+import { imagePathsBack, PackCache, type LocalTask } from '../queue/packs';
 import { ATTEMPT_QUEUES, cancelKey, eventsKey, reportedKey, parseQueueEvent, QUEUE_DEPTH_STATES, redisConnection, servedQueues, type AttemptJobData, type QueueEvent } from '../queue/queue';
 
 /** How long a worker waits at its start for the queue to answer, ms. */
@@ -130,6 +130,8 @@ export interface WorkerOptions {
   logger: Logger;
   /** The environment API keys are read from (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** Disk the unpacked packs may take before idle ones are removed, bytes (default DEFAULT_PACK_CACHE_BYTES, 4 GiB). */
+  packCacheBytes?: number;
 }
 
 /** A running worker; `close()` stops it. */
@@ -165,7 +167,7 @@ export class QueueWorker {
     this.redis.on('error', (err: Error) => (this.lastQueueError = err.message));
     // Its own (a process may run one worker per Docker host: `trajlab worker --hosts FILE`).
     this.scratch = path.join(os.tmpdir(), `trajlab-worker-${process.pid}-${++workerCount}`);
-    this.packs = new PackCache(this.redis, path.join(this.scratch, 'packs'));
+    this.packs = new PackCache(this.redis, path.join(this.scratch, 'packs'), o.packCacheBytes, o.logger);
   }
 
   /**
@@ -401,13 +403,30 @@ export class QueueWorker {
     const base = this.base(d);
     // The coordinator's files (repository, tasks-folder files, images) where their packs lie here;
     // what is reported names the coordinator's paths, as its own run would.
-    let local: { task: Task; images: Map<string, string> };
+    let local: LocalTask;
     try {
-      local = d.packs ? await this.packs.localTask(d.task, d.packs) : { task: d.task, images: new Map() };
+      local = d.packs ? await this.packs.localTask(d.task, d.packs) : { task: d.task, images: new Map(), release: () => undefined };
     } catch (err) {
       await report({ kind: 'stopped', ...base, error: `its files: ${(err as Error).message}` });
       return;
     }
+    // The packs stay on disk while the attempt may read them (its eval files come in last).
+    try {
+      await this.attemptWithFiles(job, token, placed, local, { options, env, secrets, report, base });
+    } finally {
+      local.release();
+    }
+  }
+
+  /** processAttempt once the attempt's files are here (`local`, held until it returns). */
+  private async attemptWithFiles(
+    job: BullJob<AttemptJobData>,
+    token: string | undefined,
+    placed: WorkerPlace | Promise<WorkerPlace | undefined>,
+    local: LocalTask,
+    { options, env, secrets, report, base }: { options: RunOptions; env: NodeJS.ProcessEnv; secrets: ReturnType<typeof runSecrets>; report: (e: QueueEvent) => Promise<unknown>; base: ReturnType<QueueWorker['base']> },
+  ): Promise<void> {
+    const d = job.data;
     const tasksDir = path.dirname(d.tasksFile);
     const localImages = new Map([...local.images].map(([at, written]) => [path.resolve(tasksDir, written), at]));
     const earlier = await this.reported(d, localImages);
