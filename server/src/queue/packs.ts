@@ -343,15 +343,22 @@ export class PackCache {
     const idle = [...this.unpacked].filter(([, u]) => u.holds === 0 && u.bytes > 0).sort(([, a], [, b]) => a.used - b.used);
     for (const [sha, u] of idle) {
       if (over <= 0) break;
+      // Taken again (or already removed by another eviction) since the list was made: it stays.
+      if (this.unpacked.get(sha) !== u || u.holds > 0) continue;
       this.unpacked.delete(sha);
       over -= u.bytes;
-      try {
-        await fs.promises.rm(path.join(this.dir, sha), { recursive: true, force: true });
-      } catch (err) {
-        this.logger?.warn(`could not remove the unpacked pack ${sha.slice(0, 12)}: ${(err as Error).message}`);
-      }
+      // A fetch of this pack that comes now waits for the removal before it unpacks into the same folder.
+      const removal = fs.promises.rm(path.join(this.dir, sha), { recursive: true, force: true }).catch((err: Error) => {
+        this.logger?.warn(`could not remove the unpacked pack ${sha.slice(0, 12)}: ${err.message}`);
+      });
+      this.removing.set(sha, removal);
+      await removal;
+      if (this.removing.get(sha) === removal) this.removing.delete(sha);
     }
   }
+
+  /** Removals of evicted packs under way, by SHA-256. */
+  private readonly removing = new Map<string, Promise<void>>();
 
   private async unpack(ref: PackRef): Promise<string> {
     if (!/^[0-9a-f]{64}$/.test(ref.sha256)) throw new Error(`a pack named ${JSON.stringify(ref.sha256)} is no SHA-256`);
@@ -360,6 +367,7 @@ export class PackCache {
     const got = createHash('sha256').update(data).digest('hex');
     if (got !== ref.sha256) throw new Error(`the pack ${ref.sha256.slice(0, 12)} in Redis does not hash to its name (got ${got.slice(0, 12)}): refusing it`);
     const at = path.join(this.dir, ref.sha256);
+    await this.removing.get(ref.sha256);
     await fs.promises.rm(at, { recursive: true, force: true });
     await fs.promises.mkdir(at, { recursive: true });
     await pipeline(Readable.from([data]), zlib.createGunzip(), tarFs.extract(at, { validateSymlinks: true } as tarFs.ExtractOptions));
