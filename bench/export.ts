@@ -10,7 +10,11 @@
  *   exporting 1,000 and then 10,000 of them, with the CLI's heap setting (util/heap.ts); then the
  *   same with the curation filters (CURATED: near-dedup, loops, a diversity selection, the secret
  *   scan). Target: 10,000 ≤ 1.25× the peak of 1,000 (memory independent of the number of
- *   trajectories; the near-dedup and selection keep ~1 KB of signatures per trajectory).
+ *   trajectories). The curated export cannot be flat: until its choices are made it keeps each
+ *   candidate's summary (dataset/summary.ts candidateOf) with three MinHash signatures (1.5 KB
+ *   of values), and the manifest lists every trajectory (a heap snapshot at the end of its first
+ *   pass over 10,000: ~15 MB of signature values, ~6 MB of their array objects, ~14 MB of
+ *   strings).
  * - stats: `computeStats` on the 10,000 in process, and `trajlab stats --json` as it ships (the CLI
  *   bundled with esbuild as scripts/build.mjs does, start-up included, scan threads on). Target
  *   < 5 s. The same with one scan thread (`TRAJLAB_SCAN_THREADS=1`) for the threads' ratio.
@@ -192,7 +196,7 @@ export async function exportBench(): Promise<void> {
     // The CLI as it ships: bundled with esbuild the way scripts/build.mjs does it (with its scan threads' script beside it).
     const bundle = path.join(root, 'trajlab.js');
     const { build } = await import('esbuild');
-    const bundled: import('esbuild').BuildOptions = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning', external: ['cpu-features', '*.node'], mainFields: ['module', 'main'] };
+    const bundled: import('esbuild').BuildOptions = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning', external: ['cpu-features', '*.node', 'playwright-core'], mainFields: ['module', 'main'] };
     await build({ ...bundled, entryPoints: [path.join(__dirname, '..', 'server', 'src', 'cli.ts')], outfile: bundle });
     await build({ ...bundled, entryPoints: [path.join(__dirname, '..', 'server', 'src', 'dataset', 'scanWorker.ts')], outfile: path.join(root, 'scanWorker.js') });
     const cliStats = (threads?: number) => {
