@@ -68,8 +68,9 @@ export interface SelectionFilters {
   /**
    * De-duplication within each task, the best trajectory of a group staying (`compareAttempts`:
    * reward, then fewest steps, then source order). `true` or `'exact'`: the same action sequence;
-   * `'near'`: an estimated Jaccard similarity ≥ `nearThreshold` of both the normalised action
-   * sequence and the final diff (MinHash + LSH, server/src/dataset/nearDuplicates.ts).
+   * `'near'`: the same action sequence too (`duplicate`), then an estimated Jaccard similarity ≥
+   * `nearThreshold` of both the normalised action sequence and the final diff (MinHash + LSH,
+   * server/src/dataset/nearDuplicates.ts; `near_duplicate`).
    */
   dedupe?: boolean | DedupeMode;
   /** With `dedupe: 'near'`: the Jaccard threshold, in (0, 1]. Default NEAR_DUPLICATE_THRESHOLD (0.8). */
@@ -174,7 +175,7 @@ export function quotaProblem(q: SelectionQuota): string | undefined {
   return undefined;
 }
 
-/** `SelectionFilters.dedupe` by name: `exact` (same action sequence) or `near` (MinHash estimate ≥ the threshold). */
+/** `SelectionFilters.dedupe` by name: `exact` (same action sequence) or `near` (that, and a MinHash estimate ≥ the threshold). */
 export type DedupeMode = 'exact' | 'near';
 
 /** The default Jaccard threshold of `dedupe: 'near'` (BigCode's near-deduplication used 0.7 over 5-grams; we keep more). */

@@ -131,6 +131,17 @@ test('--dedupe (true) still means exact: same task and same actions', async () =
   assert.equal(r.entries.get('t.1.json')!.reason, 'duplicate');
 });
 
+test('--dedupe near drops exact duplicates too: the same actions with diffs too far apart for the estimate are still one training row', async () => {
+  const diff = (body: string) => `diff --git a/a.py b/a.py\n--- a/a.py\n+++ b/a.py\n@@ -1 +1 @@\n-x = 0\n+${body}\n`;
+  const actions = ['ls', 'cat a.py', 'python fix.py', 'python -m pytest -q'];
+  const a = finishedTrajectory({ taskId: 't', attempt: 1, actions, reward: 0, diff: diff('x = compute(1, 2, 3)') });
+  const b = finishedTrajectory({ taskId: 't', attempt: 2, actions, reward: 1, diff: diff('return sorted(items, key=len)[::-1] if items else None') });
+  const r = await exportOf([a, b], { dedupe: 'near' });
+  assert.deepEqual(r.kept, ['t.2.json']);
+  assert.equal(r.entries.get('t.1.json')!.reason, 'duplicate');
+  assert.match(r.entries.get('t.1.json')!.detail!, /same task and actions as .*t\.2\.json/);
+});
+
 test('flags: the same cat 12 times is a loop (and a repeated observation); tests run after each edit are not', () => {
   const loop = finishedTrajectory({ actions: [...Array(12).fill('cat src/app.py'), { kind: 'submit' }], outputs: Array(12).fill('def main():\n    pass\n') });
   const f = flagsOf(loop);

@@ -231,7 +231,7 @@ async function askSome(title: string, values: string[]): Promise<string[] | unde
 
 /** The curation choices (issue 19's filters), a second pick so the filters list stays short enough to show whole. */
 const CURATION_ITEMS: (vscode.QuickPickItem & { key: CurationKey })[] = [
-  { key: 'nearDedupe', label: 'Drop near-duplicates…', description: `same task, estimated Jaccard of the normalised actions and diff ≥ a threshold (default ${NEAR_DUPLICATE_THRESHOLD}; asks next)` },
+  { key: 'nearDedupe', label: 'Drop near-duplicates…', description: `same task, the same actions or an estimated Jaccard of the normalised actions and diff ≥ a threshold (default ${NEAR_DUPLICATE_THRESHOLD}; asks next; includes "Drop duplicates")` },
   { key: 'maxRepeats', label: 'Drop loops…', description: 'one action repeated more than N times with no state change in between (asks N next)' },
   { key: 'noFlags', label: 'Drop flagged trajectories…', description: `${TRAJECTORY_FLAGS.join(', ')} (asks which next)` },
   { key: 'keepTampered', label: 'Keep tampered attempts', description: 'attempts that edited the tests grading them or read the hidden tests (dropped by default)' },

@@ -127,7 +127,7 @@ function withFilters(cmd: Command, opts: { unfinished: boolean; tampered?: boole
     .option('--max-steps <n>', 'only trajectories with at most n steps', integer('--max-steps', 0))
     .option('--min-total-tokens <n>', 'only trajectories whose prompt + completion tokens (provider usage) are ≥ n', integer('--min-total-tokens', 0))
     .option('--max-total-tokens <n>', 'only trajectories whose prompt + completion tokens (provider usage) are ≤ n', integer('--max-total-tokens', 0))
-    .option('--dedupe [mode]', `drop duplicates within a task, the best one staying (reward, then fewest steps): exact (the default: the same action sequence), near or near:THRESHOLD (estimated Jaccard of the normalised actions and of the diff ≥ THRESHOLD, default ${NEAR_DUPLICATE_THRESHOLD}; MinHash + LSH)`, dedupeArg)
+    .option('--dedupe [mode]', `drop duplicates within a task, the best one staying (reward, then fewest steps): exact (the default: the same action sequence), near or near:THRESHOLD (exact duplicates, and those whose estimated Jaccard of the normalised actions and of the diff ≥ THRESHOLD, default ${NEAR_DUPLICATE_THRESHOLD}; MinHash + LSH)`, dedupeArg)
     .option('--max-repeats <n>', 'drop trajectories that repeat one action more than n times with no state change in between (loops)', integer('--max-repeats', 0))
     .option('--no-flag <flags>', `drop trajectories with any of these flags (comma-separated, repeatable): ${TRAJECTORY_FLAGS.join(', ')}`, flagList)
     .option('--best-per-task', 'keep one trajectory per task: highest reward, then fewest steps')

@@ -198,8 +198,9 @@ export interface AcrossResult {
  * The selection-wide filters over the candidates that passed the per-trajectory ones: returns
  * the drop of every candidate that is dropped (by `index`). De-duplication first: `exact`, same
  * task and same action sequence (the best of each group stays, the others are `duplicate` of
- * it); `near`, near-copies within a task (dataset/nearDuplicates.ts; `near_duplicate`, with the
- * kept one and the estimated similarities). Then at most K per task (`bestPerTask` is K = 1),
+ * it); `near`, those exact duplicates too, then near-copies within a task
+ * (dataset/nearDuplicates.ts; `near_duplicate`, with the kept one and the estimated
+ * similarities). Then at most K per task (`bestPerTask` is K = 1),
  * ranked by `compareAttempts`. Tasks are matched by `task_id` across every source. Last, `select`
  * keeps K of those left (dataset/diversity.ts `selectDiverse`; the others are `not_selected`, the
  * picks are returned with why). Throws Error when `near` or `select` is asked for and a candidate
@@ -210,6 +211,23 @@ export function selectAcross(candidates: CandidateSummary[], f: SelectionFilters
   const drops = new Map<number, Drop>();
   let alive = candidates;
   const mode = dedupeMode(f);
+  // Identical action sequences are duplicates in either mode (near's estimate would miss a pair
+  // whose diffs differ, yet as training rows their model turns are the same).
+  if (mode === 'exact' || mode === 'near') {
+    const groups = new Map<string, CandidateSummary[]>();
+    for (const s of alive) {
+      const key = `${s.task_id}\u0000${s.action_hash}`;
+      const g = groups.get(key);
+      if (g) g.push(s);
+      else groups.set(key, [s]);
+    }
+    for (const g of groups.values()) {
+      if (g.length < 2) continue;
+      g.sort(compareAttempts);
+      for (const s of g.slice(1)) drops.set(s.index, { reason: 'duplicate', detail: `same task and actions as ${g[0]!.file}` });
+    }
+    alive = alive.filter((s) => !drops.has(s.index));
+  }
   if (mode === 'near') {
     const threshold = f.nearThreshold ?? NEAR_DUPLICATE_THRESHOLD;
     const ranked = [...alive].sort(compareAttempts);
@@ -229,21 +247,6 @@ export function selectAcross(candidates: CandidateSummary[], f: SelectionFilters
         detail: `a near-copy of ${k.file} (estimated Jaccard ${m.jaccard.toFixed(3)} of the actions, ${m.diff_jaccard.toFixed(3)} of the diff; threshold ${threshold}${via ? `; found near ${via}, of the same group` : ''})`,
         near_duplicate_of: { file: k.file, run_id: k.run_id, task_id: k.task_id, attempt: k.attempt, jaccard: m.jaccard, diff_jaccard: m.diff_jaccard, ...(via ? { via } : {}) },
       });
-    }
-    alive = alive.filter((s) => !drops.has(s.index));
-  }
-  if (mode === 'exact') {
-    const groups = new Map<string, CandidateSummary[]>();
-    for (const s of alive) {
-      const key = `${s.task_id}\u0000${s.action_hash}`;
-      const g = groups.get(key);
-      if (g) g.push(s);
-      else groups.set(key, [s]);
-    }
-    for (const g of groups.values()) {
-      if (g.length < 2) continue;
-      g.sort(compareAttempts);
-      for (const s of g.slice(1)) drops.set(s.index, { reason: 'duplicate', detail: `same task and actions as ${g[0]!.file}` });
     }
     alive = alive.filter((s) => !drops.has(s.index));
   }
