@@ -232,7 +232,7 @@ test('screenshots go to the model (scripted model): a models-list entry with vis
       () => toolReply(browser({ action: 'goto', url: `${SITE}/` })),
       (ctx) => toolReply(browser({ action: 'click', element_id: idOf(ctx, 'link "Catalog"') })),
       () => toolReply(browser({ action: 'scroll', direction: 'down' })),
-      () => toolReply(browser({ action: 'scroll', direction: 'up' })),
+      () => toolReply(browser({ action: 'read' })),
       () => toolReply(browser({ action: 'find', text: 'Gadget' })),
       () => toolReply(submit('<answer>$12.00</answer>')),
     );

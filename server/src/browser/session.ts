@@ -169,7 +169,8 @@ export class BrowserSession {
         const body = await page.evaluate(() => document.body?.innerText ?? '', undefined);
         const clipped = clipText(body, budget);
         const cut = clipped.cut ? { total_lines: body.split('\n').length, shown_lines: clipped.text.split('\n').length - 1, total_chars: body.length, shown_chars: budget } : undefined;
-        return observation({ text: pageText(url, title, clipped.text), started, browser: { url, title, elements: this.refs.size, ...(cut ? { cut } : {}) } });
+        const shot = await this.autoScreenshot(page, options, snapshotMs);
+        return observation({ text: pageText(url, title, shot.note + clipped.text), started, browser: { url, title, elements: this.refs.size, ...(cut ? { cut } : {}), ...shot.screenshot } });
       }
       const roots = (await page.ariaSnapshotJSON({ mode: 'ai', timeout: snapshotMs })) as unknown as (AriaNode | string)[];
       const { url, title } = await head();
@@ -181,13 +182,10 @@ export class BrowserSession {
         const found = findLines(full, action.args.text ?? '', budget);
         body = found ? `Lines with ${JSON.stringify(action.args.text)}:\n${found}` : `No line of the page has ${JSON.stringify(action.args.text)}.`;
       }
-      if (options.screenshot && options.assetsDir && !extra.screenshot) {
-        try {
-          extra = { ...extra, screenshot: await withBackstop(this.shoot(page, options, snapshotMs), snapshotMs + BACKSTOP_MS) };
-        } catch (err) {
-          // The action itself stands; the model is told the picture is missing.
-          body = `(No screenshot of this page: ${(err as Error).message.split('\n')[0]}.)\n${body}`;
-        }
+      if (!extra.screenshot) {
+        const shot = await this.autoScreenshot(page, options, snapshotMs);
+        extra = { ...extra, ...shot.screenshot };
+        body = shot.note + body;
       }
       const browser: BrowserObservation = { url, title, elements: tree.elements, ...(tree.cut && action.action !== 'find' ? { cut: tree.cut } : {}), ...extra };
       if (browser.screenshot && action.action === 'screenshot') body = `Screenshot saved: ${browser.screenshot.path} (${browser.screenshot.bytes} bytes, sha256 ${browser.screenshot.sha256}).\n${body}`;
@@ -246,6 +244,20 @@ export class BrowserSession {
         return;
       case 'screenshot':
         return { screenshot: await this.shoot(page, options, left()) };
+    }
+  }
+
+  /**
+   * The screenshot every observation carries when `options.screenshot` asks for one: `{screenshot}`
+   * to merge into the observation's browser state, or, when it could not be taken, a `note` that
+   * goes before the observation's text (the action itself stands). Nothing when none is asked for.
+   */
+  private async autoScreenshot(page: Page, options: BrowserActOptions, timeoutMs: number): Promise<{ screenshot?: Pick<BrowserObservation, 'screenshot'>; note: string }> {
+    if (!options.screenshot || !options.assetsDir) return { note: '' };
+    try {
+      return { screenshot: { screenshot: await withBackstop(this.shoot(page, options, timeoutMs), timeoutMs + BACKSTOP_MS) }, note: '' };
+    } catch (err) {
+      return { note: `(No screenshot of this page: ${(err as Error).message.split('\n')[0]}.)\n` };
     }
   }
 
