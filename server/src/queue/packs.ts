@@ -317,7 +317,13 @@ export class PackCache {
       // A failure is told to this caller, and forgotten: the next one tries again.
       entry.at = this.unpack(ref).then(
         async (at) => {
-          entry.bytes = await folderBytes(at);
+          try {
+            entry.bytes = await folderBytes(at);
+          } catch (err) {
+            // Unmeasured, it counts as the pack's own size: the budget stays roughly right.
+            entry.bytes = ref.bytes;
+            this.logger?.warn(`could not measure the unpacked pack ${ref.sha256.slice(0, 12)}: ${(err as Error).message}`);
+          }
           return at;
         },
         (err: unknown) => {
