@@ -11,7 +11,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ScreenshotResult } from '../../common/src/inspector';
-import { isInsideFolder, readScreenshot } from '../../server/src/inspect/screenshot';
+import { readScreenshot } from '../../server/src/inspect/screenshot';
+import { isInsideFolder } from '../../common/src/paths';
 import { InspectorError, InspectorService } from '../../server/src/inspect/store';
 import { BROWSER_HOSTILE_TITLE, solidPng, writeBrowserTrajectory } from '../fixtures/inspect/generate';
 

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseInspectUri, type InspectTarget } from '../../../common/src/inspectUri';
+import { isInsideFolder } from '../../../common/src/paths';
 
 /**
  * What the link (`uriPath`, `query`: as vscode.Uri gives them) may open: its trajectory's real
@@ -28,8 +29,7 @@ export function resolveInspectTarget(uriPath: string, query: string, roots: stri
     } catch {
       return false;
     }
-    const rel = path.relative(root, real);
-    return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+    return isInsideFolder(real, root);
   });
   if (!inside) return { ok: false, error: `${parsed.file} is outside this window's workspace folders and TrajLab output folder; open a window on the folder that holds it` };
   if (!fs.statSync(real).isFile()) return { ok: false, error: `${parsed.file} is not a file` };

@@ -22,6 +22,7 @@ import * as path from 'node:path';
 import type { ScreenshotProblem, ScreenshotResult } from '../../../common/src/inspector';
 import { MAX_SCREENSHOT_BYTES } from '../../../common/src/inspector';
 import { assetsDirOf } from '../../../common/src/trajectory';
+import { isInsideFolder } from '../../../common/src/paths';
 
 /** The eight bytes every PNG file starts with (PNG specification, 5.2 "PNG signature"). */
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -80,12 +81,6 @@ export async function readScreenshot(trajectoryFile: string, ref: ScreenshotRef,
   }
   if (bytes.length < PNG_SIGNATURE.length || !bytes.subarray(0, PNG_SIGNATURE.length).equals(PNG_SIGNATURE)) return fail('unreadable', 'not a PNG image.');
   return { ok: true, mime: 'image/png', base64: bytes.toString('base64'), bytes: bytes.length };
-}
-
-/** True when `p` (absolute) is strictly inside folder `folder` (absolute), compared as written. Pure. */
-export function isInsideFolder(p: string, folder: string): boolean {
-  const rel = path.relative(folder, p);
-  return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
 }
 
 class TooLargeError extends Error {
