@@ -12,6 +12,7 @@
  *    an absolute path (`/testbed` or `/workspace/tests` are not them).
  * Pure: reads the trajectory (its task snapshot) only.
  */
+import { fileURLToPath } from 'node:url';
 import type { Task, TaskEval, TaskFiles } from '../../../common/src/task';
 import type { Action, Trajectory } from '../../../common/src/trajectory';
 import { stepActions, strings } from './wellFormed';
@@ -198,11 +199,15 @@ export function actionPathText(a: Action): string {
   return '';
 }
 
-/** A `file:` URL's path, decoded (`file:///tests/a%20b.py` → `/tests/a b.py`); any other text as it is. */
+/**
+ * A `file:` URL's path, decoded by Node (`url.fileURLToPath`: `file:///tests/a%20b.py` →
+ * `/tests/a b.py`); a URL Node refuses (`file://host/…`, an encoded `/`) as its text without the
+ * scheme; any other text as it is.
+ */
 function fileUrlPath(url: string): string {
   if (!/^file:/i.test(url)) return url;
   try {
-    return decodeURIComponent(new URL(url).pathname);
+    return fileURLToPath(url);
   } catch {
     return url.replace(/^file:\/*/i, '/');
   }
