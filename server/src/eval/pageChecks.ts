@@ -23,13 +23,17 @@ export const PAGE_DIR = '/tmp/trajlab-page';
  * Writes the final page of `sandbox`'s browser into PAGE_DIR for the eval commands and returns
  * the shell prefix that exports `TRAJLAB_PAGE_DIR`; '' (and nothing written) when the agent never
  * opened a page or it cannot be read: a command that reads the files then fails as it would on a
- * missing page. `state`: the page already read (checkPage's), else it is read now. Errors: the
- * engine's, writing the files.
+ * missing page. `state`: the page already read (checkPage's), else it is read now. Errors: an
+ * Error naming PAGE_DIR and the engine's message when the files cannot be written.
  */
 export async function writePageForEval(sandbox: Sandbox, state?: PageState): Promise<string> {
   const page = state ?? (await BrowserSession.existing(sandbox)?.pageState());
   if (!page) return '';
-  await writeContainerFolder(sandbox, PAGE_DIR, { url: page.url, title: page.title, text: page.text, html: page.html, 'page.json': JSON.stringify({ url: page.url, title: page.title, text: page.text }) });
+  try {
+    await writeContainerFolder(sandbox, PAGE_DIR, { url: page.url, title: page.title, text: page.text, html: page.html, 'page.json': JSON.stringify({ url: page.url, title: page.title, text: page.text }) });
+  } catch (err) {
+    throw new Error(`could not write the browser's final page into the container for the eval commands (${PAGE_DIR}, $TRAJLAB_PAGE_DIR): ${(err as Error).message}; the task's image needs a writable /tmp`);
+  }
   return `export TRAJLAB_PAGE_DIR=${PAGE_DIR}; `;
 }
 
