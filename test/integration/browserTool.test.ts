@@ -85,7 +85,7 @@ test('browser tasks (scripted model): goto → click → read finds the price (r
     ]);
     await withServer(perTask(scripts), async (server) => {
       const file = tasksFile(tmp.dir, [price, wrong, form]);
-      const { report, traj, engine } = await runEngine({ tasksFile: file, out: tmp.dir, workers: 2 }, { server, timeoutMs: 200_000 });
+      const { report, traj, engine, logger } = await runEngine({ tasksFile: file, out: tmp.dir, workers: 2 }, { server, timeoutMs: 200_000 });
       const t = traj(price.task_id);
       assert.equal(t.result!.reward, 1, JSON.stringify(t.result, null, 1).slice(0, 2000));
       assert.deepEqual((t.tools as { function: { name: string } }[]).map((x) => x.function.name), ['bash', 'str_replace_based_edit', 'browser', 'submit']);
@@ -128,6 +128,10 @@ test('browser tasks (scripted model): goto → click → read finds the price (r
       assert.match(sent.stdout, /heading "Thanks, Alice"/);
       assert.equal(report.resolved, 2);
       assert.equal(f.task.network, undefined, 'the task runs with the default network: none');
+      // A model nothing says takes images: the log says once how to send it screenshots.
+      const told = (logger.lines as string[]).filter((l) => l.includes('browser observations go without screenshots'));
+      assert.equal(told.length, 1, logger.lines.join('\n'));
+      assert.match(told[0]!, /openai:scripted: .*"vision": true.*"screenshots": true/);
     });
   } finally {
     tmp.cleanup();

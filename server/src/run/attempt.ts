@@ -185,6 +185,7 @@ async function runAttemptNow(ctx: AttemptContext, previous?: Trajectory): Promis
     // The gold solution's files are copied in before it runs: for the gold policy, and for a replay of a gold run.
     const solutionFiles = ctx.model.policy === 'gold' || ctx.replaySource?.trajectory.agent.policy === 'gold';
     // A multi-step task runs its steps, each with its own agent turn and eval (taskSteps.ts).
+    if (wantsBrowser(task)) tellNoScreenshots(task, ctx);
     // Browser actions: timeout per action (at most the command timeout), screenshots beside the trajectory.
     const browser = { timeoutMs: Math.min(DEFAULT_BROWSER_ACTION_MS, ctx.commandTimeoutSec * 1000), assetsDir: assetsDirOf(ctx.store.trajectoryPath(t.task_id, t.attempt)) };
     const stepped = task.steps?.length ? await runTaskSteps({
@@ -318,6 +319,21 @@ async function tamperedPathsOf(task: Task, stats: DiffStats, workdir: string, ta
     if (found) all = [...new Set([...(all ?? []), ...found])].sort();
   }
   return all;
+}
+
+/** Model specs already told that their browser observations go without screenshots (once per process). */
+const toldNoScreenshots = new Set<string>();
+
+/**
+ * Logs once per model, for a browser task, that its observations go without screenshots when
+ * neither the task nor what is known of the model asks for them, and how to change that: a
+ * local vision model the registry does not know would otherwise never see a page.
+ */
+function tellNoScreenshots(task: Task, ctx: AttemptContext): void {
+  const spec = ctx.model.identity.spec;
+  if (task.screenshots || ctx.model.policy !== 'model' || ctx.model.takesImages || toldNoScreenshots.has(spec)) return;
+  toldNoScreenshots.add(spec);
+  ctx.logger.info(`${spec}: browser observations go without screenshots (nothing says this model takes images); to send them, give its models-list entry "vision": true (--models) or the task "screenshots": true`);
 }
 
 function newTrajectory(ctx: AttemptContext, image: string, workdir: string): Trajectory {
